@@ -1,0 +1,22 @@
+// Runs every compiled test file (dist/**/*.test.js) with Node's built-in test runner.
+// Usage: node test/run.mjs [substring filters...]
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = ['dist/test', 'dist/protocol', 'dist/src', 'dist/compat'];
+const filters = process.argv.slice(2);
+const files = [];
+const walk = (dir) => {
+  let entries;
+  try { entries = readdirSync(dir); } catch { return; }
+  for (const name of entries.sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) { if (name !== 'bench') walk(path); }
+    else if (name.endsWith('.test.js') && (filters.length === 0 || filters.some((f) => path.includes(f)))) files.push(path);
+  }
+};
+roots.forEach(walk);
+if (files.length === 0) { console.error('no test files found'); process.exit(1); }
+const res = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+process.exit(res.status ?? 1);
