@@ -1,0 +1,216 @@
+import type { Socket } from 'node:net';
+import { FrameReader, FrameTooLarge } from '../../protocol/frame.js';
+import { Reader, Writer } from '../../protocol/primitives.js';
+import { DecodeError } from '../../protocol/errors.js';
+import { apiByKey, ApiKey, type ApiDescriptor } from '../../protocol/generated/index.js';
+import { decodeRequestHeader } from '../../protocol/generated/request-header.js';
+import { encodeResponseHeader } from '../../protocol/generated/response-header.js';
+import type { Logger } from '../util/log.js';
+import type { ApiHandler, ConnectionInfo, RequestContext } from '../kafka/handlers/handler.js';
+import { ErrorCode } from '../kafka/errors.js';
+
+export interface ConnectionConfig {
+  /** queued.max.requests: stop reading a socket while this many of its requests are pending. */
+  readonly queuedMaxRequests: number;
+  /** socket.request.max.bytes: larger frames close the connection before anything is allocated. */
+  readonly socketRequestMaxBytes: number;
+  /** connections.max.idle.ms */
+  readonly connectionsMaxIdleMs: number;
+}
+
+/** A request in flight; responses leave strictly in the order requests arrived. */
+interface Slot {
+  readonly correlationId: number;
+  done: boolean;
+  /** Encoded response (size prefix included), or null when Kafka sends no response. */
+  chunks: Buffer[] | null;
+}
+
+/**
+ * One client socket: frames in, handlers dispatched in arrival order (their synchronous part runs
+ * in that order, so appends from pipelined produce requests keep their order), responses out in
+ * request order even when later requests finish first.
+ */
+export class Connection {
+  readonly info: ConnectionInfo;
+  private readonly frames: FrameReader;
+  private readonly pending: Slot[] = [];
+  private readingPaused = false;
+  private writeBlocked = false;
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    id: number,
+    private readonly handlers: ReadonlyMap<number, ApiHandler>,
+    private readonly config: ConnectionConfig,
+    private readonly log: Logger,
+    private readonly onClose: (c: Connection) => void,
+  ) {
+    this.info = {
+      id,
+      remoteAddress: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+      localPort: socket.localPort ?? 0,
+      clientSoftwareName: null,
+      clientSoftwareVersion: null,
+    };
+    this.frames = new FrameReader(config.socketRequestMaxBytes);
+    socket.setNoDelay(true);
+    socket.setTimeout(config.connectionsMaxIdleMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => { this.writeBlocked = false; this.updateReading(); });
+    socket.on('timeout', () => {
+      if (this.pending.length === 0) this.close('idle for connections.max.idle.ms');
+    });
+    socket.on('error', (err) => this.log.debug({ conn: id, err: err.message }, 'socket error'));
+    socket.on('close', () => { this.closed = true; this.onClose(this); });
+  }
+
+  get pendingRequests(): number { return this.pending.length; }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.log.info({ conn: this.info.id, remote: this.info.remoteAddress, reason }, 'closing connection');
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.frames.push(chunk);
+    this.processFrames();
+  }
+
+  private processFrames(): void {
+    while (!this.closed && !this.readingPaused) {
+      const frame = this.frames.next();
+      if (frame === null) return;
+      if (frame instanceof FrameTooLarge) {
+        this.close(`frame of ${frame.size} bytes exceeds socket.request.max.bytes ${this.config.socketRequestMaxBytes}`);
+        return;
+      }
+      this.handleFrame(frame);
+      this.updateReading();
+    }
+  }
+
+  /** Backpressure: stop reading while too many requests are pending or the socket cannot take more. */
+  private updateReading(): void {
+    if (this.closed) return;
+    const shouldPause = this.writeBlocked || this.pending.length >= this.config.queuedMaxRequests;
+    if (shouldPause && !this.readingPaused) {
+      this.readingPaused = true;
+      this.socket.pause();
+    } else if (!shouldPause && this.readingPaused) {
+      this.readingPaused = false;
+      this.socket.resume();
+      this.processFrames(); // frames already buffered come first
+    }
+  }
+
+  private handleFrame(frame: Buffer): void {
+    if (frame.length < 8) { this.close('frame shorter than a request header'); return; }
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const correlationId = frame.readInt32BE(4);
+    const descriptor = apiByKey(apiKey);
+    const handler = this.handlers.get(apiKey);
+    if (descriptor === undefined || handler === undefined) {
+      this.close(`unknown or unsupported api key ${apiKey}`);
+      return;
+    }
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      if (apiKey === ApiKey.ApiVersions) {
+        this.answerUnsupportedApiVersions(handler, descriptor, correlationId);
+      } else {
+        this.close(`unsupported version ${apiVersion} of api key ${apiKey}`);
+      }
+      return;
+    }
+    let request: unknown;
+    let clientId: string | null;
+    try {
+      const reader = new Reader(frame);
+      clientId = decodeRequestHeader(reader, descriptor.requestHeaderVersion(apiVersion)).clientId;
+      request = descriptor.decodeRequest(reader, apiVersion);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) this.log.error({ err, apiKey, apiVersion }, 'decoder threw an untyped error');
+      this.close(`malformed ${descriptor.name} v${apiVersion} request: ${(err as Error).message}`);
+      return;
+    }
+    const ctx: RequestContext = {
+      apiKey, apiVersion, correlationId, clientId, connection: this.info,
+      log: this.log,
+    };
+    const slot: Slot = { correlationId, done: false, chunks: null };
+    this.pending.push(slot);
+    const fail = (err: unknown): void => {
+      this.log.error({ err, api: descriptor.name, apiVersion, correlationId }, 'request handler failed');
+      let response: unknown;
+      try {
+        response = handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, ctx);
+      } catch (err2) {
+        this.log.error({ err: err2, api: descriptor.name }, 'error response failed');
+        this.close('cannot answer request');
+        return;
+      }
+      this.complete(slot, descriptor, apiVersion, response);
+    };
+    let result: unknown;
+    try {
+      result = handler.handle(request, ctx);
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then((res: unknown) => this.complete(slot, descriptor, apiVersion, res), fail);
+    } else {
+      this.complete(slot, descriptor, apiVersion, result);
+    }
+  }
+
+  /** Kafka answers an ApiVersions version it does not know with UNSUPPORTED_VERSION, encoded as v0. */
+  private answerUnsupportedApiVersions(handler: ApiHandler, descriptor: ApiDescriptor, correlationId: number): void {
+    const slot: Slot = { correlationId, done: false, chunks: null };
+    this.pending.push(slot);
+    const ctx: RequestContext = {
+      apiKey: ApiKey.ApiVersions, apiVersion: 0, correlationId, clientId: null, connection: this.info, log: this.log,
+    };
+    this.complete(slot, descriptor, 0, handler.errorResponse({}, ErrorCode.UNSUPPORTED_VERSION, ctx));
+  }
+
+  private complete(slot: Slot, descriptor: ApiDescriptor, apiVersion: number, response: unknown): void {
+    if (this.closed) return;
+    if (response !== null) {
+      try {
+        const w = new Writer();
+        w.int32(0); // size, patched below
+        encodeResponseHeader(w, descriptor.responseHeaderVersion(apiVersion), { correlationId: slot.correlationId });
+        descriptor.encodeResponse(w, apiVersion, response);
+        const chunks = w.toChunks();
+        chunks[0]!.writeInt32BE(w.length - 4, 0);
+        slot.chunks = chunks;
+      } catch (err) {
+        this.log.error({ err, api: descriptor.name, apiVersion }, 'response encoding failed');
+        this.close('cannot encode response');
+        return;
+      }
+    }
+    slot.done = true;
+    this.flushResponses();
+  }
+
+  private flushResponses(): void {
+    if (this.pending[0]?.done !== true) return;
+    this.socket.cork();
+    while (this.pending[0]?.done === true) {
+      const slot = this.pending.shift()!;
+      if (slot.chunks === null) continue;
+      for (const chunk of slot.chunks) {
+        if (!this.socket.write(chunk)) this.writeBlocked = true;
+      }
+    }
+    this.socket.uncork();
+    this.updateReading();
+  }
+}
