@@ -1,0 +1,89 @@
+import { close, closeSync, fdatasync, fsync, open, openSync, rename, writeFile, type PathLike } from 'node:fs';
+import { promisify } from 'node:util';
+import { LRUCache } from 'lru-cache';
+
+const fdatasyncP = promisify(fdatasync);
+const fsyncP = promisify(fsync);
+const openP = promisify(open);
+const closeP = promisify(close);
+const renameP = promisify(rename);
+const writeFileP = promisify(writeFile);
+
+/**
+ * The few durability calls storage makes, injectable so tests can count fsyncs or drop them.
+ * Everything else is plain node:fs.
+ */
+export interface StorageIo {
+  /** Make the file's data durable (fdatasync(2)). */
+  fdatasync(fd: number): Promise<void>;
+  /** Make a directory entry change (create, rename, unlink) durable (fsync(2) on the directory). */
+  fsyncDir(dir: string): Promise<void>;
+}
+
+export const defaultIo: StorageIo = {
+  fdatasync: (fd) => fdatasyncP(fd),
+  async fsyncDir(dir) {
+    const fd = await openP(dir, 'r');
+    try { await fsyncP(fd); } finally { await closeP(fd); }
+  },
+};
+
+/** Replace `path` atomically: write a temp file, optionally fsync it, rename, optionally fsync the dir. */
+export async function writeFileAtomic(path: string, data: string | Buffer, durable: boolean, io: StorageIo): Promise<void> {
+  const tmp = `${path}.tmp`;
+  if (durable) {
+    const fd = await openP(tmp, 'w');
+    try {
+      await writeFileP(fd, data);
+      await io.fdatasync(fd);
+    } finally { await closeP(fd); }
+  } else {
+    await writeFileP(tmp, data);
+  }
+  await renameP(tmp, path);
+  if (durable) await io.fsyncDir(dirOf(path));
+}
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/**
+ * A reference-counted file descriptor: closed once it is both released by its owner and no
+ * reader holds it, so an async read never races a close (fd numbers are reused).
+ */
+export class FdRef {
+  private refs = 1;
+  private closed = false;
+  constructor(readonly fd: number) {}
+  retain(): this { this.refs++; return this; }
+  release(): void {
+    if (--this.refs === 0 && !this.closed) { this.closed = true; closeSync(this.fd); }
+  }
+}
+
+/**
+ * Read-only descriptors of inactive segments, bounded by an LRU so thousands of partitions do not
+ * exhaust file handles; evicted descriptors close once their last reader is done.
+ */
+export class ReadFdCache {
+  private readonly lru: LRUCache<string, FdRef>;
+  constructor(max: number) {
+    this.lru = new LRUCache<string, FdRef>({ max, dispose: (ref) => ref.release() });
+  }
+  /** A retained reference; the caller must release() it. */
+  acquire(path: PathLike & string): FdRef {
+    let ref = this.lru.get(path);
+    if (ref === undefined) {
+      ref = new FdRef(openSync(path, 'r'));
+      this.lru.set(path, ref);
+    }
+    return ref.retain();
+  }
+  forget(path: string): void { this.lru.delete(path); }
+  get size(): number { return this.lru.size; }
+}
+
+/** Shared by every PartitionLog of the process unless one is injected. */
+export const sharedReadFdCache = new ReadFdCache(1024);
