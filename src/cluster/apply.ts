@@ -1,0 +1,40 @@
+import { MetadataImage } from './image.js';
+import type { MetadataRecord } from './records.js';
+
+/** The only way the image changes: applying one committed metadata record at `offset`. */
+export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord, offset: bigint): MetadataImage {
+  switch (record.type) {
+    case 'RegisterBroker': {
+      const d = record.data;
+      const endpoint = d.endPoints[0];
+      return image.withBroker({
+        nodeId: d.brokerId, host: endpoint?.host ?? '', port: endpoint?.port ?? 0,
+        rack: d.rack, fenced: d.fenced, epoch: d.brokerEpoch,
+      }, offset);
+    }
+    case 'Topic':
+      return image.withTopic({ name: record.data.name, topicId: record.data.topicId, partitions: [], configs: new Map() }, offset);
+    case 'Partition': {
+      const d = record.data;
+      const topic = image.topicById(d.topicId);
+      if (topic === undefined) throw new Error(`PartitionRecord for unknown topic id ${d.topicId} at offset ${offset}`);
+      return image.withPartition({
+        topic: topic.name, partition: d.partitionId, replicas: d.replicas, isr: d.isr,
+        leader: d.leader, leaderEpoch: d.leaderEpoch, partitionEpoch: d.partitionEpoch,
+      }, offset);
+    }
+    case 'Config': {
+      const d = record.data;
+      const TOPIC_RESOURCE = 2;
+      const topic = d.resourceType === TOPIC_RESOURCE ? image.topics.get(d.resourceName) : undefined;
+      if (topic === undefined) return image;
+      const configs = new Map(topic.configs);
+      if (d.value === null) configs.delete(d.name); else configs.set(d.name, d.value);
+      return image.withTopic({ ...topic, configs }, offset);
+    }
+    case 'RemoveTopic': {
+      const topic = image.topicById(record.data.topicId);
+      return topic === undefined ? image : image.withoutTopic(topic.name, offset);
+    }
+  }
+}

@@ -1,0 +1,232 @@
+import type { Logger } from '../util/log.js';
+import type { Random } from '../util/random.js';
+import { ErrorCode } from '../kafka/errors.js';
+import type { MetadataImage, PartitionState } from './image.js';
+import type { MetadataRecord } from './records.js';
+import { ConfigSource, TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
+import { assignReplicas } from './assigner.js';
+
+export interface CreateTopicRequest {
+  readonly name: string;
+  /** -1: the broker default (num.partitions). */
+  readonly numPartitions: number;
+  /** -1: the broker default (default.replication.factor). */
+  readonly replicationFactor: number;
+  readonly assignments: readonly { readonly partition: number; readonly brokerIds: readonly number[] }[];
+  readonly configs: ReadonlyMap<string, string | null>;
+}
+
+export interface CreateTopicResult {
+  readonly name: string;
+  readonly topicId: string | null;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly numPartitions: number;
+  readonly replicationFactor: number;
+  readonly configs: readonly { name: string; value: string | null; source: number }[];
+}
+
+/** The controller's view of the metadata log: records go in through the controller's Raft group. */
+export interface MetadataWriter {
+  /** Appends the records as one batch; resolves with the offset of the last once it is committed. */
+  append(records: readonly MetadataRecord[]): Promise<bigint>;
+  /** The image as applied so far on this node. */
+  image(): MetadataImage;
+  /** Resolves when `predicate(image)` holds, or rejects with TimeoutError at `deadline` (monotonic ms). */
+  waitForImage(predicate: (image: MetadataImage) => boolean, deadline: number): Promise<void>;
+}
+
+export interface ControllerConfig {
+  readonly numPartitions: number;             // num.partitions
+  readonly defaultReplicationFactor: number;  // default.replication.factor
+}
+
+export class TimeoutError extends Error {
+  constructor(message: string) { super(message); this.name = 'TimeoutError'; }
+}
+
+const LEGAL_TOPIC_CHARS = /^[a-zA-Z0-9._-]+$/;
+const MAX_TOPIC_NAME_LENGTH = 249;
+
+/**
+ * The active controller: validates and commits metadata changes. Changes are serialised (one at a
+ * time, as KRaft's controller event queue does), so validation always sees the latest image.
+ */
+export class Controller {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly metadata: MetadataWriter,
+    private readonly config: ControllerConfig,
+    private readonly random: Random,
+    private readonly now: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  private serialise<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Commits the broker's registration (unfenced) if it is new or its endpoint changed. */
+  registerBroker(nodeId: number, host: string, port: number, rack: string | null, incarnationId: string): Promise<void> {
+    return this.serialise(async () => {
+      const existing = this.metadata.image().brokers.get(nodeId);
+      if (existing !== undefined && existing.host === host && existing.port === port && !existing.fenced && existing.rack === rack) return;
+      const epoch = this.metadata.image().offset + 1n;
+      await this.metadata.append([{
+        type: 'RegisterBroker',
+        data: {
+          brokerId: nodeId, isMigratingZkBroker: false, incarnationId, brokerEpoch: epoch,
+          endPoints: [{ name: 'PLAINTEXT', host, port, securityProtocol: 0 }],
+          features: [], rack, fenced: false, inControlledShutdown: false, logDirs: [],
+        },
+      }]);
+    });
+  }
+
+  /** A partition's Raft group elected `leader` in term `leaderEpoch`: record it in the metadata. */
+  recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number): Promise<void> {
+    return this.serialise(async () => {
+      const image = this.metadata.image();
+      const t = image.topics.get(topic);
+      const p = t?.partitions[partition];
+      if (t === undefined || p === undefined || leaderEpoch < p.leaderEpoch) return;
+      if (p.leader === leader && p.leaderEpoch === leaderEpoch) return;
+      await this.metadata.append([partitionRecord(t.topicId, { ...p, leader, leaderEpoch, partitionEpoch: p.partitionEpoch + 1 })]);
+    });
+  }
+
+  /**
+   * Validates, commits the topic and partition records, then waits until every partition of each
+   * created topic has its leader on its preferred replica (or on a live replica if the preferred
+   * one is fenced). A topic whose leaders are not in place by the deadline gets REQUEST_TIMED_OUT.
+   */
+  async createTopics(requests: readonly CreateTopicRequest[], timeoutMs: number, validateOnly: boolean): Promise<CreateTopicResult[]> {
+    const deadline = this.now() + Math.max(0, timeoutMs);
+    const planned = await this.serialise(async () => {
+      const image = this.metadata.image();
+      const plans = requests.map((r) => this.plan(image, r));
+      const records: MetadataRecord[] = [];
+      for (const p of plans) if (p.records !== undefined) records.push(...p.records);
+      if (!validateOnly && records.length > 0) await this.metadata.append(records);
+      return plans;
+    });
+    return Promise.all(planned.map(async (p) => {
+      if (validateOnly || p.result.errorCode !== ErrorCode.NONE) return p.result;
+      try {
+        await this.metadata.waitForImage((image) => leadersInPlace(image, p.result.name), deadline);
+        return p.result;
+      } catch (err) {
+        if (!(err instanceof TimeoutError)) throw err;
+        this.log.warn({ topic: p.result.name, timeoutMs }, 'topic created but partition leaders not in place before the request timeout');
+        return { ...p.result, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: `Timed out waiting for the partition leaders of topic '${p.result.name}' after ${timeoutMs} ms.` };
+      }
+    }));
+  }
+
+  private plan(image: MetadataImage, r: CreateTopicRequest): { result: CreateTopicResult; records?: MetadataRecord[] } {
+    const fail = (errorCode: number, errorMessage: string): { result: CreateTopicResult } => ({
+      result: { name: r.name, topicId: null, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1, configs: [] },
+    });
+    const nameError = validateTopicName(r.name);
+    if (nameError !== null) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameError);
+    if (image.topics.has(r.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${r.name}' already exists.`);
+    for (const [name, value] of r.configs) {
+      const err = validateTopicConfig(name, value);
+      if (err !== null) return fail(ErrorCode.INVALID_CONFIG, err);
+    }
+    const liveBrokers = [...image.brokers.values()].filter((b) => !b.fenced).map((b) => b.nodeId).sort((a, b) => a - b);
+    let assignment: number[][];
+    if (r.assignments.length > 0) {
+      if (r.numPartitions !== -1 || r.replicationFactor !== -1) {
+        return fail(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+      }
+      const sorted = [...r.assignments].sort((a, b) => a.partition - b.partition);
+      for (let i = 0; i < sorted.length; i++) {
+        const a = sorted[i]!;
+        if (a.partition !== i) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions should be a consecutive 0-based integer sequence');
+        if (a.brokerIds.length === 0) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Empty replica assignment for partition ${i}`);
+        if (new Set(a.brokerIds).size !== a.brokerIds.length) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Duplicate brokers in the replica assignment of partition ${i}`);
+        const unknown = a.brokerIds.find((id) => !image.brokers.has(id));
+        if (unknown !== undefined) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Broker ${unknown} in the assignment of partition ${i} is not registered`);
+        if (a.brokerIds.length !== sorted[0]!.brokerIds.length) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'All partitions should have the same number of replicas');
+      }
+      assignment = sorted.map((a) => [...a.brokerIds]);
+    } else {
+      const numPartitions = r.numPartitions === -1 ? this.config.numPartitions : r.numPartitions;
+      const rf = r.replicationFactor === -1 ? this.config.defaultReplicationFactor : r.replicationFactor;
+      if (numPartitions <= 0) return fail(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
+      if (rf <= 0) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
+      if (rf > liveBrokers.length) {
+        return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${liveBrokers.length} broker(s) are registered.`);
+      }
+      assignment = assignReplicas(liveBrokers, numPartitions, rf, this.random);
+    }
+    const topicId = randomUuid(this.random);
+    const records: MetadataRecord[] = [{ type: 'Topic', data: { name: r.name, topicId } }];
+    for (const [name, value] of r.configs) {
+      records.push({ type: 'Config', data: { resourceType: 2, resourceName: r.name, name, value } });
+    }
+    assignment.forEach((replicas, partition) => {
+      records.push(partitionRecord(topicId, {
+        topic: r.name, partition, replicas, isr: replicas, leader: -1, leaderEpoch: -1, partitionEpoch: 0,
+      }));
+    });
+    const configs = [...TOPIC_CONFIG_DEFAULTS].map(([name, def]) => {
+      const given = r.configs.get(name);
+      return given !== undefined
+        ? { name, value: given, source: ConfigSource.DYNAMIC_TOPIC_CONFIG }
+        : { name, value: def, source: ConfigSource.DEFAULT_CONFIG };
+    });
+    return {
+      result: {
+        name: r.name, topicId, errorCode: ErrorCode.NONE, errorMessage: null,
+        numPartitions: assignment.length, replicationFactor: assignment[0]!.length, configs,
+      },
+      records,
+    };
+  }
+}
+
+function partitionRecord(topicId: string, p: PartitionState): MetadataRecord {
+  return {
+    type: 'Partition',
+    data: {
+      partitionId: p.partition, topicId, replicas: [...p.replicas], isr: [...p.isr], removingReplicas: [], addingReplicas: [],
+      leader: p.leader, leaderRecoveryState: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch,
+      directories: [], eligibleLeaderReplicas: null, lastKnownElr: null,
+    },
+  };
+}
+
+/** Every partition led by its preferred replica, or by a live replica when the preferred one is fenced. */
+export function leadersInPlace(image: MetadataImage, topic: string): boolean {
+  const t = image.topics.get(topic);
+  if (t === undefined || t.partitions.length === 0) return false;
+  return t.partitions.every((p) => {
+    const preferred = p.replicas[0]!;
+    const preferredLive = image.brokers.get(preferred)?.fenced === false;
+    if (preferredLive) return p.leader === preferred;
+    return p.leader !== -1 && image.brokers.get(p.leader)?.fenced === false;
+  });
+}
+
+/** Kafka's Topic.validate rules. */
+export function validateTopicName(name: string): string | null {
+  if (name.length === 0) return 'Topic name is illegal, it can\'t be empty';
+  if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
+  if (name.length > MAX_TOPIC_NAME_LENGTH) return `Topic name is illegal, it can't be longer than ${MAX_TOPIC_NAME_LENGTH} characters, topic name: ${name}`;
+  if (!LEGAL_TOPIC_CHARS.test(name)) return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
+  return null;
+}
+
+function randomUuid(random: Random): string {
+  const bytes = Buffer.alloc(16);
+  for (let i = 0; i < 16; i += 4) bytes.writeUInt32BE(random.nextU32(), i);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

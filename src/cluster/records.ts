@@ -1,0 +1,56 @@
+import { Reader, Writer } from '../../protocol/primitives.js';
+import { DecodeError } from '../../protocol/errors.js';
+import { decodeTopicRecord, encodeTopicRecord, type TopicRecord } from '../../protocol/generated/metadata/topic-record.js';
+import { decodePartitionRecord, encodePartitionRecord, type PartitionRecord } from '../../protocol/generated/metadata/partition-record.js';
+import { decodeRegisterBrokerRecord, encodeRegisterBrokerRecord, type RegisterBrokerRecord } from '../../protocol/generated/metadata/register-broker-record.js';
+import { decodeConfigRecord, encodeConfigRecord, type ConfigRecord } from '../../protocol/generated/metadata/config-record.js';
+import { decodeRemoveTopicRecord, encodeRemoveTopicRecord, type RemoveTopicRecord } from '../../protocol/generated/metadata/remove-topic-record.js';
+
+/**
+ * The controller's metadata log uses KRaft's record vocabulary. Each record value is framed as
+ * KRaft frames it: unsigned varint frame version (1), unsigned varint record type (the schema's
+ * apiKey), unsigned varint record version, then the record in flexible encoding.
+ */
+export type MetadataRecord =
+  | { readonly type: 'RegisterBroker'; readonly data: RegisterBrokerRecord }
+  | { readonly type: 'Topic'; readonly data: TopicRecord }
+  | { readonly type: 'Partition'; readonly data: PartitionRecord }
+  | { readonly type: 'Config'; readonly data: ConfigRecord }
+  | { readonly type: 'RemoveTopic'; readonly data: RemoveTopicRecord };
+
+const FRAME_VERSION = 1;
+const RecordType = { RegisterBroker: 0, Topic: 2, Partition: 3, Config: 4, RemoveTopic: 9 } as const;
+/** Versions raftka writes. */
+const Version = { RegisterBroker: 1, Topic: 0, Partition: 0, Config: 0, RemoveTopic: 0 } as const;
+
+export function encodeMetadataRecord(record: MetadataRecord): Buffer {
+  const w = new Writer();
+  w.uvarint(FRAME_VERSION);
+  w.uvarint(RecordType[record.type]);
+  w.uvarint(Version[record.type]);
+  switch (record.type) {
+    case 'RegisterBroker': encodeRegisterBrokerRecord(w, Version.RegisterBroker, record.data); break;
+    case 'Topic': encodeTopicRecord(w, Version.Topic, record.data); break;
+    case 'Partition': encodePartitionRecord(w, Version.Partition, record.data); break;
+    case 'Config': encodeConfigRecord(w, Version.Config, record.data); break;
+    case 'RemoveTopic': encodeRemoveTopicRecord(w, Version.RemoveTopic, record.data); break;
+  }
+  return w.toBuffer();
+}
+
+/** Decodes one record value; records of types raftka does not use come back as null (skipped). */
+export function decodeMetadataRecord(value: Buffer): MetadataRecord | null {
+  const r = new Reader(value);
+  const frame = r.uvarint();
+  if (frame !== FRAME_VERSION) throw new DecodeError(`unknown metadata record frame version ${frame}`);
+  const type = r.uvarint();
+  const version = r.uvarint();
+  switch (type) {
+    case RecordType.RegisterBroker: return { type: 'RegisterBroker', data: decodeRegisterBrokerRecord(r, version) };
+    case RecordType.Topic: return { type: 'Topic', data: decodeTopicRecord(r, version) };
+    case RecordType.Partition: return { type: 'Partition', data: decodePartitionRecord(r, version) };
+    case RecordType.Config: return { type: 'Config', data: decodeConfigRecord(r, version) };
+    case RecordType.RemoveTopic: return { type: 'RemoveTopic', data: decodeRemoveTopicRecord(r, version) };
+    default: return null;
+  }
+}

@@ -1,0 +1,128 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Controller, TimeoutError, leadersInPlace, type MetadataWriter } from '../../src/cluster/controller.js';
+import { assignReplicas } from '../../src/cluster/assigner.js';
+import { applyMetadataRecord } from '../../src/cluster/apply.js';
+import { MetadataImage } from '../../src/cluster/image.js';
+import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from '../../src/cluster/records.js';
+import { ErrorCode } from '../../src/kafka/errors.js';
+import { Random } from '../../src/util/random.js';
+import { silentLogger } from '../../src/util/log.js';
+
+/** A metadata log in memory: records are committed (and round-tripped through their encoding) at once. */
+class MemoryMetadata implements MetadataWriter {
+  private current = MetadataImage.EMPTY;
+  private offset = -1n;
+  private readonly waiters = new Set<() => void>();
+  readonly appended: MetadataRecord[] = [];
+  onAppend: (image: MetadataImage) => void = () => undefined;
+
+  image(): MetadataImage { return this.current; }
+
+  async append(records: readonly MetadataRecord[]): Promise<bigint> {
+    for (const r of records) {
+      const decoded = decodeMetadataRecord(encodeMetadataRecord(r))!;
+      this.current = applyMetadataRecord(this.current, decoded, ++this.offset);
+      this.appended.push(decoded);
+    }
+    for (const w of [...this.waiters]) w();
+    queueMicrotask(() => this.onAppend(this.current));
+    return this.offset;
+  }
+
+  waitForImage(predicate: (image: MetadataImage) => boolean, deadline: number): Promise<void> {
+    if (predicate(this.current)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = (): void => { if (predicate(this.current)) { this.waiters.delete(check); clearTimeout(timer); resolve(); } };
+      const timer = setTimeout(() => { this.waiters.delete(check); reject(new TimeoutError('timeout')); }, deadline - performance.now());
+      this.waiters.add(check);
+    });
+  }
+}
+
+async function controllerWithBrokers(ids: number[], electLeaders: boolean) {
+  const metadata = new MemoryMetadata();
+  const controller = new Controller(metadata, { numPartitions: 1, defaultReplicationFactor: 1 }, new Random(7), () => performance.now(), silentLogger);
+  for (const id of ids) await controller.registerBroker(id, '127.0.0.1', 9000 + id, null, '00000000-0000-0000-0000-00000000000' + id);
+  if (electLeaders) {
+    // Stand-in for the partition Raft groups: the preferred replica wins and reports itself.
+    metadata.onAppend = (image) => {
+      for (const t of image.topics.values()) for (const p of t.partitions) {
+        if (p.leader === -1) void controller.recordLeader(p.topic, p.partition, p.replicas[0]!, 1);
+      }
+    };
+  }
+  return { metadata, controller };
+}
+
+const topic = (name: string, numPartitions = -1, replicationFactor = -1, configs = new Map<string, string | null>()) =>
+  ({ name, numPartitions, replicationFactor, assignments: [], configs });
+
+describe('controller: CreateTopics', () => {
+  it('answers once every partition has its preferred leader, with the records KRaft would write', async () => {
+    const { metadata, controller } = await controllerWithBrokers([1, 2, 3], true);
+    const [res] = await controller.createTopics([topic('orders', 6, 3)], 5000, false);
+    assert.equal(res!.errorCode, ErrorCode.NONE);
+    assert.equal(res!.numPartitions, 6);
+    assert.equal(res!.replicationFactor, 3);
+    assert.ok(leadersInPlace(metadata.image(), 'orders'));
+    const t = metadata.image().topics.get('orders')!;
+    assert.equal(t.topicId, res!.topicId);
+    for (const p of t.partitions) assert.equal(p.leader, p.replicas[0]);
+    assert.deepEqual(metadata.appended.filter((r) => r.type === 'Topic').map((r) => r.data), [{ name: 'orders', topicId: res!.topicId }]);
+  });
+
+  it('answers REQUEST_TIMED_OUT, never success, when leaders are not in place in time', async () => {
+    const { controller } = await controllerWithBrokers([1], false);
+    const [res] = await controller.createTopics([topic('slow')], 50, false);
+    assert.equal(res!.errorCode, ErrorCode.REQUEST_TIMED_OUT);
+  });
+
+  it('validates like Kafka', async () => {
+    const { controller, metadata } = await controllerWithBrokers([1, 2], true);
+    await controller.createTopics([topic('exists')], 5000, false);
+    const results = await controller.createTopics([
+      topic('exists'), topic('bad/name'), topic(''), topic('x'.repeat(250)), topic('zero', 0), topic('rf3', 1, 3),
+      topic('cfg', 1, 1, new Map([['no.such.config', '1']])), topic('cfgval', 1, 1, new Map([['cleanup.policy', 'shred']])),
+    ], 5000, false);
+    assert.deepEqual(results.map((r) => r.errorCode), [
+      ErrorCode.TOPIC_ALREADY_EXISTS, ErrorCode.INVALID_TOPIC_EXCEPTION, ErrorCode.INVALID_TOPIC_EXCEPTION,
+      ErrorCode.INVALID_TOPIC_EXCEPTION, ErrorCode.INVALID_PARTITIONS, ErrorCode.INVALID_REPLICATION_FACTOR,
+      ErrorCode.INVALID_CONFIG, ErrorCode.INVALID_CONFIG,
+    ]);
+    assert.match(results[5]!.errorMessage!, /only 2 broker\(s\) are registered/);
+    assert.deepEqual([...metadata.image().topics.keys()], ['exists']);
+  });
+
+  it('validateOnly checks and writes nothing', async () => {
+    const { controller, metadata } = await controllerWithBrokers([1], true);
+    const [res] = await controller.createTopics([topic('dry', 4)], 5000, true);
+    assert.equal(res!.errorCode, ErrorCode.NONE);
+    assert.equal(res!.numPartitions, 4);
+    assert.equal(metadata.image().topics.size, 0);
+  });
+
+  it('serialises concurrent creations of one name: exactly one wins', async () => {
+    const { controller } = await controllerWithBrokers([1], true);
+    const [a, b] = await Promise.all([controller.createTopics([topic('race')], 5000, false), controller.createTopics([topic('race')], 5000, false)]);
+    assert.deepEqual([a![0]!.errorCode, b![0]!.errorCode].sort(), [ErrorCode.NONE, ErrorCode.TOPIC_ALREADY_EXISTS]);
+  });
+});
+
+describe('replica assignment', () => {
+  it('spreads preferred leaders and replicas evenly, never twice on one broker', () => {
+    const brokers = [1, 2, 3, 4, 5];
+    for (let seed = 0; seed < 50; seed++) {
+      const a = assignReplicas(brokers, 20, 3, new Random(seed));
+      const leaders = new Map<number, number>();
+      const replicas = new Map<number, number>();
+      for (const r of a) {
+        assert.equal(new Set(r).size, 3);
+        leaders.set(r[0]!, (leaders.get(r[0]!) ?? 0) + 1);
+        for (const b of r) replicas.set(b, (replicas.get(b) ?? 0) + 1);
+      }
+      assert.deepEqual([...leaders.values()], [4, 4, 4, 4, 4]);
+      assert.deepEqual([...replicas.values()], [12, 12, 12, 12, 12]);
+    }
+  });
+});
