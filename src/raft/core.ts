@@ -1,0 +1,757 @@
+/**
+ * The Raft core for one group: a pure, synchronous state machine in the style of etcd-io/raft.
+ *
+ * Inputs: step(message), tick(), propose(), campaign(), transferLeadership(), advance(ready)
+ * (storage caught up with a Ready) and entriesRead() (the log served a ReadRequest).
+ * Output: ready() returns a Ready (see types.ts for the persist-then-send contract).
+ * No timers, I/O, Date.now() or Math.random() here: ticks and a seeded Random come from outside.
+ *
+ * Entry bytes: the core keeps a bounded in-memory window (`tail`) of recent entries. A leader
+ * sends from that window; when a follower needs older entries it emits a ReadRequest, and the
+ * driver hands the entries back with entriesRead(). Probing (finding where a follower's log
+ * matches) needs no bytes: a probe is an append with no entries.
+ */
+import { EpochView } from './epochs.js';
+import type { Random } from '../util/random.js';
+import {
+  NO_NODE,
+  type AppendRequest, type AppendResponse, type DivergenceHint, type Entry, type EpochStart, type HardState,
+  type Heartbeat, type NodeId, type ProposeResult, type RaftMessage, type ReadRequest, type Ready, type Role,
+  type SoftState, type VoteRequest, type VoteResponse,
+} from './types.js';
+
+export interface RaftConfig {
+  id: NodeId;
+  /** Static voter set (membership changes are not supported yet). */
+  voters: readonly NodeId[];
+  random: Random;
+  /** Base election timeout in ticks; the randomized timeout is in [base, 2*base). Default 10. */
+  electionTimeoutTicks?: number;
+  /** Heartbeat interval in ticks. Default 1. */
+  heartbeatIntervalTicks?: number;
+  preVote?: boolean;
+  checkQuorum?: boolean;
+  /** Max append messages in flight per follower in the replicate state. Default 32. */
+  maxInflight?: number;
+  /** Soft cap on entry bytes per append message (at least one entry is always sent). Default 1 MiB. */
+  maxAppendBytes?: number;
+  /** Soft cap on the in-memory entry window. Default 4 MiB. */
+  maxWindowBytes?: number;
+  /**
+   * The entry a new leader appends first (Kafka's LeaderChange control batch), so that entries
+   * of earlier epochs commit with an entry of its own epoch. Default: one empty-data record.
+   */
+  leaderChangeEntry?: (baseOffset: bigint, epoch: number, leaderId: NodeId) => { data: Buffer; recordCount: number };
+  /** Campaign on the first tick (the preferred replica of a brand-new group; Redpanda's trick). */
+  campaignOnFirstTick?: boolean;
+}
+
+export interface RaftInitialState {
+  hardState: HardState;
+  logStartOffset: bigint;
+  logEndOffset: bigint;
+  /** Epoch starts of the durable log (see epochStartsFromLog in group.ts). */
+  epochs: readonly EpochStart[];
+}
+
+type ProgressState = 'probe' | 'replicate';
+
+/** The leader's view of one follower. */
+export interface FollowerProgress {
+  /** The follower holds the leader's log below match (durably). */
+  match: bigint;
+  /** Next offset to send. */
+  next: bigint;
+  state: ProgressState;
+  /** Probe state: one probe outstanding, wait for a response or a heartbeat response. */
+  probeSent: boolean;
+  /** End offsets of appends in flight (replicate state). */
+  inflight: bigint[];
+  /** Heard from since the last CheckQuorum round. */
+  recentActive: boolean;
+  /** Leader tick at which match last advanced (or the follower was last caught up). */
+  lastProgressTick: number;
+  /** Leader tick at which the follower was last known to hold everything the leader had. */
+  lastCaughtUpTick: number;
+  /** Highest HW told to this follower. */
+  sentHw: bigint;
+}
+
+export class RaftCore {
+  readonly id: NodeId;
+  readonly voters: readonly NodeId[];
+  private readonly random: Random;
+  private readonly electionTimeout: number;
+  private readonly heartbeatInterval: number;
+  private readonly preVote: boolean;
+  private readonly checkQuorum: boolean;
+  private readonly maxInflight: number;
+  private readonly maxAppendBytes: number;
+  private readonly maxWindowBytes: number;
+  private readonly makeLeaderChange: (baseOffset: bigint, epoch: number, leaderId: NodeId) => { data: Buffer; recordCount: number };
+
+  // Durable (hard) state, as held in memory.
+  private termValue: number;
+  private votedFor: NodeId;
+  private hw: bigint;
+  // Volatile state.
+  private roleValue: Role = 'follower';
+  private leader: NodeId = NO_NODE;
+  private readonly epochs: EpochView;
+  private logStart: bigint;
+  private logEnd: bigint;
+  /** The log is durable below this offset. */
+  private persistedEnd: bigint;
+  /** In-memory window of recent entries, contiguous, ending at logEnd. */
+  private tail: Entry[] = [];
+  private tailBytes = 0;
+  /** Entries the driver read back for a lagging follower. */
+  private readBack: Entry[] = [];
+  private readonly pendingReads = new Set<bigint>();
+  private readonly progress = new Map<NodeId, FollowerProgress>();
+  private readonly votes = new Map<NodeId, boolean>();
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private leaderTicks = 0;
+  private transferee: NodeId = NO_NODE;
+  private transferElapsed = 0;
+  /** First offset of this leader's epoch (its LeaderChange entry): the HW only moves past it. */
+  private epochStartOffset = -1n;
+  private campaignPending: boolean;
+  private broadcastPending = false;
+  private commitBroadcastPending = false;
+
+  // Output collected for the next Ready.
+  private seq = 0;
+  private outHardState: HardState;
+  private hardStateDirty = false;
+  private outTruncateTo: bigint | undefined;
+  private outEntries: Entry[] = [];
+  private outNow: RaftMessage[] = [];
+  private outAfter: RaftMessage[] = [];
+  private outReads: ReadRequest[] = [];
+  private outHw: bigint | undefined;
+  private softDirty = false;
+  /** Truncations not yet covered by an advance(): {seq of the Ready carrying it, offset}. */
+  private truncations: { seq: number; offset: bigint }[] = [];
+
+  constructor(config: RaftConfig, initial: RaftInitialState) {
+    this.id = config.id;
+    this.voters = [...config.voters];
+    if (!this.voters.includes(this.id)) throw new Error(`node ${this.id} is not a voter of its group`);
+    this.random = config.random;
+    this.electionTimeout = config.electionTimeoutTicks ?? 10;
+    this.heartbeatInterval = config.heartbeatIntervalTicks ?? 1;
+    this.preVote = config.preVote ?? true;
+    this.checkQuorum = config.checkQuorum ?? true;
+    this.maxInflight = config.maxInflight ?? 32;
+    this.maxAppendBytes = config.maxAppendBytes ?? 1 << 20;
+    this.maxWindowBytes = config.maxWindowBytes ?? 4 << 20;
+    this.makeLeaderChange = config.leaderChangeEntry ?? (() => ({ data: Buffer.alloc(0), recordCount: 1 }));
+    this.termValue = initial.hardState.term;
+    this.votedFor = initial.hardState.votedFor;
+    this.epochs = new EpochView(initial.epochs);
+    this.logStart = initial.logStartOffset;
+    this.logEnd = initial.logEndOffset;
+    this.persistedEnd = initial.logEndOffset;
+    // A persisted HW beyond the durable log cannot happen with the Ready contract; clamp anyway.
+    this.hw = initial.hardState.commitOffset < this.logEnd ? initial.hardState.commitOffset : this.logEnd;
+    if (this.hw < this.logStart) this.hw = this.logStart;
+    this.outHardState = this.hardState;
+    this.campaignPending = config.campaignOnFirstTick ?? false;
+    this.resetRandomizedElectionTimeout();
+  }
+
+  // ---------------------------------------------------------------- read-only views
+
+  get term(): number { return this.termValue; }
+  get role(): Role { return this.roleValue; }
+  get leaderId(): NodeId { return this.leader; }
+  get highWatermark(): bigint { return this.hw; }
+  get logEndOffset(): bigint { return this.logEnd; }
+  get logStartOffset(): bigint { return this.logStart; }
+  get durableEndOffset(): bigint { return this.persistedEnd; }
+  get lastEpoch(): number { return this.epochs.lastEpoch; }
+  get votedForId(): NodeId { return this.votedFor; }
+  get leadTransferee(): NodeId { return this.transferee; }
+  get hardState(): HardState { return { term: this.termValue, votedFor: this.votedFor, commitOffset: this.hw }; }
+  get softState(): SoftState { return { role: this.roleValue, leaderId: this.leader, term: this.termValue }; }
+  epochAt(offset: bigint): number | undefined {
+    if (offset < this.logStart || offset >= this.logEnd) return undefined;
+    return this.epochs.epochAt(offset);
+  }
+  epochStarts(): EpochStart[] { return this.epochs.list(); }
+  /** Leader only: a copy of each follower's progress (for ISR: match and lastCaughtUpTick). */
+  followerProgress(): Map<NodeId, FollowerProgress> {
+    const copy = new Map<NodeId, FollowerProgress>();
+    for (const [id, pr] of this.progress) copy.set(id, { ...pr, inflight: [...pr.inflight] });
+    return copy;
+  }
+  /** Ticks since this leader took office (the unit of lastCaughtUpTick). */
+  get leaderTick(): number { return this.leaderTicks; }
+
+  // ---------------------------------------------------------------- inputs
+
+  tick(): void {
+    if (this.roleValue === 'leader') { this.tickLeader(); return; }
+    if (this.campaignPending) {
+      this.campaignPending = false;
+      if (this.termValue === 0 && this.logEnd === this.logStart) { this.campaign(false); return; }
+    }
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.campaign(false);
+    }
+  }
+
+  /** Start an election now (pre-vote first when enabled). */
+  campaign(transfer: boolean): void {
+    if (this.roleValue === 'leader') return;
+    if (this.preVote && !transfer) this.becomePreCandidate();
+    else this.becomeCandidate(transfer);
+  }
+
+  /** Leader only. The caller must patch the returned offsets and epoch into `data` before the next ready(). */
+  propose(data: Buffer, recordCount: number): ProposeResult {
+    if (recordCount < 1) throw new Error('an entry holds at least one record');
+    if (this.roleValue !== 'leader') return { ok: false, reason: 'not_leader', leaderId: this.leader, term: this.termValue };
+    if (this.transferee !== NO_NODE) return { ok: false, reason: 'transferring', leaderId: this.leader, term: this.termValue };
+    const entry = this.appendLocal(data, recordCount);
+    this.broadcastPending = true;
+    return { ok: true, baseOffset: entry.baseOffset, lastOffset: entry.lastOffset, epoch: entry.epoch };
+  }
+
+  /** Leader only: hand leadership to `to` (catching it up first). Abandoned after an election timeout. */
+  transferLeadership(to: NodeId): void {
+    if (this.roleValue !== 'leader' || to === this.id || !this.voters.includes(to)) return;
+    if (this.transferee === to) return;
+    this.transferee = to;
+    this.transferElapsed = 0;
+    const pr = this.progress.get(to)!;
+    if (pr.match === this.logEnd) this.send({ type: 'timeoutNow', term: this.termValue, from: this.id, to }, 'now');
+    else this.sendAppend(to);
+  }
+
+  step(m: RaftMessage): void {
+    if (m.to !== this.id || m.from === this.id) return;
+    if (m.term > this.termValue) {
+      if (m.type === 'vote') {
+        const inLease = this.checkQuorum && this.leader !== NO_NODE && this.electionElapsed < this.electionTimeout;
+        if (inLease && !m.transfer) return; // a healthy leader exists: do not let this one disrupt it
+      }
+      if (m.type === 'vote' && m.pre) {
+        // a pre-vote never changes our term
+      } else if (m.type === 'voteResponse' && m.pre && m.granted) {
+        // a granted pre-vote carries the future term; handled below
+      } else {
+        const leaderMsg = m.type === 'append' || m.type === 'heartbeat' || m.type === 'timeoutNow';
+        this.becomeFollower(m.term, leaderMsg ? m.from : NO_NODE);
+      }
+    } else if (m.term < this.termValue) {
+      if (m.type === 'append' || m.type === 'heartbeat') {
+        // tell a stale leader about the newer term so it steps down
+        this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: false, matchOffset: 0n, prevOffset: -1n }, 'after');
+      } else if (m.type === 'vote' && m.pre) {
+        this.send({ type: 'voteResponse', term: this.termValue, from: this.id, to: m.from, pre: true, granted: false }, 'after');
+      }
+      return;
+    }
+
+    switch (m.type) {
+      case 'vote': this.handleVote(m); return;
+      case 'voteResponse': this.handleVoteResponse(m); return;
+      case 'append': this.handleAppend(m); return;
+      case 'heartbeat': this.handleHeartbeat(m); return;
+      case 'appendResponse': this.handleAppendResponse(m); return;
+      case 'heartbeatResponse': this.handleHeartbeatResponse(m.from); return;
+      case 'timeoutNow':
+        if (this.roleValue !== 'leader') this.campaign(true);
+        return;
+    }
+  }
+
+  /** The driver persisted (and truncated/appended/flushed) everything in `ready`. */
+  advance(ready: Ready): void {
+    this.truncations = this.truncations.filter((t) => t.seq > ready.seq);
+    let durable = ready.logEndOffset;
+    for (const t of this.truncations) if (t.offset < durable) durable = t.offset;
+    if (durable > this.logEnd) durable = this.logEnd;
+    this.persistedEnd = durable;
+    if (this.roleValue === 'leader') this.maybeCommit();
+    this.trimWindow();
+  }
+
+  /** The driver read entries starting at fromOffset (whole entries, contiguous). */
+  entriesRead(fromOffset: bigint, entries: Entry[]): void {
+    this.pendingReads.delete(fromOffset);
+    if (this.roleValue !== 'leader' || entries.length === 0) return;
+    // keep only what still agrees with our log (it could have been truncated since)
+    const kept: Entry[] = [];
+    for (const e of entries) {
+      if (e.lastOffset >= this.logEnd || this.epochAt(e.baseOffset) !== e.epoch) break;
+      kept.push(e);
+    }
+    this.readBack = kept;
+    for (const [id, pr] of this.progress) if (pr.next < this.logEnd) this.sendAppend(id);
+  }
+
+  hasReady(): boolean {
+    return this.hardStateDirty || this.outTruncateTo !== undefined || this.outEntries.length > 0 ||
+      this.outNow.length > 0 || this.outAfter.length > 0 || this.outReads.length > 0 ||
+      this.outHw !== undefined || this.softDirty || this.broadcastPending || this.commitBroadcastPending;
+  }
+
+  ready(): Ready {
+    if (this.broadcastPending) {
+      this.broadcastPending = false;
+      if (this.roleValue === 'leader') for (const id of this.progress.keys()) this.sendAppend(id);
+    }
+    if (this.commitBroadcastPending) {
+      this.commitBroadcastPending = false;
+      if (this.roleValue === 'leader') this.broadcastCommit();
+    }
+    const seq = ++this.seq;
+    const r: Ready = {
+      seq,
+      entries: this.outEntries,
+      logEndOffset: this.logEnd,
+      sendNow: this.outNow,
+      sendAfterPersist: this.outAfter,
+      reads: this.outReads,
+    };
+    if (this.hardStateDirty) r.hardState = this.hardState;
+    if (this.outTruncateTo !== undefined) {
+      r.truncateTo = this.outTruncateTo;
+      this.truncations.push({ seq, offset: this.outTruncateTo });
+    }
+    if (this.outHw !== undefined) r.highWatermark = this.outHw;
+    if (this.softDirty) r.softState = this.softState;
+    this.hardStateDirty = false;
+    this.outTruncateTo = undefined;
+    this.outEntries = [];
+    this.outNow = [];
+    this.outAfter = [];
+    this.outReads = [];
+    this.outHw = undefined;
+    this.softDirty = false;
+    return r;
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  private quorum(): number { return Math.floor(this.voters.length / 2) + 1; }
+
+  private resetRandomizedElectionTimeout(): void {
+    this.randomizedElectionTimeout = this.electionTimeout + this.random.int(0, this.electionTimeout - 1);
+  }
+
+  private setTerm(term: number): void {
+    if (term < this.termValue) throw new Error(`term going backwards ${this.termValue} -> ${term}`);
+    if (term !== this.termValue) {
+      this.termValue = term;
+      this.votedFor = NO_NODE;
+      this.hardStateDirty = true;
+    }
+  }
+
+  private reset(term: number): void {
+    this.setTerm(term);
+    this.leader = NO_NODE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.votes.clear();
+    this.progress.clear();
+    this.transferee = NO_NODE;
+    this.readBack = [];
+    this.pendingReads.clear();
+    this.broadcastPending = false;
+    this.softDirty = true;
+  }
+
+  private becomeFollower(term: number, leader: NodeId): void {
+    this.reset(term);
+    this.roleValue = 'follower';
+    this.leader = leader;
+  }
+
+  private becomePreCandidate(): void {
+    // like etcd: term and vote unchanged, the leader is forgotten
+    this.roleValue = 'precandidate';
+    this.leader = NO_NODE;
+    this.votes.clear();
+    this.electionElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.softDirty = true;
+    this.votes.set(this.id, true);
+    if (this.countVotes() >= this.quorum()) { this.becomeCandidate(false); return; }
+    this.requestVotes(true, false);
+  }
+
+  private becomeCandidate(transfer: boolean): void {
+    this.reset(this.termValue + 1);
+    this.roleValue = 'candidate';
+    this.votedFor = this.id;
+    this.hardStateDirty = true;
+    this.votes.set(this.id, true);
+    if (this.countVotes() >= this.quorum()) { this.becomeLeader(); return; }
+    this.requestVotes(false, transfer);
+  }
+
+  private requestVotes(pre: boolean, transfer: boolean): void {
+    const term = pre ? this.termValue + 1 : this.termValue;
+    for (const to of this.voters) {
+      if (to === this.id) continue;
+      const m: VoteRequest = { type: 'vote', term, from: this.id, to, pre, lastEpoch: this.epochs.lastEpoch, logEndOffset: this.logEnd, transfer };
+      this.send(m, 'after'); // our term and self-vote must be durable first
+    }
+  }
+
+  private becomeLeader(): void {
+    this.roleValue = 'leader';
+    this.leader = this.id;
+    this.softDirty = true;
+    this.leaderTicks = 0;
+    this.heartbeatElapsed = 0;
+    this.electionElapsed = 0;
+    this.progress.clear();
+    for (const v of this.voters) {
+      if (v === this.id) continue;
+      this.progress.set(v, {
+        match: 0n, next: this.logEnd, state: 'probe', probeSent: false, inflight: [],
+        recentActive: true, lastProgressTick: 0, lastCaughtUpTick: 0, sentHw: 0n,
+      });
+    }
+    this.epochStartOffset = this.logEnd;
+    const lc = this.makeLeaderChange(this.logEnd, this.termValue, this.id);
+    this.appendLocal(lc.data, lc.recordCount);
+    this.broadcastPending = true;
+    this.maybeCommit();
+  }
+
+  private countVotes(): number {
+    let n = 0;
+    for (const granted of this.votes.values()) if (granted) n++;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- elections
+
+  private logIsUpToDate(lastEpoch: number, logEndOffset: bigint): boolean {
+    const mine = this.epochs.lastEpoch;
+    return lastEpoch > mine || (lastEpoch === mine && logEndOffset >= this.logEnd);
+  }
+
+  private handleVote(m: VoteRequest): void {
+    const canVote = this.votedFor === m.from ||
+      (this.votedFor === NO_NODE && this.leader === NO_NODE) ||
+      (m.pre && m.term > this.termValue);
+    const granted = canVote && this.logIsUpToDate(m.lastEpoch, m.logEndOffset);
+    if (granted && !m.pre) {
+      this.votedFor = m.from;
+      this.hardStateDirty = true;
+      this.electionElapsed = 0;
+    }
+    // a granted pre-vote answers with the requested term; anything else with ours
+    const term = granted && m.pre ? m.term : this.termValue;
+    this.send({ type: 'voteResponse', term, from: this.id, to: m.from, pre: m.pre, granted }, 'after');
+  }
+
+  private handleVoteResponse(m: VoteResponse): void {
+    const pre = this.roleValue === 'precandidate';
+    if (m.pre !== pre || (this.roleValue !== 'candidate' && this.roleValue !== 'precandidate')) return;
+    if (pre && m.term !== this.termValue + 1) return;
+    this.votes.set(m.from, m.granted);
+    const granted = this.countVotes();
+    let rejected = 0;
+    for (const g of this.votes.values()) if (!g) rejected++;
+    if (granted >= this.quorum()) {
+      if (pre) this.becomeCandidate(false);
+      else this.becomeLeader();
+    } else if (rejected >= this.quorum()) {
+      this.becomeFollower(this.termValue, NO_NODE);
+    }
+  }
+
+  // ---------------------------------------------------------------- follower side of replication
+
+  private handleAppend(m: AppendRequest): void {
+    if (this.roleValue !== 'follower') this.becomeFollower(m.term, m.from);
+    if (this.leader !== m.from) { this.leader = m.from; this.softDirty = true; }
+    this.electionElapsed = 0;
+    const reply = (success: boolean, matchOffset: bigint, hint?: DivergenceHint): void => {
+      const r: AppendResponse = { type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success, matchOffset, prevOffset: m.prevOffset };
+      if (hint !== undefined) r.hint = hint;
+      this.send(r, 'after');
+    };
+    if (!this.prevMatches(m.prevOffset, m.prevEpoch)) {
+      reply(false, 0n, this.divergenceHint(m.prevOffset));
+      return;
+    }
+    let i = 0;
+    for (; i < m.entries.length; i++) {
+      const e = m.entries[i]!;
+      if (e.baseOffset >= this.logEnd) break;
+      if (e.lastOffset < this.logEnd && this.epochs.epochAt(e.lastOffset) === e.epoch && this.epochs.epochAt(e.baseOffset) === e.epoch) continue;
+      this.truncate(e.baseOffset);
+      break;
+    }
+    for (; i < m.entries.length; i++) this.appendEntry(m.entries[i]!);
+    const last = m.entries[m.entries.length - 1];
+    const matched = last !== undefined ? last.lastOffset + 1n : m.prevOffset + 1n;
+    this.advanceHw(m.highWatermark < matched ? m.highWatermark : matched);
+    reply(true, matched);
+    this.trimWindow();
+  }
+
+  private prevMatches(prevOffset: bigint, prevEpoch: number): boolean {
+    if (prevOffset < 0n) return true;
+    if (prevOffset < this.hw) return true; // committed: identical everywhere
+    if (prevOffset >= this.logEnd) return false;
+    return this.epochs.epochAt(prevOffset) === prevEpoch;
+  }
+
+  private divergenceHint(prevOffset: bigint): DivergenceHint {
+    const o = prevOffset < this.logEnd - 1n ? prevOffset : this.logEnd - 1n;
+    const epoch = o >= this.logStart ? this.epochs.epochAt(o) : undefined;
+    if (epoch === undefined) return { epoch: -1, epochStartOffset: this.logStart, epochEndOffset: this.logStart };
+    const range = this.epochs.rangeFor(epoch, this.logEnd)!;
+    return { epoch, epochStartOffset: range.startOffset, epochEndOffset: range.endOffset };
+  }
+
+  private handleHeartbeat(m: Heartbeat): void {
+    if (this.roleValue !== 'follower') this.becomeFollower(m.term, m.from);
+    if (this.leader !== m.from) { this.leader = m.from; this.softDirty = true; }
+    this.electionElapsed = 0;
+    this.advanceHw(m.highWatermark < this.logEnd ? m.highWatermark : this.logEnd);
+    this.send({ type: 'heartbeatResponse', term: this.termValue, from: this.id, to: m.from }, 'after');
+  }
+
+  private advanceHw(to: bigint): void {
+    if (to > this.hw) {
+      this.hw = to;
+      this.outHw = to;
+      this.hardStateDirty = true;
+    }
+  }
+
+  // ---------------------------------------------------------------- leader side of replication
+
+  private tickLeader(): void {
+    this.leaderTicks++;
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.transferee !== NO_NODE && ++this.transferElapsed >= this.electionTimeout) {
+      this.transferee = NO_NODE; // abandoned: resume as leader
+    }
+    if (this.electionElapsed >= this.electionTimeout) {
+      this.electionElapsed = 0;
+      if (this.checkQuorum) {
+        let active = 1;
+        for (const pr of this.progress.values()) { if (pr.recentActive) active++; pr.recentActive = false; }
+        if (active < this.quorum()) { this.becomeFollower(this.termValue, NO_NODE); return; }
+      }
+    }
+    if (this.heartbeatElapsed >= this.heartbeatInterval) {
+      this.heartbeatElapsed = 0;
+      for (const [to, pr] of this.progress) this.sendHeartbeat(to, pr);
+    }
+  }
+
+  private appendLocal(data: Buffer, recordCount: number): Entry {
+    const entry: Entry = { baseOffset: this.logEnd, lastOffset: this.logEnd + BigInt(recordCount) - 1n, epoch: this.termValue, data };
+    this.appendEntry(entry);
+    return entry;
+  }
+
+  private appendEntry(e: Entry): void {
+    if (e.baseOffset !== this.logEnd) throw new Error(`append at ${e.baseOffset} but log ends at ${this.logEnd}`);
+    if (e.lastOffset < e.baseOffset) throw new Error('entry with no offsets');
+    this.epochs.append(e.epoch, e.baseOffset);
+    this.logEnd = e.lastOffset + 1n;
+    this.tail.push(e);
+    this.tailBytes += e.data.length;
+    this.outEntries.push(e);
+  }
+
+  private truncate(offset: bigint): void {
+    if (offset < this.hw) throw new Error(`invariant: truncation to ${offset} below the high watermark ${this.hw}`);
+    if (offset >= this.logEnd) return;
+    this.logEnd = offset;
+    this.epochs.truncateTo(offset);
+    if (this.persistedEnd > offset) this.persistedEnd = offset;
+    while (this.tail.length > 0 && this.tail[this.tail.length - 1]!.baseOffset >= offset) this.tailBytes -= this.tail.pop()!.data.length;
+    this.outEntries = this.outEntries.filter((e) => e.baseOffset < offset);
+    this.outTruncateTo = this.outTruncateTo === undefined || offset < this.outTruncateTo ? offset : this.outTruncateTo;
+  }
+
+  /** Drop window entries nobody needs from memory any more. */
+  private trimWindow(): void {
+    let keepFrom = this.persistedEnd;
+    if (this.roleValue === 'leader') {
+      for (const pr of this.progress.values()) if (pr.match < keepFrom) keepFrom = pr.match;
+    } else if (this.hw < keepFrom) {
+      keepFrom = this.hw;
+    }
+    while (this.tail.length > 0) {
+      const first = this.tail[0]!;
+      const unneeded = first.lastOffset < keepFrom;
+      const tooBig = this.tailBytes > this.maxWindowBytes && first.lastOffset < this.persistedEnd;
+      if (!unneeded && !tooBig) break;
+      this.tail.shift();
+      this.tailBytes -= first.data.length;
+    }
+  }
+
+  /** Entries starting exactly at `from`, from memory, up to maxAppendBytes (at least one). */
+  private entriesFrom(from: bigint): Entry[] | undefined {
+    for (const source of [this.tail, this.readBack]) {
+      const idx = source.findIndex((e) => e.baseOffset === from);
+      if (idx < 0) continue;
+      const out: Entry[] = [];
+      let bytes = 0;
+      let expect = from;
+      for (let i = idx; i < source.length; i++) {
+        const e = source[i]!;
+        if (e.baseOffset !== expect || (out.length > 0 && bytes + e.data.length > this.maxAppendBytes)) break;
+        out.push(e);
+        bytes += e.data.length;
+        expect = e.lastOffset + 1n;
+      }
+      // read-back entries may stop short of the window; continue from the window
+      if (source === this.readBack && bytes < this.maxAppendBytes) {
+        const more = this.tail.findIndex((e) => e.baseOffset === expect);
+        if (more >= 0) for (let i = more; i < this.tail.length && bytes < this.maxAppendBytes; i++) { out.push(this.tail[i]!); bytes += this.tail[i]!.data.length; }
+      }
+      return out;
+    }
+    return undefined;
+  }
+
+  private sendAppend(to: NodeId): void {
+    const pr = this.progress.get(to);
+    if (pr === undefined) return;
+    if (pr.state === 'probe' && pr.probeSent) return;
+    if (pr.state === 'replicate' && (pr.inflight.length >= this.maxInflight || pr.next >= this.logEnd)) return;
+    if (pr.next < this.logStart) pr.next = this.logStart; // cannot go below what retention kept
+    const prevOffset = pr.next - 1n;
+    const prevEpoch = prevOffset < 0n ? -1 : (this.epochAt(prevOffset) ?? -1);
+    let entries: Entry[] = [];
+    if (pr.state === 'replicate') {
+      const found = this.entriesFrom(pr.next);
+      if (found === undefined) { this.requestRead(pr.next); return; }
+      entries = found;
+    }
+    const m: AppendRequest = { type: 'append', term: this.termValue, from: this.id, to, prevOffset, prevEpoch, entries, highWatermark: this.hw };
+    this.send(m, 'now');
+    if (pr.state === 'probe') pr.probeSent = true;
+    else {
+      const end = entries[entries.length - 1]!.lastOffset + 1n;
+      pr.next = end;
+      pr.inflight.push(end);
+    }
+  }
+
+  private requestRead(from: bigint): void {
+    if (this.pendingReads.has(from)) return;
+    this.pendingReads.add(from);
+    this.outReads.push({ fromOffset: from, maxBytes: this.maxAppendBytes });
+  }
+
+  private handleAppendResponse(m: AppendResponse): void {
+    if (this.roleValue !== 'leader') return;
+    const pr = this.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (m.success) {
+      if (m.matchOffset > this.logEnd) throw new Error(`follower ${m.from} acked ${m.matchOffset} beyond log end ${this.logEnd}`);
+      if (m.matchOffset > pr.match) { pr.match = m.matchOffset; pr.lastProgressTick = this.leaderTicks; this.commitBroadcastPending = true; }
+      if (pr.next < pr.match) pr.next = pr.match;
+      pr.inflight = pr.inflight.filter((end) => end > pr.match);
+      if (pr.state === 'probe') { pr.state = 'replicate'; pr.probeSent = false; pr.inflight = []; pr.next = pr.match; }
+      if (pr.match === this.logEnd) pr.lastCaughtUpTick = this.leaderTicks;
+      this.maybeCommit();
+      if (this.transferee === m.from && pr.match === this.logEnd) {
+        this.send({ type: 'timeoutNow', term: this.termValue, from: this.id, to: m.from }, 'now');
+      }
+      while (pr.state === 'replicate' && pr.next < this.logEnd && pr.inflight.length < this.maxInflight) {
+        const before = pr.next;
+        this.sendAppend(m.from);
+        if (pr.next === before) break;
+      }
+      this.trimWindow();
+      return;
+    }
+    if (m.prevOffset < pr.match) return; // stale rejection
+    if (pr.state === 'probe' && m.prevOffset !== pr.next - 1n) return; // answers an older probe
+    let next = this.nextFromHint(m.hint);
+    if (next > m.prevOffset) next = m.prevOffset; // a rejection at prevOffset means next <= prevOffset
+    if (next < pr.match) next = pr.match;
+    pr.next = next;
+    pr.state = 'probe';
+    pr.probeSent = false;
+    pr.inflight = [];
+    this.sendAppend(m.from);
+  }
+
+  /** Fast backtracking by epoch: where the follower's log can at best still agree with ours. */
+  private nextFromHint(hint: DivergenceHint | undefined): bigint {
+    if (hint === undefined || hint.epoch < 0) return hint?.epochEndOffset ?? this.logStart;
+    const mine = this.epochs.rangeFor(hint.epoch, this.logEnd);
+    if (mine === undefined) return this.logStart;
+    if (mine.epoch === hint.epoch) return mine.endOffset < hint.epochEndOffset ? mine.endOffset : hint.epochEndOffset;
+    // we never had the follower's epoch: its entries of that epoch all diverge
+    return mine.endOffset < hint.epochStartOffset ? mine.endOffset : hint.epochStartOffset;
+  }
+
+  private handleHeartbeatResponse(from: NodeId): void {
+    if (this.roleValue !== 'leader') return;
+    const pr = this.progress.get(from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    pr.probeSent = false;
+    if (pr.match === this.logEnd) pr.lastCaughtUpTick = this.leaderTicks;
+    // appends may have been lost: with no progress for a while, fall back to probing
+    if (pr.state === 'replicate' && pr.inflight.length > 0 && this.leaderTicks - pr.lastProgressTick >= 3 * this.heartbeatInterval + 2) {
+      pr.state = 'probe';
+      pr.inflight = [];
+      pr.next = pr.match;
+      pr.lastProgressTick = this.leaderTicks;
+    }
+    if (pr.match < this.logEnd) this.sendAppend(from);
+  }
+
+  private maybeCommit(): void {
+    if (this.roleValue !== 'leader') return;
+    const matches: bigint[] = [this.persistedEnd];
+    for (const pr of this.progress.values()) matches.push(pr.match);
+    matches.sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+    const q = matches[this.quorum() - 1]!;
+    // the previous-term rule: only past this leader's own first entry
+    if (q > this.epochStartOffset && q > this.hw) {
+      this.advanceHw(q);
+      this.commitBroadcastPending = true;
+    }
+  }
+
+  /** Tell followers the new HW (capped by what each holds) without waiting for the next heartbeat. */
+  private broadcastCommit(): void {
+    for (const [to, pr] of this.progress) {
+      const hw = pr.match < this.hw ? pr.match : this.hw;
+      if (hw > pr.sentHw) this.sendHeartbeat(to, pr);
+    }
+  }
+
+  private sendHeartbeat(to: NodeId, pr: FollowerProgress): void {
+    const hw = pr.match < this.hw ? pr.match : this.hw;
+    if (hw > pr.sentHw) pr.sentHw = hw;
+    this.send({ type: 'heartbeat', term: this.termValue, from: this.id, to, highWatermark: hw }, 'now');
+  }
+
+  private send(m: RaftMessage, when: 'now' | 'after'): void {
+    if (when === 'now') this.outNow.push(m);
+    else this.outAfter.push(m);
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * A deterministic in-memory cluster of Raft cores for unit tests and the simulator.
+ *
+ * Each node has a page-cache log (written at once) and a disk (durable below `durableEnd`, plus
+ * the last durable hard state). A Ready's writes become durable only when the scheduler completes
+ * that node's oldest pending write; a crash drops everything not yet durable. Messages sit in one
+ * in-flight list; the scheduler picks which to deliver (reorder), drops or duplicates them.
+ * Invariants are checked as events happen; a violation throws an InvariantError.
+ */
+import { RaftCore, type RaftConfig } from '../../src/raft/core.js';
+import { NO_NODE, type Entry, type HardState, type NodeId, type RaftMessage, type Ready } from '../../src/raft/types.js';
+import { Random } from '../../src/util/random.js';
+
+export class InvariantError extends Error {}
+
+export interface InFlight { from: NodeId; to: NodeId; msg: RaftMessage; id: number }
+
+export interface ClusterOptions {
+  size: number;
+  seed: number;
+  /** Overrides for every node's config. */
+  config?: Partial<Omit<RaftConfig, 'id' | 'voters' | 'random'>>;
+  /** Complete disk writes at once (unit tests) instead of when the scheduler says. */
+  syncDisk?: boolean;
+}
+
+export function entryKey(e: Entry): string { return `${e.baseOffset}:${e.lastOffset}:${e.epoch}:${e.data.toString('hex')}`; }
+
+export function epochStartsOf(log: readonly Entry[]): { epoch: number; startOffset: bigint }[] {
+  const out: { epoch: number; startOffset: bigint }[] = [];
+  for (const e of log) if (out.length === 0 || out[out.length - 1]!.epoch !== e.epoch) out.push({ epoch: e.epoch, startOffset: e.baseOffset });
+  return out;
+}
+
+export class SimNode {
+  up = true;
+  core!: RaftCore;
+  /** Page-cache view of the log: what reads see. */
+  log: Entry[] = [];
+  durableEnd = 0n;
+  durableHard: HardState = { term: 0, votedFor: NO_NODE, commitOffset: 0n };
+  pending: { ready: Ready; end: bigint }[] = [];
+  /** Highest HW / term seen in the current life (in memory). */
+  lifeHw = 0n;
+  lifeTerm = 0;
+  restarts = 0;
+
+  constructor(readonly id: NodeId) {}
+
+  logEnd(): bigint { return this.log.length === 0 ? 0n : this.log[this.log.length - 1]!.lastOffset + 1n; }
+  entryAt(offset: bigint): Entry | undefined {
+    // binary search: entries are sorted and contiguous
+    let lo = 0; let hi = this.log.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1; const e = this.log[mid]!;
+      if (offset < e.baseOffset) hi = mid - 1; else if (offset > e.lastOffset) lo = mid + 1; else return e;
+    }
+    return undefined;
+  }
+}
+
+export class SimCluster {
+  readonly nodes = new Map<NodeId, SimNode>();
+  readonly ids: NodeId[];
+  inflight: InFlight[] = [];
+  private nextMsgId = 0;
+  /** blocked.has(`${a}>${b}`): messages from a to b are dropped. */
+  readonly blocked = new Set<string>();
+  /** term -> leader id */
+  readonly leaders = new Map<number, NodeId>();
+  /** committed offset -> entry key, across the whole history */
+  readonly committed = new Map<bigint, string>();
+  committedEnd = 0n;
+  /** term -> the one node that got a durable vote from each voter: `${voter}@${term}` -> candidate */
+  private readonly durableVotes = new Map<string, NodeId>();
+  readonly trace: string[] = [];
+  traceEnabled = false;
+  private proposals = 0;
+  readonly acked: { key: string; baseOffset: bigint }[] = [];
+  private readonly awaitingAck = new Map<string, { leader: NodeId; baseOffset: bigint; epoch: number }>();
+
+  constructor(readonly opts: ClusterOptions) {
+    this.ids = Array.from({ length: opts.size }, (_, i) => i + 1);
+    for (const id of this.ids) {
+      const n = new SimNode(id);
+      this.nodes.set(id, n);
+      this.boot(n);
+    }
+  }
+
+  node(id: NodeId): SimNode { return this.nodes.get(id)!; }
+  core(id: NodeId): RaftCore { return this.node(id).core; }
+
+  private boot(n: SimNode): void {
+    n.core = new RaftCore(
+      { id: n.id, voters: this.ids, random: new Random(this.opts.seed * 7919 + n.id * 104729 + n.restarts), ...this.opts.config },
+      { hardState: { ...n.durableHard }, logStartOffset: 0n, logEndOffset: n.logEnd(), epochs: epochStartsOf(n.log) },
+    );
+    n.lifeHw = n.core.highWatermark;
+    n.lifeTerm = n.core.term;
+    if (n.lifeHw < n.durableHard.commitOffset) throw new InvariantError(`node ${n.id} restarted with HW ${n.lifeHw} below durable ${n.durableHard.commitOffset}`);
+  }
+
+  private log(line: string): void { if (this.traceEnabled) this.trace.push(line); }
+
+  // ------------------------------------------------------------ driving one node
+
+  /** Take every Ready of a node: write to the page cache, send what may go now. */
+  process(id: NodeId): void {
+    const n = this.node(id);
+    if (!n.up) return;
+    let guard = 0;
+    while (n.core.hasReady()) {
+      if (++guard > 1000) throw new Error('ready loop does not settle');
+      const r = n.core.ready();
+      this.applyWrites(n, r);
+      for (const m of r.sendNow) this.send(n, m);
+      for (const req of r.reads) {
+        const out: Entry[] = [];
+        let bytes = 0;
+        for (const e of n.log) {
+          if (e.lastOffset < req.fromOffset) continue;
+          if (out.length > 0 && bytes + e.data.length > req.maxBytes) break;
+          if (out.length === 0 && e.baseOffset !== req.fromOffset) break;
+          out.push(e); bytes += e.data.length;
+        }
+        n.core.entriesRead(req.fromOffset, out);
+      }
+      n.pending.push({ ready: r, end: r.logEndOffset });
+      this.checkNode(n);
+      if (this.opts.syncDisk) this.completeDisk(id);
+    }
+  }
+
+  private applyWrites(n: SimNode, r: Ready): void {
+    if (r.truncateTo !== undefined) {
+      const t = r.truncateTo;
+      if (t < n.durableHard.commitOffset) throw new InvariantError(`node ${n.id} truncates to ${t} below its durable HW ${n.durableHard.commitOffset}`);
+      if (t < this.committedEnd) {
+        for (const e of n.log) if (e.lastOffset >= t && this.committed.has(e.baseOffset) && this.committed.get(e.baseOffset) === entryKey(e)) {
+          throw new InvariantError(`node ${n.id} truncates committed entry at ${e.baseOffset}`);
+        }
+      }
+      n.log = n.log.filter((e) => e.lastOffset < t);
+      // truncation is durable at once (the storage's truncateTo resolves durable)
+      if (n.durableEnd > t) n.durableEnd = t;
+      for (const p of n.pending) if (p.end > t) p.end = t;
+      this.log(`n${n.id} truncate ${t}`);
+    }
+    for (const e of r.entries) {
+      if (e.baseOffset !== n.logEnd()) throw new InvariantError(`node ${n.id} appends ${e.baseOffset} at end ${n.logEnd()}`);
+      n.log.push(e);
+    }
+  }
+
+  /** The node's oldest pending write becomes durable. */
+  completeDisk(id: NodeId): boolean {
+    const n = this.node(id);
+    if (!n.up) return false;
+    const p = n.pending.shift();
+    if (p === undefined) return false;
+    n.durableEnd = p.end;
+    if (p.ready.hardState !== undefined) {
+      const hs = p.ready.hardState;
+      const old = n.durableHard;
+      if (hs.term < old.term) throw new InvariantError(`node ${n.id} durable term ${old.term} -> ${hs.term}`);
+      if (hs.commitOffset < old.commitOffset) throw new InvariantError(`node ${n.id} durable HW ${old.commitOffset} -> ${hs.commitOffset}`);
+      if (hs.commitOffset > n.durableEnd) throw new InvariantError(`node ${n.id} durable HW ${hs.commitOffset} beyond durable log ${n.durableEnd}`);
+      if (hs.votedFor !== NO_NODE) {
+        const k = `${n.id}@${hs.term}`;
+        const prev = this.durableVotes.get(k);
+        if (prev !== undefined && prev !== hs.votedFor) throw new InvariantError(`node ${n.id} voted for ${prev} and ${hs.votedFor} in term ${hs.term}`);
+        this.durableVotes.set(k, hs.votedFor);
+      }
+      n.durableHard = { ...hs };
+    }
+    this.log(`n${n.id} durable end=${n.durableEnd} term=${n.durableHard.term} vote=${n.durableHard.votedFor} hw=${n.durableHard.commitOffset}`);
+    for (const m of p.ready.sendAfterPersist) this.send(n, m);
+    n.core.advance(p.ready);
+    this.process(id);
+    return true;
+  }
+
+  /** Invariant 9: what a message claims is durable at the moment it is sent. */
+  private checkSendable(n: SimNode, m: RaftMessage): void {
+    if (m.term > n.durableHard.term && !(m.type === 'vote' && m.pre) && !(m.type === 'voteResponse' && m.pre)) {
+      throw new InvariantError(`node ${n.id} sends ${m.type} at term ${m.term} with durable term ${n.durableHard.term}`);
+    }
+    if (m.type === 'vote' && !m.pre && n.durableHard.votedFor !== n.id) throw new InvariantError(`node ${n.id} requests votes before its self-vote is durable`);
+    if (m.type === 'voteResponse' && !m.pre && m.granted && n.durableHard.votedFor !== m.to) throw new InvariantError(`node ${n.id} grants a vote that is not durable`);
+    if (m.type === 'appendResponse' && m.success && m.matchOffset > n.durableEnd) {
+      throw new InvariantError(`node ${n.id} acks ${m.matchOffset} with durable log end ${n.durableEnd}`);
+    }
+  }
+
+  private send(n: SimNode, m: RaftMessage): void {
+    this.checkSendable(n, m);
+    this.inflight.push({ from: n.id, to: m.to, msg: m, id: this.nextMsgId++ });
+  }
+
+  deliverAt(index: number, duplicate = false): void {
+    const f = this.inflight[index]!;
+    if (!duplicate) this.inflight.splice(index, 1);
+    const to = this.node(f.to);
+    if (!to.up || this.blocked.has(`${f.from}>${f.to}`)) return;
+    this.log(`deliver ${f.msg.type} ${f.from}->${f.to} t${f.msg.term}`);
+    to.core.step(f.msg);
+    this.process(f.to);
+  }
+
+  tick(id: NodeId): void {
+    const n = this.node(id);
+    if (!n.up) return;
+    n.core.tick();
+    this.process(id);
+  }
+
+  crash(id: NodeId): void {
+    const n = this.node(id);
+    if (!n.up) return;
+    n.up = false;
+    n.pending = [];
+    n.log = n.log.filter((e) => e.lastOffset < n.durableEnd);
+    this.log(`crash n${id} durable end ${n.durableEnd}`);
+  }
+
+  restart(id: NodeId): void {
+    const n = this.node(id);
+    if (n.up) return;
+    n.up = true;
+    n.restarts++;
+    this.boot(n);
+    this.log(`restart n${id} term ${n.core.term} end ${n.logEnd()} hw ${n.core.highWatermark}`);
+  }
+
+  propose(id: NodeId, recordCount = 1): boolean {
+    const n = this.node(id);
+    if (!n.up) return false;
+    const data = Buffer.from(`p${this.proposals++}`);
+    const r = n.core.propose(data, recordCount);
+    if (!r.ok) return false;
+    this.awaitingAck.set(`${r.baseOffset}:${r.lastOffset}:${r.epoch}:${data.toString('hex')}`, { leader: id, baseOffset: r.baseOffset, epoch: r.epoch });
+    this.process(id);
+    return true;
+  }
+
+  /** Isolate a node both ways (or one way with `oneWay`). */
+  isolate(id: NodeId, oneWay: 'in' | 'out' | 'both' = 'both'): void {
+    for (const o of this.ids) {
+      if (o === id) continue;
+      if (oneWay !== 'in') this.blocked.add(`${id}>${o}`);
+      if (oneWay !== 'out') this.blocked.add(`${o}>${id}`);
+    }
+  }
+
+  heal(): void { this.blocked.clear(); }
+
+  // ------------------------------------------------------------ whole-cluster helpers (unit tests)
+
+  /** Deliver everything and complete every write until nothing moves. */
+  stabilize(maxRounds = 10_000): void {
+    for (let round = 0; round < maxRounds; round++) {
+      let moved = false;
+      for (const id of this.ids) { this.process(id); while (this.completeDisk(id)) moved = true; }
+      while (this.inflight.length > 0) { this.deliverAt(0); moved = true; }
+      if (!moved) return;
+    }
+    throw new Error('cluster did not stabilize');
+  }
+
+  tickAll(times = 1): void { for (let i = 0; i < times; i++) for (const id of this.ids) this.tick(id); }
+
+  leaderIds(): NodeId[] { return this.ids.filter((id) => this.node(id).up && this.core(id).role === 'leader'); }
+
+  // ------------------------------------------------------------ invariants
+
+  checkNode(n: SimNode): void {
+    const c = n.core;
+    if (c.term < n.lifeTerm) throw new InvariantError(`node ${n.id} term went back ${n.lifeTerm} -> ${c.term}`);
+    n.lifeTerm = c.term;
+    if (c.term < n.durableHard.term) throw new InvariantError(`node ${n.id} term ${c.term} below durable ${n.durableHard.term}`);
+    if (c.highWatermark < n.lifeHw) throw new InvariantError(`node ${n.id} HW went back ${n.lifeHw} -> ${c.highWatermark}`);
+    if (c.role === 'leader') {
+      const prev = this.leaders.get(c.term);
+      if (prev !== undefined && prev !== n.id) throw new InvariantError(`two leaders in term ${c.term}: ${prev} and ${n.id}`);
+      if (prev === undefined) {
+        this.leaders.set(c.term, n.id);
+        // leader completeness: every committed entry is in the new leader's log
+        for (const [off, key] of this.committed) {
+          const e = n.entryAt(off);
+          if (e === undefined || entryKey(e) !== key) throw new InvariantError(`leader ${n.id} of term ${c.term} lacks committed entry at ${off}`);
+        }
+      }
+    }
+    if (c.highWatermark > n.lifeHw) {
+      // newly committed on this node: record it, or check it against what was committed before
+      for (const e of n.log) {
+        if (e.lastOffset < n.lifeHw) continue;
+        if (e.baseOffset >= c.highWatermark) break;
+        if (e.lastOffset >= c.highWatermark) throw new InvariantError(`node ${n.id} HW ${c.highWatermark} splits entry ${e.baseOffset}..${e.lastOffset}`);
+        const key = entryKey(e);
+        const prev = this.committed.get(e.baseOffset);
+        if (prev === undefined) {
+          if (e.baseOffset !== this.committedEnd && e.baseOffset > this.committedEnd) throw new InvariantError(`gap in committed entries at ${e.baseOffset}`);
+          this.committed.set(e.baseOffset, key);
+          if (e.lastOffset + 1n > this.committedEnd) this.committedEnd = e.lastOffset + 1n;
+        } else if (prev !== key) {
+          throw new InvariantError(`node ${n.id} commits ${key} where ${prev} was committed`);
+        }
+        const ack = this.awaitingAck.get(key);
+        if (ack !== undefined) { this.awaitingAck.delete(key); this.acked.push({ key, baseOffset: ack.baseOffset }); }
+      }
+      if (n.logEnd() < c.highWatermark && c.highWatermark > n.lifeHw) {
+        // the HW may run ahead of the page cache only by what the Ready being written holds
+        if (c.logEndOffset < c.highWatermark) throw new InvariantError(`node ${n.id} HW ${c.highWatermark} beyond its log ${c.logEndOffset}`);
+      }
+      n.lifeHw = c.highWatermark;
+    }
+  }
+
+  /** Log matching over all pairs of nodes' page-cache logs (equal offsets+epoch => equal prefixes). */
+  checkLogs(): void {
+    const all = this.ids.map((id) => this.node(id));
+    for (let i = 0; i < all.length; i++) {
+      for (let j = i + 1; j < all.length; j++) {
+        const a = all[i]!.log;
+        const b = new Map<bigint, Entry>();
+        for (const e of all[j]!.log) b.set(e.baseOffset, e);
+        let k = -1;
+        for (let x = a.length - 1; x >= 0; x--) {
+          const other = b.get(a[x]!.baseOffset);
+          if (other !== undefined && other.epoch === a[x]!.epoch && other.lastOffset === a[x]!.lastOffset) { k = x; break; }
+        }
+        for (let x = 0; x <= k; x++) {
+          const other = b.get(a[x]!.baseOffset);
+          if (other === undefined || entryKey(other) !== entryKey(a[x]!)) {
+            throw new InvariantError(`log matching: nodes ${all[i]!.id} and ${all[j]!.id} agree at ${a[k]!.baseOffset} but differ at ${a[x]!.baseOffset}`);
+          }
+        }
+      }
+    }
+  }
+
+  /** Every acknowledged (committed on its leader) proposal is in this node's log. */
+  checkAckedIn(id: NodeId): void {
+    const n = this.node(id);
+    for (const a of this.acked) {
+      const e = n.entryAt(a.baseOffset);
+      if (e === undefined || entryKey(e) !== a.key) throw new InvariantError(`acknowledged write ${a.key} missing on node ${id}`);
+    }
+  }
+}
