@@ -20,7 +20,9 @@ export class FrameTooLarge {
 
 export class FrameReader {
   private chunks: Buffer[] = [];
-  /** Read position inside chunks[0]. */
+  /** Index of the first live chunk (dropped chunks are compacted away in batches, not shifted one by one). */
+  private first = 0;
+  /** Read position inside chunks[first]. */
   private head = 0;
   /** Bytes buffered and not yet returned. */
   private buffered = 0;
@@ -50,6 +52,7 @@ export class FrameReader {
       if (size < 0 || size > this.maxFrameBytes) {
         this.failed = new FrameTooLarge(size, this.maxFrameBytes);
         this.chunks = [];
+        this.first = 0;
         this.buffered = 0;
         return this.failed;
       }
@@ -62,7 +65,7 @@ export class FrameReader {
   }
 
   private readSize(): number {
-    const first = this.chunks[0]!;
+    const first = this.chunks[this.first]!;
     let size: number;
     if (first.length - this.head >= 4) {
       size = first.readInt32BE(this.head);
@@ -76,7 +79,7 @@ export class FrameReader {
 
   private peekBytes(n: number): number[] {
     const out: number[] = [];
-    let i = 0;
+    let i = this.first;
     let pos = this.head;
     while (out.length < n) {
       const c = this.chunks[i]!;
@@ -92,20 +95,27 @@ export class FrameReader {
   private consume(n: number): void {
     this.buffered -= n;
     while (n > 0) {
-      const c = this.chunks[0]!;
+      const c = this.chunks[this.first]!;
       const avail = c.length - this.head;
       if (n < avail) {
         this.head += n;
         return;
       }
       n -= avail;
-      this.chunks.shift();
+      this.first++;
       this.head = 0;
+    }
+    if (this.first === this.chunks.length) {
+      this.chunks = [];
+      this.first = 0;
+    } else if (this.first >= 64 && this.first * 2 >= this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first);
+      this.first = 0;
     }
   }
 
   private take(n: number): Buffer {
-    const first = this.chunks[0];
+    const first = this.chunks[this.first];
     if (n === 0) return Buffer.alloc(0);
     if (first !== undefined && first.length - this.head >= n) {
       const frame = first.subarray(this.head, this.head + n);
@@ -115,7 +125,7 @@ export class FrameReader {
     const frame = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
-      const c = this.chunks[0]!;
+      const c = this.chunks[this.first]!;
       const len = Math.min(n - filled, c.length - this.head);
       c.copy(frame, filled, this.head, this.head + len);
       filled += len;
