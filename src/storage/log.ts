@@ -10,7 +10,7 @@ import {
 import { EpochCache } from './epoch-cache.js';
 import { InvalidRecordError, LogCorruptionError, OffsetOutOfRangeError, StorageStateError } from './errors.js';
 import { defaultIo, sharedReadFdCache, writeFileAtomic, type FdRef, type ReadFdCache, type StorageIo } from './io.js';
-import { Segment, walkBatchesSync, type BatchLocation } from './segment.js';
+import { Segment, walkBatchesSync, type BatchLocation, type SegmentEnv } from './segment.js';
 
 export interface LogConfig {
   /** segment.bytes: roll the active segment before it would exceed this size. */
@@ -99,6 +99,7 @@ export class PartitionLog {
   private readonly clock: Clock;
   private readonly fdCache: ReadFdCache;
   private readonly pendingDeletes = new Set<NodeJS.Timeout>();
+  private readonly segmentEnv: SegmentEnv;
 
   private constructor(readonly dir: string, readonly config: LogConfig, private readonly logger: Logger, private readonly options: LogOptions, epochs: EpochCache) {
     this.io = options.io ?? defaultIo;
@@ -106,6 +107,7 @@ export class PartitionLog {
     this.fdCache = options.fdCache ?? sharedReadFdCache;
     this.epochs = epochs;
     this.lastCheckpointMs = this.clock.monotonic();
+    this.segmentEnv = { indexIntervalBytes: config.indexIntervalBytes, warn: (m) => this.logger.warn(m) };
   }
 
   /** Open the log in `dir`, creating it when missing and recovering it after an unclean stop. */
@@ -169,7 +171,7 @@ export class PartitionLog {
       if (end === groupStart) return;
       const from = pending[groupStart]!.position, to = pending[end - 1]!.position + pending[end - 1]!.size;
       const locs = pending.slice(groupStart, end).map((b) => ({ ...b, position: b.position - from }));
-      this.active.append(buf, from, to, locs, this.config.indexIntervalBytes, nowMs);
+      this.active.append(buf, from, to, locs, nowMs);
       groupStart = end;
     };
     let groupBytes = 0;
@@ -200,7 +202,7 @@ export class PartitionLog {
     const old = this.active;
     old.deactivate();
     if (!old.dirty) old.closeWriter();
-    this.segments.push(Segment.create(this.dir, baseOffset, this.fdCache));
+    this.segments.push(Segment.create(this.dir, baseOffset, this.fdCache, this.segmentEnv));
     this.dirDirty = true;
     this.checkpointDue = true;
     this.logger.debug({ baseOffset: String(baseOffset) }, 'rolled segment');
@@ -311,7 +313,7 @@ export class PartitionLog {
 
     if (bases.length === 0) {
       this.startOffset = cp?.logStartOffset ?? 0n;
-      this.segments = [Segment.create(this.dir, this.startOffset, this.fdCache)];
+      this.segments = [Segment.create(this.dir, this.startOffset, this.fdCache, this.segmentEnv)];
       this.flushed = this.startOffset;
       this.dirDirty = true;
       await this.writeCheckpoints(this.startOffset);
@@ -320,7 +322,7 @@ export class PartitionLog {
       return;
     }
 
-    this.segments = bases.map((b) => Segment.existing(this.dir, b, statSync(join(this.dir, `${b.toString().padStart(20, '0')}.log`)).size, this.fdCache));
+    this.segments = bases.map((b) => Segment.existing(this.dir, b, statSync(join(this.dir, `${b.toString().padStart(20, '0')}.log`)).size, this.fdCache, this.segmentEnv));
     for (let i = 0; i + 1 < this.segments.length; i++) this.segments[i]!.nextOffset = this.segments[i + 1]!.baseOffset;
     this.startOffset = cp !== undefined && cp.logStartOffset > bases[0]! ? cp.logStartOffset : bases[0]!;
     const last = this.active;
@@ -329,8 +331,7 @@ export class PartitionLog {
       // Clean shutdown and nothing appended since: trust everything, no scan.
       last.nextOffset = cp.clean.logEndOffset;
       last.openForAppend();
-      const rebuilt = last.ensureIndexes();
-      if (rebuilt !== undefined) this.logger.warn(rebuilt);
+      last.ensureIndexes();
       this.adoptEpochs(savedEpochs, last.nextOffset);
       this.flushed = last.nextOffset;
       this.checkpointedRecoveryPoint = cp.recoveryPoint;
@@ -391,7 +392,7 @@ export class PartitionLog {
           }
           if (reason !== undefined) { cut = { seg: i, position: step.position, reason }; break; }
           const lastOffset = h!.baseOffset + BigInt(h!.lastOffsetDelta);
-          seg.track({ baseOffset: h!.baseOffset, lastOffset, position: step.position, size: h!.size, epoch: h!.epoch, maxTimestamp: h!.maxTimestamp }, this.config.indexIntervalBytes);
+          seg.track({ baseOffset: h!.baseOffset, lastOffset, position: step.position, size: h!.size, epoch: h!.epoch, maxTimestamp: h!.maxTimestamp });
           this.epochs.assign(h!.epoch, h!.baseOffset);
           expected = lastOffset + 1n;
           lastGoodNext = expected;
@@ -415,7 +416,7 @@ export class PartitionLog {
         this.logger.warn({ truncatedFromOffset: String(lastGoodNext), lostBytes, removedSegments: removed.length }, `recovery truncated a torn or corrupt tail at ${where}`);
         for (const s of removed) s.delete();
         this.segments = this.segments.slice(0, cut.seg + 1);
-        seg.truncateTo(cut.position, lastGoodNext, this.config.indexIntervalBytes);
+        seg.truncateTo(cut.position, lastGoodNext);
         this.dirDirty = true;
       }
     }
@@ -543,7 +544,7 @@ export class PartitionLog {
     for (const s of removed) s.delete();
     this.segments = this.segments.slice(0, i + 1);
     seg.openForAppend();
-    seg.truncateTo(position, newEnd, this.config.indexIntervalBytes);
+    seg.truncateTo(position, newEnd);
     const ref = seg.retainWriter()!;
     try { await this.io.fdatasync(ref.fd); } finally { ref.release(); }
     if (removed.length > 0) await this.io.fsyncDir(this.dir);

@@ -23,6 +23,9 @@ export function segmentFileName(baseOffset: bigint, suffix: string): string {
   return `${baseOffset.toString().padStart(20, '0')}${suffix}`;
 }
 
+/** What a segment needs from its log. */
+export interface SegmentEnv { indexIntervalBytes: number; warn: (message: string) => void }
+
 /** A walk step: either a well-formed header (with its bytes when asked) or the reason it is not. */
 export type WalkStep =
   | { position: number; header: BatchHeader; bytes: Buffer | undefined; problem?: undefined }
@@ -97,7 +100,7 @@ export class Segment {
   private readonly recent: BatchLocation[] = [];
   private deleted = false;
 
-  private constructor(readonly dir: string, readonly baseOffset: bigint, size: number, private readonly fdCache: ReadFdCache) {
+  private constructor(readonly dir: string, readonly baseOffset: bigint, size: number, private readonly fdCache: ReadFdCache, private readonly env: SegmentEnv) {
     this.logPath = join(dir, segmentFileName(baseOffset, '.log'));
     this.indexPath = join(dir, segmentFileName(baseOffset, '.index'));
     this.timeIndexPath = join(dir, segmentFileName(baseOffset, '.timeindex'));
@@ -107,8 +110,8 @@ export class Segment {
   }
 
   /** A new, empty, active segment (any stale files of that name are replaced). */
-  static create(dir: string, baseOffset: bigint, fdCache: ReadFdCache): Segment {
-    const seg = new Segment(dir, baseOffset, 0, fdCache);
+  static create(dir: string, baseOffset: bigint, fdCache: ReadFdCache, env: SegmentEnv): Segment {
+    const seg = new Segment(dir, baseOffset, 0, fdCache, env);
     fdCache.forget(seg.logPath);
     seg.writer = new FdRef(openSync(seg.logPath, 'w+'));
     for (const p of [seg.indexPath, seg.timeIndexPath]) if (existsSync(p)) unlinkSync(p);
@@ -118,8 +121,8 @@ export class Segment {
   }
 
   /** An existing segment of `size` valid bytes; indexes load on first use. */
-  static existing(dir: string, baseOffset: bigint, size: number, fdCache: ReadFdCache): Segment {
-    return new Segment(dir, baseOffset, size, fdCache);
+  static existing(dir: string, baseOffset: bigint, size: number, fdCache: ReadFdCache, env: SegmentEnv): Segment {
+    return new Segment(dir, baseOffset, size, fdCache, env);
   }
 
   get isActive(): boolean { return this.writer !== undefined; }
@@ -143,10 +146,9 @@ export class Segment {
 
   // ---- indexes ---------------------------------------------------------------------------
 
-  /** Load (or rebuild) indexes. Returns a description of what was rebuilt, if anything. */
-  ensureIndexes(): string | undefined {
-    if (this.offsetIndex !== undefined && this.timeIndex !== undefined) return undefined;
-    let why: string | undefined;
+  /** Load indexes, rebuilding them (and saying so) when their files are missing or inconsistent. */
+  ensureIndexes(): void {
+    if (this.offsetIndex !== undefined && this.timeIndex !== undefined) return;
     const relMax = Number(this.nextOffset > this.baseOffset ? this.nextOffset - this.baseOffset : 0x7fffffffn);
     const oi = existsSync(this.indexPath) ? OffsetIndex.parse(readFileSync(this.indexPath), Math.max(this.size, 1)) : undefined;
     const ti = existsSync(this.timeIndexPath) ? TimeIndex.parse(readFileSync(this.timeIndexPath), relMax) : undefined;
@@ -155,23 +157,22 @@ export class Segment {
       this.timeIndex = ti;
       this.maxTimestamp = ti.lastTimestamp;
       this.relOffsetOfMaxTimestamp = ti.lastRelOffset;
-      return undefined;
+      return;
     }
-    why = `${oi === undefined ? 'offset' : 'time'} index of segment ${this.baseOffset} missing or inconsistent; rebuilt`;
     this.rebuildIndexes();
     if (!this.isActive) this.writeIndexFiles();
-    return why;
+    this.env.warn(`${oi === undefined ? 'offset' : 'time'} index of segment ${this.baseOffset} was missing or inconsistent; rebuilt it from the log`);
   }
 
   /** Rebuild indexes (and nextOffset / maxTimestamp) from the log bytes, which are trusted. */
-  rebuildIndexes(indexIntervalBytes = 4096): void {
+  rebuildIndexes(): void {
     this.resetIndexes();
     const ref = this.acquireReader();
     try {
       for (const step of walkBatchesSync(ref.fd, 0, this.size, false)) {
         if (step.problem !== undefined) throw new Error(`segment ${this.logPath} position ${step.position}: ${step.problem}`);
         const h = step.header;
-        this.track({ baseOffset: h.baseOffset, lastOffset: h.baseOffset + BigInt(h.lastOffsetDelta), position: step.position, size: h.size, epoch: h.epoch, maxTimestamp: h.maxTimestamp }, indexIntervalBytes);
+        this.track({ baseOffset: h.baseOffset, lastOffset: h.baseOffset + BigInt(h.lastOffsetDelta), position: step.position, size: h.size, epoch: h.epoch, maxTimestamp: h.maxTimestamp });
       }
     } finally { ref.release(); }
     this.sealTimeIndex();
@@ -189,11 +190,11 @@ export class Segment {
   }
 
   /** Account a batch that now sits at `loc.position` in the file. */
-  track(loc: BatchLocation, indexIntervalBytes: number): void {
+  track(loc: BatchLocation): void {
     const oi = this.offsetIndex!, ti = this.timeIndex!;
     const rel = Number(loc.baseOffset - this.baseOffset);
     if (loc.maxTimestamp > this.maxTimestamp) { this.maxTimestamp = loc.maxTimestamp; this.relOffsetOfMaxTimestamp = rel; }
-    if (this.bytesSinceIndexEntry > indexIntervalBytes) {
+    if (this.bytesSinceIndexEntry > this.env.indexIntervalBytes) {
       oi.append(rel, loc.position);
       ti.maybeAppend(this.maxTimestamp, this.relOffsetOfMaxTimestamp);
       this.bytesSinceIndexEntry = 0;
@@ -234,7 +235,7 @@ export class Segment {
   // ---- data ------------------------------------------------------------------------------
 
   /** Append bytes [start, end) of buf holding whole batches described by locs (positions relative to start). */
-  append(buf: Buffer, start: number, end: number, locs: readonly BatchLocation[], indexIntervalBytes: number, nowMs: number): void {
+  append(buf: Buffer, start: number, end: number, locs: readonly BatchLocation[], nowMs: number): void {
     const w = this.writer;
     if (w === undefined) throw new Error(`segment ${this.baseOffset} is not active`);
     this.ensureIndexes();
@@ -242,7 +243,7 @@ export class Segment {
     const len = end - start;
     while (done < len) done += writeSync(w.fd, buf, start + done, len - done, this.size + done);
     const base = this.size;
-    for (const loc of locs) this.track({ ...loc, position: base + loc.position }, indexIntervalBytes);
+    for (const loc of locs) this.track({ ...loc, position: base + loc.position });
     this.size += len;
     this.rollBaseMs ??= nowMs;
   }
@@ -262,7 +263,7 @@ export class Segment {
   }
 
   /** Cut the log at `position` (a batch boundary) whose first offset is `nextOffset`. */
-  truncateTo(position: number, nextOffset: bigint, indexIntervalBytes: number): void {
+  truncateTo(position: number, nextOffset: bigint): void {
     if (position >= this.size) return;
     const w = this.writer;
     if (w !== undefined) ftruncateSync(w.fd, position);
@@ -273,8 +274,8 @@ export class Segment {
     }
     this.size = position;
     this.flushedSize = Math.min(this.flushedSize, position);
+    this.rebuildIndexes();
     this.nextOffset = nextOffset;
-    this.rebuildIndexes(indexIntervalBytes);
     if (!this.isActive) this.writeIndexFiles();
     if (this.size === 0) this.rollBaseMs = undefined;
   }
