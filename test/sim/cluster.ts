@@ -74,6 +74,9 @@ export class SimCluster {
   /** term -> the one node that got a durable vote from each voter: `${voter}@${term}` -> candidate */
   private readonly durableVotes = new Map<string, NodeId>();
   readonly trace: string[] = [];
+  /** Bumped whenever any log changes, so checkLogs can skip unchanged states. */
+  private logVersion = 0;
+  private checkedVersion = -1;
   traceEnabled = false;
   private proposals = 0;
   readonly acked: { key: string; baseOffset: bigint }[] = [];
@@ -133,6 +136,7 @@ export class SimCluster {
   }
 
   private applyWrites(n: SimNode, r: Ready): void {
+    if (r.truncateTo !== undefined || r.entries.length > 0) this.logVersion++;
     if (r.truncateTo !== undefined) {
       const t = r.truncateTo;
       if (t < n.durableHard.commitOffset) throw new InvariantError(`node ${n.id} truncates to ${t} below its durable HW ${n.durableHard.commitOffset}`);
@@ -221,6 +225,7 @@ export class SimCluster {
     n.up = false;
     n.pending = [];
     n.log = n.log.filter((e) => e.lastOffset < n.durableEnd);
+    this.logVersion++;
     this.log(`crash n${id} durable end ${n.durableEnd}`);
   }
 
@@ -320,6 +325,8 @@ export class SimCluster {
 
   /** Log matching over all pairs of nodes' page-cache logs (equal offsets+epoch => equal prefixes). */
   checkLogs(): void {
+    if (this.checkedVersion === this.logVersion) return;
+    this.checkedVersion = this.logVersion;
     const all = this.ids.map((id) => this.node(id));
     for (let i = 0; i < all.length; i++) {
       for (let j = i + 1; j < all.length; j++) {

@@ -1,0 +1,52 @@
+/**
+ * Run many simulation seeds, or replay one.
+ *   node dist/test/sim/main.js --seed S [--nodes 3|5] [--steps N]     replay one seed (with a trace on failure)
+ *   node dist/test/sim/main.js --seeds N [--first-seed S] [--nodes 3|5|both]
+ * Exits non-zero if any seed broke an invariant; each failure prints its replay command.
+ */
+import { runSeed, type SimResult } from './sim.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function report(r: SimResult): void {
+  process.stderr.write(`FAIL seed ${r.seed} nodes ${r.nodes}: ${r.error ?? ''}\n  replay: npm run sim -- --seed ${r.seed} --nodes ${r.nodes}\n`);
+}
+
+const steps = arg('steps') !== undefined ? Number(arg('steps')) : undefined;
+const nodesArg = arg('nodes') ?? 'both';
+const nodeCounts = nodesArg === 'both' ? [3, 5] : [Number(nodesArg)];
+const one = arg('seed');
+
+if (one !== undefined) {
+  const seed = Number(one);
+  let failed = false;
+  for (const nodes of nodeCounts) {
+    const r = runSeed(seed, { nodes, trace: true, ...(steps !== undefined ? { steps } : {}) });
+    if (r.ok) {
+      process.stdout.write(`ok seed ${seed} nodes ${nodes}: ${JSON.stringify(r.stats, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+    } else {
+      failed = true;
+      process.stderr.write((r.trace ?? []).slice(-80).join('\n') + '\n');
+      report(r);
+    }
+  }
+  process.exit(failed ? 1 : 0);
+} else {
+  const count = Number(arg('seeds') ?? '1000');
+  const first = arg('first-seed') !== undefined ? Number(arg('first-seed')) : Math.floor(Math.random() * 2 ** 31);
+  process.stdout.write(`running ${count} seeds from ${first} on ${nodeCounts.join(' and ')} nodes\n`);
+  const t0 = performance.now();
+  let failures = 0;
+  for (let s = first; s < first + count; s++) {
+    for (const nodes of nodeCounts) {
+      const r = runSeed(s, { nodes, ...(steps !== undefined ? { steps } : {}) });
+      if (!r.ok) { failures++; report(r); }
+    }
+  }
+  const ms = performance.now() - t0;
+  process.stdout.write(`${count} seeds x ${nodeCounts.length} sizes: ${failures} failed, ${ms.toFixed(0)} ms\n`);
+  process.exit(failures > 0 ? 1 : 0);
+}
