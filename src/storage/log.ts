@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -91,6 +91,8 @@ export class PartitionLog {
   private flushing: Promise<bigint> | undefined;
   private queuedFlush: Promise<bigint> | undefined;
   private dirDirty = false;
+  /** The partition directory was created by open(): its entry in the parent is made durable by the first flush. */
+  private createdDir = false;
   private checkpointDue = false;
   private checkpointedRecoveryPoint = 0n;
   private lastCheckpointMs: number;
@@ -113,8 +115,9 @@ export class PartitionLog {
   /** Open the log in `dir`, creating it when missing and recovering it after an unclean stop. */
   static async open(dir: string, config: Partial<LogConfig> = {}, logger: Logger = silentLogger, options: LogOptions = {}): Promise<PartitionLog> {
     const cfg: LogConfig = { ...DEFAULT_LOG_CONFIG, ...config };
-    mkdirSync(dir, { recursive: true });
+    const created = mkdirSync(dir, { recursive: true }) !== undefined;
     const log = new PartitionLog(dir, cfg, logger.child({ log: dir }), options, new EpochCache());
+    log.createdDir = created;
     await log.load();
     return log;
   }
@@ -238,6 +241,7 @@ export class PartitionLog {
     try {
       await Promise.all(work.map((w) => this.io.fdatasync(w.ref.fd)));
       if (syncDir) await this.io.fsyncDir(this.dir);
+      if (this.createdDir) { await this.io.fsyncDir(dirname(this.dir)); this.createdDir = false; }
     } catch (e) {
       this.dirDirty ||= syncDir;
       throw e;
@@ -246,7 +250,7 @@ export class PartitionLog {
     }
     for (const w of work) {
       w.seg.flushedSize = Math.max(w.seg.flushedSize, Math.min(w.size, w.seg.size));
-      if (!w.seg.isActive || w.seg !== this.active) { if (!w.seg.dirty) w.seg.closeWriter(); }
+      if (w.seg !== this.active && !w.seg.dirty) w.seg.closeWriter();
     }
     if (target > this.flushed && target <= this.logEndOffset) this.flushed = target;
     if (this.checkpointDue || this.clock.monotonic() - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? 10_000)) {
@@ -315,10 +319,9 @@ export class PartitionLog {
       this.startOffset = cp?.logStartOffset ?? 0n;
       this.segments = [Segment.create(this.dir, this.startOffset, this.fdCache, this.segmentEnv)];
       this.flushed = this.startOffset;
+      // No fsync here (creating 10,000 partitions must not cost 10,000 fsyncs): the first flush
+      // makes the new files durable, and a missing checkpoint only means recovery scans it all.
       this.dirDirty = true;
-      await this.writeCheckpoints(this.startOffset);
-      await this.io.fsyncDir(this.dir);
-      this.dirDirty = false;
       return;
     }
 
@@ -353,7 +356,7 @@ export class PartitionLog {
    */
   private async recover(cp: RecoveryCheckpoint | undefined, savedEpochs: EpochCache | undefined): Promise<void> {
     const recoveryPoint = cp?.recoveryPoint ?? this.segments[0]!.baseOffset;
-    if (cp === undefined) this.logger.warn('no recovery checkpoint; scanning every segment');
+    if (cp === undefined) this.logger.info('no recovery checkpoint; scanning every segment');
     let first = 0;
     for (let i = 0; i < this.segments.length; i++) if (this.segments[i]!.baseOffset <= recoveryPoint) first = i;
     const scanFrom = this.segments[first]!.baseOffset;
@@ -372,12 +375,13 @@ export class PartitionLog {
     }
 
     const strict = !this.config.cleanupPolicy.includes('compact');
-    let expected: bigint | undefined = first > 0 ? undefined : undefined;
+    let expected: bigint | undefined;
     let cut: { seg: number; position: number; reason: string } | undefined;
     let lastGoodNext = scanFrom;
     for (let i = first; i < this.segments.length && cut === undefined; i++) {
       const seg = this.segments[i]!;
       seg.resetIndexes();
+      if (strict && i === first) expected = seg.baseOffset;
       const ref = seg.acquireReader();
       try {
         for (const step of walkBatchesSync(ref.fd, 0, seg.size, this.config.verifyCrc !== undefined)) {
@@ -443,6 +447,16 @@ export class PartitionLog {
 
   async read(fromOffset: bigint, maxBytes: number, maxOffset?: bigint): Promise<{ records: Buffer; firstOffset: bigint; nextOffset: bigint }> {
     this.checkOpen();
+    try {
+      return await this.readUnchecked(fromOffset, maxBytes, maxOffset);
+    } catch (e) {
+      // Retention may delete the segment under a read that started before it moved the log start.
+      if (!(e instanceof OffsetOutOfRangeError) && fromOffset < this.startOffset) throw new OffsetOutOfRangeError(fromOffset, this.startOffset, this.logEndOffset);
+      throw e;
+    }
+  }
+
+  private async readUnchecked(fromOffset: bigint, maxBytes: number, maxOffset?: bigint): Promise<{ records: Buffer; firstOffset: bigint; nextOffset: bigint }> {
     const end = this.logEndOffset;
     if (fromOffset < this.startOffset || fromOffset > end) throw new OffsetOutOfRangeError(fromOffset, this.startOffset, end);
     const limit = maxOffset === undefined || maxOffset > end ? end : maxOffset;
