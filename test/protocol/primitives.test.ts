@@ -173,3 +173,11 @@ test('metadata record descriptors by type', () => {
   assert.equal(metadataRecordByType(3)!.name, 'PartitionRecord');
   assert.equal(METADATA_RECORDS.length, 25);
 });
+
+test('encoding null where the version does not allow it is an EncodeError; absent fields are skipped', () => {
+  const api = apiByKey(ApiKey.Metadata)!;
+  const m = { topics: null, allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false };
+  assert.throws(() => api.encodeRequest(new Writer(), 0, m), EncodeError); // v0: topics not nullable
+  assert.equal(bytesOf((w) => api.encodeRequest(w, 1, m)), 'ffffffff');  // v1: null = all topics; v1 lacks allowAutoTopicCreation
+  assert.equal(bytesOf((w) => api.encodeRequest(w, 4, m)), 'ffffffff01');
+});
