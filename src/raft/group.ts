@@ -1,0 +1,353 @@
+/**
+ * RaftGroup: drives one RaftCore against a real log, the node's hard-state store and a transport.
+ *
+ * Every input (tick, receive, append, transferLeadership) goes to the core; a microtask later the
+ * driver takes every Ready the core has (so inputs of one event-loop turn share one Ready):
+ *  - `sendNow` goes out at once (leader appends travel while the leader's own fsync runs);
+ *  - writes are queued to ONE persist worker that applies truncations and appends in Ready order,
+ *    then a single log flush and a single hard-state write for everything queued (group commit),
+ *    then sends `sendAfterPersist` and calls core.advance() for each Ready, in order.
+ * Entry bytes for lagging followers come from log.read() (ReadRequests), split per epoch.
+ *
+ * Offsets: the leader's core assigns offsets and the epoch; append() patches them into the batch
+ * headers (baseOffset @0, partitionLeaderEpoch @12, both outside the CRC) before the bytes are
+ * seen by anyone, and every node stores them with appendAsFollower (which checks contiguity).
+ */
+import { EventEmitter } from 'node:events';
+import { RaftCore, type FollowerProgress, type RaftConfig } from './core.js';
+import { leaderChangeBatch } from './leader-change.js';
+import { NO_NODE, type Entry, type NodeId, type RaftMessage, type ReadRequest, type Ready, type Role, type SoftState } from './types.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { Random } from '../util/random.js';
+
+/** The part of storage's PartitionLog the driver needs. */
+export interface RaftLog {
+  readonly logStartOffset: bigint;
+  readonly logEndOffset: bigint;
+  /** Epoch cache entries (epoch -> first offset), oldest first. */
+  readonly epochEntries: readonly { epoch: number; startOffset: bigint }[];
+  appendAsFollower(batches: Buffer): { baseOffset: bigint; lastOffset: bigint };
+  /** Durable up to the returned (exclusive) offset when it resolves. */
+  flush(): Promise<bigint>;
+  read(fromOffset: bigint, maxBytes: number, maxOffset?: bigint): Promise<{ records: Buffer; firstOffset: bigint; nextOffset: bigint }>;
+  /** Durable when it resolves; refuses to go below committedOffset. */
+  truncateTo(offset: bigint, committedOffset?: bigint): Promise<void>;
+}
+
+/** Storage's HardState shape: commitOffset is a decimal string. */
+export interface StoredHardState { term: number; votedFor: number; commitOffset?: string }
+
+/** The part of storage's HardStateStore the driver needs (one store per broker, keyed by group). */
+export interface RaftHardStateStore {
+  get(groupId: string): StoredHardState | undefined;
+  /** Durable when it resolves. */
+  set(groupId: string, state: StoredHardState): Promise<void>;
+}
+
+/** Outbound messages. Must not deliver synchronously back into a group (no re-entrancy). */
+export interface RaftTransport {
+  send(to: NodeId, groupId: string, message: RaftMessage): void;
+}
+
+export class NotLeaderError extends Error {
+  constructor(readonly leaderId: NodeId, readonly leaderEpoch: number, readonly reason: 'not_leader' | 'transferring' | 'leader_changed' | 'closed') {
+    super(`not the leader (${reason}); known leader ${leaderId} in epoch ${leaderEpoch}`);
+    this.name = 'NotLeaderError';
+  }
+}
+
+export interface RaftGroupOptions {
+  groupId: string;
+  nodeId: NodeId;
+  voters: readonly NodeId[];
+  log: RaftLog;
+  hardStateStore: RaftHardStateStore;
+  transport: RaftTransport;
+  random: Random;
+  clock?: Clock;
+  logger?: Logger;
+  /** Core tuning: timeouts in ticks, pre-vote, check-quorum, in-flight limit, campaignOnFirstTick... */
+  core?: Partial<Omit<RaftConfig, 'id' | 'voters' | 'random' | 'leaderChangeEntry'>>;
+}
+
+export interface Appended {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  leaderEpoch: number;
+  /** Resolves once the high watermark passes lastOffset; rejects with NotLeaderError if leadership is lost first. */
+  committed: Promise<void>;
+}
+
+interface PendingCommit { lastOffset: bigint; epoch: number; resolve: () => void; reject: (e: Error) => void }
+
+export interface RaftGroupEvents {
+  role: [SoftState];
+  highWatermark: [bigint];
+  error: [Error];
+}
+
+export class RaftGroup extends EventEmitter<RaftGroupEvents> {
+  readonly groupId: string;
+  private readonly core: RaftCore;
+  private readonly log: RaftLog;
+  private readonly store: RaftHardStateStore;
+  private readonly transport: RaftTransport;
+  private readonly logger: Logger;
+  private pumpScheduled = false;
+  private readonly queue: Ready[] = [];
+  private persisting: Promise<void> | undefined;
+  private pending: PendingCommit[] = [];
+  private closed = false;
+  private failure: Error | undefined;
+
+  constructor(opts: RaftGroupOptions) {
+    super();
+    this.groupId = opts.groupId;
+    this.log = opts.log;
+    this.store = opts.hardStateStore;
+    this.transport = opts.transport;
+    this.logger = opts.logger ?? silentLogger;
+    const clock = opts.clock ?? systemClock;
+    const stored = opts.hardStateStore.get(opts.groupId);
+    const voters = [...opts.voters];
+    this.core = new RaftCore(
+      {
+        ...opts.core,
+        id: opts.nodeId,
+        voters,
+        random: opts.random,
+        leaderChangeEntry: (baseOffset, epoch, leaderId) => ({
+          data: leaderChangeBatch(baseOffset, epoch, leaderId, voters, BigInt(Math.floor(clock.now()))),
+          recordCount: 1,
+        }),
+      },
+      {
+        hardState: {
+          term: stored?.term ?? 0,
+          votedFor: stored?.votedFor ?? NO_NODE,
+          commitOffset: stored?.commitOffset !== undefined ? BigInt(stored.commitOffset) : 0n,
+        },
+        logStartOffset: opts.log.logStartOffset,
+        logEndOffset: opts.log.logEndOffset,
+        epochs: opts.log.epochEntries,
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------ state for the partition layer
+
+  get highWatermark(): bigint { return this.core.highWatermark; }
+  get leaderId(): NodeId { return this.core.leaderId; }
+  /** The Raft term, which is the partition's leader epoch. */
+  get leaderEpoch(): number { return this.core.term; }
+  get role(): Role { return this.core.role; }
+  get isLeader(): boolean { return this.core.role === 'leader'; }
+  get logEndOffset(): bigint { return this.core.logEndOffset; }
+  /** Leader only: per-follower match offset and last caught-up tick (for ISR reporting). */
+  followerProgress(): Map<NodeId, FollowerProgress> { return this.core.followerProgress(); }
+  /** Ticks since this node became leader (the unit of FollowerProgress.lastCaughtUpTick). */
+  get leaderTick(): number { return this.core.leaderTick; }
+
+  // ------------------------------------------------------------------ inputs
+
+  tick(): void {
+    if (this.closed) return;
+    this.core.tick();
+    this.schedulePump();
+  }
+
+  receive(from: NodeId, message: RaftMessage): void {
+    if (this.closed || message.from !== from) return;
+    this.core.step(message);
+    this.schedulePump();
+  }
+
+  /** Start an election now (e.g. the preferred replica of a new partition). */
+  campaign(): void {
+    if (this.closed) return;
+    this.core.campaign(false);
+    this.schedulePump();
+  }
+
+  transferLeadership(to: NodeId): void {
+    if (this.closed) return;
+    this.core.transferLeadership(to);
+    this.schedulePump();
+  }
+
+  /**
+   * Leader only: append RecordBatches (patched in place with their offsets and the leader epoch).
+   * Returns the offsets at once (acks=1) and a promise that resolves when they are committed.
+   * Throws NotLeaderError when this node cannot take writes.
+   */
+  append(batches: Buffer): Appended {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closed) throw new NotLeaderError(this.core.leaderId, this.core.term, 'closed');
+    const count = countOffsets(batches);
+    const r = this.core.propose(batches, count);
+    if (!r.ok) throw new NotLeaderError(r.leaderId, r.term, r.reason);
+    let next = r.baseOffset;
+    for (let pos = 0; pos < batches.length;) {
+      const size = 12 + batches.readInt32BE(pos + 8);
+      batches.writeBigInt64BE(next, pos);
+      batches.writeInt32BE(r.epoch, pos + 12);
+      next += BigInt(batches.readInt32BE(pos + 23)) + 1n;
+      pos += size;
+    }
+    const committed = new Promise<void>((resolve, reject) => {
+      this.pending.push({ lastOffset: r.lastOffset, epoch: r.epoch, resolve, reject });
+    });
+    committed.catch(() => undefined); // callers that only want acks=1 may ignore it
+    this.schedulePump();
+    return { baseOffset: r.baseOffset, lastOffset: r.lastOffset, leaderEpoch: r.epoch, committed };
+  }
+
+  /** Leader only: append and wait until committed (acks=all). */
+  async propose(batches: Buffer): Promise<{ baseOffset: bigint; lastOffset: bigint }> {
+    const a = this.append(batches);
+    await a.committed;
+    return { baseOffset: a.baseOffset, lastOffset: a.lastOffset };
+  }
+
+  /** Stop taking input, reject waiting writes and wait for in-progress writes to finish. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.rejectPending(new NotLeaderError(this.core.leaderId, this.core.term, 'closed'));
+    while (this.persisting !== undefined) await this.persisting;
+  }
+
+  // ------------------------------------------------------------------ the Ready loop
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => { this.pumpScheduled = false; this.pump(); });
+  }
+
+  private pump(): void {
+    if (this.failure !== undefined) return;
+    while (this.core.hasReady()) {
+      const r = this.core.ready();
+      if (r.softState !== undefined) this.onSoftState(r.softState);
+      if (r.highWatermark !== undefined) this.onHighWatermark(r.highWatermark);
+      for (const m of r.sendNow) this.transport.send(m.to, this.groupId, m);
+      for (const req of r.reads) void this.serveRead(req);
+      this.queue.push(r);
+    }
+    if (this.persisting === undefined && this.queue.length > 0) {
+      this.persisting = this.persistQueued().finally(() => { this.persisting = undefined; if (this.queue.length > 0) this.schedulePump(); });
+    }
+  }
+
+  private async persistQueued(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        let wroteLog = false;
+        let hardState: StoredHardState | undefined;
+        for (const r of batch) {
+          if (r.truncateTo !== undefined) {
+            await this.log.truncateTo(r.truncateTo);
+            wroteLog = true;
+          }
+          for (const e of r.entries) { this.log.appendAsFollower(e.data); wroteLog = true; }
+          if (r.hardState !== undefined) {
+            hardState = { term: r.hardState.term, votedFor: r.hardState.votedFor, commitOffset: r.hardState.commitOffset.toString() };
+          }
+        }
+        // log first, then hard state: a durable commit offset never exceeds the durable log
+        if (wroteLog) await this.log.flush();
+        if (hardState !== undefined) await this.store.set(this.groupId, hardState);
+        for (const r of batch) {
+          for (const m of r.sendAfterPersist) this.transport.send(m.to, this.groupId, m);
+          this.core.advance(r);
+        }
+        this.pump();
+      }
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private async serveRead(req: ReadRequest): Promise<void> {
+    try {
+      const res = await this.log.read(req.fromOffset, req.maxBytes);
+      this.core.entriesRead(req.fromOffset, splitByEpoch(res.records));
+    } catch (err) {
+      this.logger.warn({ err, group: this.groupId, from: req.fromOffset.toString() }, 'raft: read for a follower failed');
+      this.core.entriesRead(req.fromOffset, []);
+    }
+    this.schedulePump();
+  }
+
+  private onSoftState(s: SoftState): void {
+    if (s.role !== 'leader') this.rejectPending(new NotLeaderError(s.leaderId, s.term, 'leader_changed'));
+    this.emit('role', s);
+  }
+
+  private onHighWatermark(hw: bigint): void {
+    const still: PendingCommit[] = [];
+    for (const p of this.pending) {
+      if (p.lastOffset >= hw) { still.push(p); continue; }
+      if (this.core.epochAt(p.lastOffset) === p.epoch || p.lastOffset < this.core.logStartOffset) p.resolve();
+      else p.reject(new NotLeaderError(this.core.leaderId, this.core.term, 'leader_changed'));
+    }
+    this.pending = still;
+    this.emit('highWatermark', hw);
+  }
+
+  private rejectPending(err: Error): void {
+    const p = this.pending;
+    this.pending = [];
+    for (const x of p) x.reject(err);
+  }
+
+  private fail(err: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = err;
+    this.logger.error({ err, group: this.groupId }, 'raft: storage failed; the group stops');
+    this.rejectPending(err);
+    this.closed = true;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+
+/** Offsets covered by a buffer of RecordBatches (sum of lastOffsetDelta + 1). */
+export function countOffsets(batches: Buffer): number {
+  let n = 0;
+  for (let pos = 0; pos < batches.length;) {
+    if (batches.length - pos < 61) throw new RangeError(`truncated record batch at byte ${pos}`);
+    const size = 12 + batches.readInt32BE(pos + 8);
+    if (size < 61 || pos + size > batches.length) throw new RangeError(`bad record batch length at byte ${pos}`);
+    n += batches.readInt32BE(pos + 23) + 1;
+    pos += size;
+  }
+  if (n === 0) throw new RangeError('no record batches');
+  return n;
+}
+
+/** Split raw batches read from the log into entries of one epoch each (a partial last batch is dropped). */
+export function splitByEpoch(records: Buffer): Entry[] {
+  const out: Entry[] = [];
+  let cur: Entry | undefined;
+  let start = 0;
+  for (let pos = 0; pos + 61 <= records.length;) {
+    const size = 12 + records.readInt32BE(pos + 8);
+    if (size < 61 || pos + size > records.length) break;
+    const base = records.readBigInt64BE(pos);
+    const epoch = records.readInt32BE(pos + 12);
+    const last = base + BigInt(records.readInt32BE(pos + 23));
+    if (cur !== undefined && cur.epoch !== epoch) {
+      cur.data = records.subarray(start, pos);
+      out.push(cur);
+      cur = undefined;
+    }
+    if (cur === undefined) { cur = { baseOffset: base, lastOffset: last, epoch, data: records }; start = pos; } else cur.lastOffset = last;
+    pos += size;
+    cur.data = records.subarray(start, pos);
+  }
+  if (cur !== undefined) out.push(cur);
+  return out;
+}

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleepMs } from 'node:timers/promises';
+import { PartitionLog } from '../../src/storage/log.js';
+import { HardStateStore } from '../../src/storage/hard-state.js';
+import { NotLeaderError, RaftGroup, countOffsets, splitByEpoch, type RaftTransport } from '../../src/raft/group.js';
+import { encodeSingleRecordBatch } from '../../src/raft/leader-change.js';
+import type { NodeId, RaftMessage } from '../../src/raft/types.js';
+import { Random } from '../../src/util/random.js';
+
+function batch(value: string): Buffer {
+  return encodeSingleRecordBatch({ baseOffset: 0n, epoch: 0, timestamp: 1n, key: null, value: Buffer.from(value), control: false });
+}
+
+/** Resolve once pred() holds, re-checking on every role / HW event of the given groups. */
+function waitFor(groups: RaftGroup[], pred: () => boolean, what: string, ms = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => { if (pred()) { done(); resolve(); } };
+    const timer = setTimeout(() => { done(); reject(new Error(`timed out waiting for ${what}`)); }, ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      for (const g of groups) { g.off('role', check); g.off('highWatermark', check); }
+    };
+    for (const g of groups) { g.on('role', check); g.on('highWatermark', check); }
+    check();
+  });
+}
+
+test('countOffsets and splitByEpoch read batch headers', () => {
+  const a = batch('a'); a.writeBigInt64BE(5n, 0); a.writeInt32BE(1, 12);
+  const b = batch('b'); b.writeBigInt64BE(6n, 0); b.writeInt32BE(1, 12);
+  const c = batch('c'); c.writeBigInt64BE(7n, 0); c.writeInt32BE(2, 12);
+  const all = Buffer.concat([a, b, c]);
+  assert.equal(countOffsets(all), 3);
+  const entries = splitByEpoch(Buffer.concat([all, c.subarray(0, 30)]));
+  assert.deepEqual(entries.map((e) => [e.baseOffset, e.lastOffset, e.epoch, e.data.length]), [[5n, 6n, 1, a.length + b.length], [7n, 7n, 2, c.length]]);
+});
+
+test('a single-voter group on a real log: propose commits, and the HW survives a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'raftka-raft-'));
+  try {
+    const transport: RaftTransport = { send: () => { throw new Error('a single voter sends nothing'); } };
+    const open = async (): Promise<{ g: RaftGroup; log: PartitionLog; hs: HardStateStore }> => {
+      const log = await PartitionLog.open(join(dir, 't-0'));
+      const hs = await HardStateStore.open(join(dir, 'raft-state'));
+      const g = new RaftGroup({ groupId: 't-0', nodeId: 1, voters: [1], log, hardStateStore: hs, transport, random: new Random(1), core: { campaignOnFirstTick: true } });
+      return { g, log, hs };
+    };
+    let { g, log, hs } = await open();
+    g.tick();
+    await waitFor([g], () => g.isLeader, 'leadership');
+    assert.equal(g.leaderEpoch, 1);
+    const r1 = await g.propose(Buffer.concat([batch('x'), batch('y')]));
+    assert.deepEqual(r1, { baseOffset: 1n, lastOffset: 2n }); // offset 0 is the LeaderChange batch
+    const a = g.append(batch('z'));
+    assert.equal(a.baseOffset, 3n);
+    await a.committed;
+    assert.equal(g.highWatermark, 4n);
+    assert.ok(log.flushedOffset >= 4n);
+    const read = await log.read(1n, 1 << 20);
+    assert.equal(countOffsets(read.records), 3);
+    assert.equal(read.records.readInt32BE(12), 1, 'leader epoch patched into the batch');
+    await g.close(); await log.close(); await hs.close();
+
+    ({ g, log, hs } = await open());
+    assert.equal(g.highWatermark, 4n, 'HW restored from the hard state');
+    assert.equal(g.logEndOffset, 4n);
+    assert.equal(g.leaderEpoch, 1);
+    for (let i = 0; i < 30 && !g.isLeader; i++) { g.tick(); await sleepMs(1); }
+    await waitFor([g], () => g.isLeader, 'leadership after restart');
+    assert.equal(g.leaderEpoch, 2);
+    const r2 = await g.propose(batch('after restart'));
+    assert.equal(r2.baseOffset, 5n);
+    await g.close(); await log.close(); await hs.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('three replicas over an in-process transport: replicate, commit, transfer leadership', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'raftka-raft-'));
+  const groups = new Map<NodeId, RaftGroup>();
+  const logs: PartitionLog[] = [];
+  const stores: HardStateStore[] = [];
+  try {
+    const transport = (from: NodeId): RaftTransport => ({
+      send: (to: NodeId, _groupId: string, m: RaftMessage) => { setImmediate(() => groups.get(to)?.receive(from, m)); },
+    });
+    for (const id of [1, 2, 3]) {
+      const log = await PartitionLog.open(join(dir, `n${id}`, 't-0'));
+      const hs = await HardStateStore.open(join(dir, `n${id}`, 'raft-state'));
+      logs.push(log); stores.push(hs);
+      groups.set(id, new RaftGroup({
+        groupId: 't-0', nodeId: id, voters: [1, 2, 3], log, hardStateStore: hs, transport: transport(id),
+        random: new Random(100 + id), core: { campaignOnFirstTick: id === 2, electionTimeoutTicks: 20 },
+      }));
+    }
+    const all = [...groups.values()];
+    const leaderOf = (): RaftGroup | undefined => all.find((g) => g.isLeader);
+    const ticker = setInterval(() => { for (const g of all) g.tick(); }, 5);
+    try {
+      await waitFor(all, () => leaderOf() !== undefined && all.every((g) => g.leaderId === leaderOf()!.leaderId), 'a leader known by all');
+      const leader = leaderOf()!;
+      assert.equal(leader.leaderId, 2, 'the preferred replica campaigned first and won');
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => leader.propose(batch(`m${i}`))));
+      const last = results[results.length - 1]!.lastOffset;
+      await waitFor(all, () => all.every((g) => g.highWatermark > last), 'HW on every replica');
+      for (const log of logs) {
+        const r = await log.read(1n, 1 << 20);
+        assert.equal(countOffsets(r.records), 20);
+      }
+      // a follower refuses writes and names the leader
+      const follower = groups.get(1)!;
+      assert.throws(() => follower.append(batch('no')), (e: unknown) => e instanceof NotLeaderError && e.leaderId === 2);
+      // move leadership to node 3
+      leader.transferLeadership(3);
+      await waitFor(all, () => groups.get(3)!.isLeader && all.every((g) => g.leaderId === 3), 'transfer to node 3');
+      assert.throws(() => leader.append(batch('old leader')), (e: unknown) => e instanceof NotLeaderError && e.leaderId === 3);
+      const r = await groups.get(3)!.propose(batch('on the new leader'));
+      assert.ok(r.baseOffset > last);
+    } finally {
+      clearInterval(ticker);
+    }
+  } finally {
+    for (const g of groups.values()) await g.close();
+    for (const l of logs) await l.close();
+    for (const s of stores) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
