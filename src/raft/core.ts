@@ -188,6 +188,16 @@ export class RaftCore {
     for (const [id, pr] of this.progress) copy.set(id, { ...pr, inflight: [...pr.inflight] });
     return copy;
   }
+  /**
+   * Leader only: nothing is moving, so the host may stop ticking this group (quiescence): every
+   * follower holds the whole log and knows the HW, the leader's own log is durable, no transfer.
+   */
+  get quiescable(): boolean {
+    if (this.roleValue !== 'leader' || this.transferee !== NO_NODE || this.hw !== this.logEnd || this.persistedEnd !== this.logEnd) return false;
+    if (this.hasReady()) return false;
+    for (const pr of this.progress.values()) if (pr.match !== this.logEnd || pr.sentHw !== this.hw || pr.inflight.length > 0) return false;
+    return true;
+  }
   /** Ticks since this leader took office (the unit of lastCaughtUpTick). */
   get leaderTick(): number { return this.leaderTicks; }
 

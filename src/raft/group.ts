@@ -146,6 +146,8 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   get logEndOffset(): bigint { return this.core.logEndOffset; }
   /** Leader only: per-follower match offset and last caught-up tick (for ISR reporting). */
   followerProgress(): Map<NodeId, FollowerProgress> { return this.core.followerProgress(); }
+  /** Leader only: idle and fully replicated (see RaftCore.quiescable). */
+  get quiescable(): boolean { return !this.closed && this.queue.length === 0 && this.persisting === undefined && this.pending.length === 0 && this.core.quiescable; }
   /** Ticks since this node became leader (the unit of FollowerProgress.lastCaughtUpTick). */
   get leaderTick(): number { return this.core.leaderTick; }
 

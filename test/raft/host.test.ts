@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RaftHost, type HostEnvelope } from '../../src/raft/host.js';
+import type { RaftHardStateStore, RaftLog, StoredHardState } from '../../src/raft/group.js';
+import { encodeSingleRecordBatch } from '../../src/raft/leader-change.js';
+import type { NodeId } from '../../src/raft/types.js';
+import { Random } from '../../src/util/random.js';
+
+/** An in-memory RaftLog: enough for host behaviour (storage itself is tested with PartitionLog). */
+class MemLog implements RaftLog {
+  private batches: { base: bigint; last: bigint; epoch: number; bytes: Buffer }[] = [];
+  readonly logStartOffset = 0n;
+  get logEndOffset(): bigint { const b = this.batches[this.batches.length - 1]; return b === undefined ? 0n : b.last + 1n; }
+  get epochEntries(): { epoch: number; startOffset: bigint }[] {
+    const out: { epoch: number; startOffset: bigint }[] = [];
+    for (const b of this.batches) if (out.length === 0 || out[out.length - 1]!.epoch !== b.epoch) out.push({ epoch: b.epoch, startOffset: b.base });
+    return out;
+  }
+  appendAsFollower(buf: Buffer): { baseOffset: bigint; lastOffset: bigint } {
+    const first = this.logEndOffset;
+    for (let pos = 0; pos < buf.length;) {
+      const size = 12 + buf.readInt32BE(pos + 8);
+      const base = buf.readBigInt64BE(pos);
+      if (base !== this.logEndOffset) throw new Error(`append at ${base}, end ${this.logEndOffset}`);
+      this.batches.push({ base, last: base + BigInt(buf.readInt32BE(pos + 23)), epoch: buf.readInt32BE(pos + 12), bytes: buf.subarray(pos, pos + size) });
+      pos += size;
+    }
+    return { baseOffset: first, lastOffset: this.logEndOffset - 1n };
+  }
+  flush(): Promise<bigint> { return Promise.resolve(this.logEndOffset); }
+  read(from: bigint, maxBytes: number): Promise<{ records: Buffer; firstOffset: bigint; nextOffset: bigint }> {
+    const out: Buffer[] = []; let bytes = 0; let next = from;
+    for (const b of this.batches) {
+      if (b.last < from) continue;
+      if (out.length > 0 && bytes + b.bytes.length > maxBytes) break;
+      out.push(b.bytes); bytes += b.bytes.length; next = b.last + 1n;
+    }
+    return Promise.resolve({ records: Buffer.concat(out), firstOffset: from, nextOffset: next });
+  }
+  truncateTo(offset: bigint): Promise<void> { this.batches = this.batches.filter((b) => b.last < offset); return Promise.resolve(); }
+}
+
+class MemHardState implements RaftHardStateStore {
+  private readonly m = new Map<string, StoredHardState>();
+  get(g: string): StoredHardState | undefined { return this.m.get(g); }
+  set(g: string, s: StoredHardState): Promise<void> { this.m.set(g, { ...s }); return Promise.resolve(); }
+}
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('a host coalesces traffic per peer, quiesces idle groups, and wakes them when a broker dies', async () => {
+  const GROUPS = 30;
+  const dead = new Set<NodeId>();
+  const hosts = new Map<NodeId, RaftHost>();
+  for (const id of [1, 2, 3]) {
+    hosts.set(id, new RaftHost({
+      nodeId: id,
+      transport: { send: (to: NodeId, e: HostEnvelope) => { if (!dead.has(to) && !dead.has(id)) setImmediate(() => hosts.get(to)!.receive(e)); } },
+      quiesceAfterTicks: 5,
+      peerTimeoutTicks: 10,
+    }));
+  }
+  const groupIds = Array.from({ length: GROUPS }, (_, i) => `t-${i}`);
+  for (const [id, host] of hosts) {
+    const hs = new MemHardState();
+    groupIds.forEach((g, i) => host.addGroup({
+      groupId: g, voters: [1, 2, 3], log: new MemLog(), hardStateStore: hs, random: new Random(id * 1000 + i),
+      core: { electionTimeoutTicks: 10, campaignOnFirstTick: (i % 3) + 1 === id },
+    }));
+  }
+  const tickAll = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      for (const [id, h] of hosts) if (!dead.has(id)) h.tick();
+      for (let k = 0; k < 4; k++) await turn();
+    }
+  };
+  const leaderOf = (g: string): NodeId | undefined => {
+    for (const [id, h] of hosts) if (!dead.has(id) && h.group(g)!.isLeader) return id;
+    return undefined;
+  };
+
+  await tickAll(5);
+  // the preferred replica of each brand-new group won its election
+  groupIds.forEach((g, i) => assert.equal(leaderOf(g), (i % 3) + 1, `leader of ${g}`));
+
+  await tickAll(15);
+  for (const h of hosts.values()) assert.equal(h.stats().quiesced, GROUPS, `all groups quiesced on node ${h.nodeId}`);
+  // idle traffic: exactly one envelope per peer per tick, no Raft messages at all
+  const before = [...hosts.values()].map((h) => h.stats());
+  await tickAll(20);
+  [...hosts.values()].forEach((h, i) => {
+    const s = h.stats();
+    assert.equal(s.envelopesSent - before[i]!.envelopesSent, 20 * 2);
+    assert.equal(s.messagesSent - before[i]!.messagesSent, 0);
+  });
+
+  // a write wakes its group, commits, and the group quiesces again
+  const l = leaderOf('t-4')!;
+  const a = hosts.get(l)!.append('t-4', encodeSingleRecordBatch({ baseOffset: 0n, epoch: 0, timestamp: 0n, key: null, value: Buffer.from('v'), control: false }));
+  assert.equal(hosts.get(l)!.isQuiesced('t-4'), false);
+  const ticking = tickAll(3);
+  await a.committed;
+  await ticking;
+  await tickAll(10);
+  assert.equal(hosts.get(l)!.isQuiesced('t-4'), true);
+
+  // broker 1 dies: the quiesced groups it led wake up on the others and elect new leaders
+  dead.add(1);
+  await tickAll(60);
+  for (const g of groupIds) {
+    const nl = leaderOf(g);
+    assert.ok(nl === 2 || nl === 3, `group ${g} has a live leader (got ${String(nl)})`);
+  }
+  for (const h of hosts.values()) await h.close();
+});
