@@ -8,7 +8,7 @@ const seeds = Number(process.env.RAFTKA_SIM_SEEDS ?? '200');
 
 for (const nodes of [3, 5]) {
   test(`raft simulation: ${seeds} seeds on ${nodes} nodes keep every invariant and elect after heal`, () => {
-    const count = nodes === 3 ? seeds : Math.max(1, Math.floor(seeds / 2));
+    const count = seeds;
     const failures: string[] = [];
     let committed = 0n;
     for (let seed = 1; seed <= count; seed++) {
