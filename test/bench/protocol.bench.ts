@@ -18,7 +18,7 @@ import {
 } from '../../protocol/generated/fetch.js';
 import {
   COMPRESSION_NAMES, CompressionType, buildRecordBatch, checkProduceRecords, compress, crc32c, crc32cJs, decompress,
-  readBatchHeader, type RecordInput,
+  iterateRecords, readBatchHeader, type RecordInput,
 } from '../../protocol/records/index.js';
 import { Random } from '../../src/util/random.js';
 
@@ -97,6 +97,15 @@ function main(): void {
     sink += readBatchHeader(recs, span.offset).recordsCount;
   });
 
+  // Consumer side, for reference: decode every record of the 1 MiB batch (lazy views).
+  const iterate = rate(batch.length, () => {
+    for (const r of iterateRecords(batch)) sink += r.offsetDelta;
+  });
+  const lz4Batch = buildRecordBatch({ records, compression: CompressionType.LZ4 });
+  const iterateLz4 = rate(batch.length, () => {
+    for (const r of iterateRecords(lz4Batch, 0, { maxDecompressedBytes: 4 * MiB })) sink += r.offsetDelta;
+  });
+
   // 1 MiB of stored batches: 16 batches of about 64 KiB, as read from a segment in one piece.
   const stored = Buffer.concat(Array.from({ length: 16 }, (_, i) =>
     buildRecordBatch({ records: recordsOfAbout(64 * 1024, rnd), baseOffset: BigInt(i * 1000) })));
@@ -120,6 +129,8 @@ function main(): void {
   console.log(`| Produce v9 decode + batch header + CRC32C | ${mbs(produce)} | ${(produce / copy).toFixed(2)} |`);
   console.log(`| Fetch v16 encode, records by reference (writev chunks) | ${mbs(fetchRef)} | ${(fetchRef / copy).toFixed(2)} |`);
   console.log(`| Fetch v16 encode, flattened to one Buffer (one copy) | ${mbs(fetchFlat)} | ${(fetchFlat / copy).toFixed(2)} |`);
+  console.log(`| iterate all ${records.length} records of the batch (consumer side, not the broker path) | ${mbs(iterate)} | ${(iterate / copy).toFixed(2)} |`);
+  console.log(`| same, lz4-compressed batch (decompress + iterate; MB/s of uncompressed bytes) | ${mbs(iterateLz4)} | ${(iterateLz4 / copy).toFixed(2)} |`);
   console.log(`| (reference: Buffer.from of 1 MiB, i.e. allocate + copy) | ${mbs(allocCopy)} | ${(allocCopy / copy).toFixed(2)} |`);
 
   // ---- codec table ----
