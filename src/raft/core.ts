@@ -435,8 +435,14 @@ export class RaftCore {
       });
     }
     this.epochStartOffset = this.logEnd;
-    const lc = this.makeLeaderChange(this.logEnd, this.termValue, this.id);
-    this.appendLocal(lc.data, lc.recordCount);
+    // Entries of earlier epochs can only commit together with one of this epoch (the previous-
+    // term rule), so a leader that may hold uncommitted entries appends its LeaderChange entry
+    // at once. One whose whole log is known committed needs none: its partition then shows no
+    // control batch (and no offset gap) at each election, as a Kafka partition would not.
+    if (this.logEnd > this.hw) {
+      const lc = this.makeLeaderChange(this.logEnd, this.termValue, this.id);
+      this.appendLocal(lc.data, lc.recordCount);
+    }
     this.broadcastPending = true;
     this.maybeCommit();
   }

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { createLogger } from '../util/log.js';
+import { loadBrokerConfig, type BrokerConfig } from '../config.js';
+import { Broker } from '../broker.js';
+
+const USAGE = `Usage: raftka <command> [options]
+
+Commands:
+  start      Run one broker (default: 127.0.0.1:9092, data in ./data)
+
+Options for start:
+  --host HOST         listener host (default 127.0.0.1)
+  --port PORT         listener port (default 9092; 0 picks a free port)
+  --data-dir DIR      data directory, Kafka's log.dirs (default ./data)
+  --node-id ID        node.id (default 1)
+  --config FILE       a Kafka-style server.properties file
+  -h, --help          this help
+
+Every server.properties key can also be given as a RAFTKA_ environment variable, upper case with
+dots as underscores (RAFTKA_NUM_PARTITIONS=3). Precedence: flags, environment, config file.
+RAFTKA_LOG_LEVEL sets the log level (default info).
+`;
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' },
+      'node-id': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) { process.stdout.write(USAGE); return; }
+  const int = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${v}`);
+    return n;
+  };
+  const overrides: Partial<BrokerConfig> = {
+    host: values.host, port: int('port', values.port), dataDir: values['data-dir'], nodeId: int('node-id', values['node-id']),
+  };
+  const config = loadBrokerConfig({ configFile: values.config, env: process.env, overrides });
+  const log = createLogger({ nodeId: config.nodeId });
+  const broker = await Broker.start(config, log);
+  process.stdout.write(`raftka broker ${config.nodeId} ready on ${config.host}:${broker.port} (data in ${config.dataDir})\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    broker.close().then(() => process.exit(0), (err: unknown) => {
+      log.error({ err }, 'unclean shutdown');
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'start': await start(rest); break;
+    case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break;
+    default:
+      process.stderr.write(`raftka: unknown command '${command}'\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`raftka: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

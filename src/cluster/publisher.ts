@@ -1,0 +1,85 @@
+import type { Logger } from '../util/log.js';
+import type { Partition } from '../partition/partition.js';
+import type { ReplicaManager } from '../partition/replica-manager.js';
+import { TOPIC_CONFIG_DEFAULTS } from './topic-config.js';
+import type { MetadataImage, TopicState } from './image.js';
+
+/** How leadership facts reach the controller (a direct call on the controller's broker, an RPC elsewhere). */
+export interface LeaderReporter {
+  recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number): Promise<void>;
+}
+
+/**
+ * Applies each new metadata image to this broker: starts the replicas it hosts, reports the
+ * leaders their Raft groups elect, and hands leadership to the preferred replica (the first in
+ * the replica list) when another replica won the election.
+ */
+export class MetadataPublisher {
+  private image: MetadataImage | null = null;
+  private readonly watched = new Set<Partition>();
+
+  constructor(
+    private readonly nodeId: number,
+    private readonly replicas: ReplicaManager,
+    private readonly reporter: LeaderReporter,
+    private readonly log: Logger,
+  ) {}
+
+  publish(image: MetadataImage): void {
+    this.image = image;
+    for (const topic of image.topics.values()) {
+      for (const p of topic.partitions) {
+        if (!p.replicas.includes(this.nodeId)) continue;
+        const running = this.replicas.get(p.topic, p.partition);
+        if (running !== undefined) {
+          this.reconcile(running);
+          continue;
+        }
+        this.replicas.open({
+          topic: p.topic, partition: p.partition, replicas: p.replicas,
+          logConfig: logConfigOf(topic), partitionConfig: { maxMessageBytes: Number(configOf(topic, 'max.message.bytes')) },
+        }).then((partition) => this.watch(partition), (err: unknown) => {
+          this.log.error({ err, topic: p.topic, partition: p.partition }, 'cannot start partition replica');
+        });
+      }
+    }
+  }
+
+  private watch(partition: Partition): void {
+    if (this.watched.has(partition)) return;
+    this.watched.add(partition);
+    partition.on('leadership', () => this.reconcile(partition));
+    this.reconcile(partition);
+  }
+
+  /** The leader reports itself; a leader that is not the preferred replica hands over to it. */
+  private reconcile(partition: Partition): void {
+    const state = this.image?.partition(partition.topic, partition.index);
+    if (state === undefined || !partition.isLeader) return;
+    const preferred = state.replicas[0]!;
+    if (preferred !== this.nodeId && this.image?.brokers.get(preferred)?.fenced === false) {
+      partition.transferLeadership(preferred);
+      return;
+    }
+    if (state.leader !== this.nodeId || state.leaderEpoch !== partition.leaderEpoch) {
+      this.reporter.recordLeader(partition.topic, partition.index, this.nodeId, partition.leaderEpoch).catch((err: unknown) => {
+        this.log.warn({ err, topic: partition.topic, partition: partition.index }, 'cannot record the partition leader');
+      });
+    }
+  }
+}
+
+function configOf(topic: TopicState, name: string): string {
+  return topic.configs.get(name) ?? TOPIC_CONFIG_DEFAULTS.get(name)!;
+}
+
+function logConfigOf(topic: TopicState): Record<string, unknown> {
+  return {
+    segmentBytes: Number(configOf(topic, 'segment.bytes')),
+    segmentMs: Number(configOf(topic, 'segment.ms')),
+    indexIntervalBytes: Number(configOf(topic, 'index.interval.bytes')),
+    retentionBytes: Number(configOf(topic, 'retention.bytes')),
+    retentionMs: Number(configOf(topic, 'retention.ms')),
+    cleanupPolicy: configOf(topic, 'cleanup.policy'),
+  };
+}

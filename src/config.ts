@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+
+/** Broker settings, named after Kafka's server.properties keys. */
+export interface BrokerConfig {
+  readonly nodeId: number;                    // node.id
+  readonly host: string;                      // listener host
+  readonly port: number;                      // listener port (0: any free port)
+  readonly advertisedHost: string;            // advertised.listeners host
+  readonly advertisedPort: number;            // advertised.listeners port (0: the bound port)
+  readonly dataDir: string;                   // log.dirs
+  readonly numPartitions: number;             // num.partitions
+  readonly defaultReplicationFactor: number;  // default.replication.factor
+  readonly autoCreateTopics: boolean;         // auto.create.topics.enable
+  readonly queuedMaxRequests: number;         // queued.max.requests
+  readonly socketRequestMaxBytes: number;     // socket.request.max.bytes
+  readonly connectionsMaxIdleMs: number;      // connections.max.idle.ms
+}
+
+export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
+  nodeId: 1,
+  host: '127.0.0.1',
+  port: 9092,
+  advertisedHost: '',
+  advertisedPort: 0,
+  dataDir: './data',
+  numPartitions: 1,
+  defaultReplicationFactor: 1,
+  autoCreateTopics: true,
+  queuedMaxRequests: 500,
+  socketRequestMaxBytes: 104857600,
+  connectionsMaxIdleMs: 600000,
+};
+
+/** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
+const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
+  'node.id': 'nodeId',
+  'broker.id': 'nodeId',
+  'log.dirs': 'dataDir',
+  'log.dir': 'dataDir',
+  'num.partitions': 'numPartitions',
+  'default.replication.factor': 'defaultReplicationFactor',
+  'auto.create.topics.enable': 'autoCreateTopics',
+  'queued.max.requests': 'queuedMaxRequests',
+  'socket.request.max.bytes': 'socketRequestMaxBytes',
+  'connections.max.idle.ms': 'connectionsMaxIdleMs',
+};
+
+/** Parses Kafka's server.properties format: key=value lines, # and ! comments. */
+export function parseProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (m !== null) out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Applies one Kafka-named property to the config; returns an error message for a bad one. */
+function applyProperty(config: Mutable<BrokerConfig>, key: string, value: string): string | null {
+  if (key === 'listeners' || key === 'advertised.listeners') {
+    const m = /^(?:[A-Z_]+:\/\/)?([^:,]*):(\d+)/.exec(value);
+    if (m === null) return `cannot parse ${key}=${value} (expected PLAINTEXT://host:port)`;
+    if (key === 'listeners') { config.host = m[1] === '' ? '0.0.0.0' : m[1]!; config.port = Number(m[2]); }
+    else { config.advertisedHost = m[1]!; config.advertisedPort = Number(m[2]); }
+    return null;
+  }
+  const field = PROPERTY_NAMES[key];
+  if (field === undefined) return null; // unknown Kafka settings are accepted and ignored, as Kafka warns and ignores
+  const current = DEFAULT_BROKER_CONFIG[field];
+  if (typeof current === 'number') {
+    const n = Number(value);
+    if (!Number.isInteger(n)) return `${key} must be an integer, got ${value}`;
+    (config[field] as number) = n;
+  } else if (typeof current === 'boolean') {
+    if (value !== 'true' && value !== 'false') return `${key} must be true or false, got ${value}`;
+    (config[field] as boolean) = value === 'true';
+  } else {
+    (config[field] as string) = value.split(',')[0]!;
+  }
+  return null;
+}
+
+/**
+ * Builds the config from, in increasing precedence: defaults, a server.properties file,
+ * RAFTKA_* environment variables (RAFTKA_NUM_PARTITIONS=3 sets num.partitions), explicit overrides.
+ */
+export function loadBrokerConfig(options: {
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Partial<BrokerConfig>;
+}): BrokerConfig {
+  const config: Mutable<BrokerConfig> = { ...DEFAULT_BROKER_CONFIG };
+  const errors: string[] = [];
+  if (options.configFile !== undefined) {
+    for (const [k, v] of parseProperties(readFileSync(options.configFile, 'utf8'))) {
+      const e = applyProperty(config, k, v);
+      if (e !== null) errors.push(e);
+    }
+  }
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (!name.startsWith('RAFTKA_') || value === undefined || name === 'RAFTKA_LOG_LEVEL') continue;
+    const e = applyProperty(config, name.slice('RAFTKA_'.length).toLowerCase().replaceAll('_', '.'), value);
+    if (e !== null) errors.push(e);
+  }
+  Object.assign(config, Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined)));
+  if (errors.length > 0) throw new Error(`invalid configuration: ${errors.join('; ')}`);
+  return config;
+}

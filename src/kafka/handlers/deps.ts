@@ -1,0 +1,21 @@
+import type { MetadataImage } from '../../cluster/image.js';
+import type { CreateTopicRequest, CreateTopicResult } from '../../cluster/controller.js';
+import type { Partition } from '../../partition/partition.js';
+
+/** What the handlers need from the broker underneath them. */
+export interface HandlerDeps {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  /** auto.create.topics.enable */
+  readonly autoCreateTopics: boolean;
+  /** The broker's current metadata image (built from the committed metadata log). */
+  metadata(): MetadataImage;
+  /** The active controller's node id, -1 if unknown. */
+  controllerId(): number;
+  /** Forwarded to the active controller; resolves when every partition has its leader, or times out. */
+  createTopics(topics: readonly CreateTopicRequest[], timeoutMs: number, validateOnly: boolean): Promise<CreateTopicResult[]>;
+  /** This broker's replica of a partition, if it hosts one. */
+  partition(topic: string, partition: number): Partition | undefined;
+  /** Resolves when any of the partitions' high watermarks moves, or after `timeoutMs`. */
+  waitForHighWatermark(partitions: readonly Partition[], timeoutMs: number): Promise<void>;
+}

@@ -1,0 +1,77 @@
+import { ApiKey } from '../../../protocol/generated/index.js';
+import type { ListOffsetsRequest, ListOffsetsResponse } from '../../../protocol/generated/list-offsets.js';
+import { ErrorCode, KafkaError } from '../errors.js';
+import type { HandlerDeps } from './deps.js';
+import { defineHandler, type ApiHandler } from './handler.js';
+
+type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number];
+
+const LATEST_TIMESTAMP = -1n;
+const EARLIEST_TIMESTAMP = -2n;
+
+/** ListOffsets: earliest (log start), latest (high watermark) or the first offset at a timestamp. */
+export function listOffsetsHandler(deps: HandlerDeps): ApiHandler {
+  return defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
+    apiKey: ApiKey.ListOffsets,
+    minVersion: 0,
+    maxVersion: 6,
+    async handle(request, ctx) {
+      const topics: ListOffsetsResponse['topics'] = [];
+      for (const t of request.topics) {
+        const partitions: PartitionResponse[] = [];
+        for (const p of t.partitions) {
+          try {
+            partitions.push(await lookup(deps, t.name, p, ctx.apiVersion));
+          } catch (err) {
+            if (!(err instanceof KafkaError)) throw err;
+            partitions.push(failed(p.partitionIndex, err.code));
+          }
+        }
+        topics.push({ name: t.name, partitions });
+      }
+      return { throttleTimeMs: 0, topics };
+    },
+    errorResponse: (request, errorCode) => ({
+      throttleTimeMs: 0,
+      topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => failed(p.partitionIndex, errorCode)) })),
+    }),
+  });
+}
+
+async function lookup(
+  deps: HandlerDeps, topic: string, p: ListOffsetsRequest['topics'][number]['partitions'][number], version: number,
+): Promise<PartitionResponse> {
+  if (deps.metadata().partition(topic, p.partitionIndex) === undefined) return failed(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const partition = deps.partition(topic, p.partitionIndex);
+  if (partition === undefined || !partition.isLeader) return failed(p.partitionIndex, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  if (p.currentLeaderEpoch !== -1 && p.currentLeaderEpoch !== partition.leaderEpoch) {
+    return failed(p.partitionIndex, p.currentLeaderEpoch > partition.leaderEpoch ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH);
+  }
+  let offset: bigint;
+  let timestamp = -1n;
+  if (p.timestamp === LATEST_TIMESTAMP) {
+    offset = partition.highWatermark;
+  } else if (p.timestamp === EARLIEST_TIMESTAMP) {
+    offset = partition.logStartOffset;
+  } else if (p.timestamp < 0n) {
+    return failed(p.partitionIndex, ErrorCode.UNSUPPORTED_VERSION);
+  } else {
+    const found = await partition.log.offsetForTimestamp(p.timestamp);
+    // Consumers never learn of offsets above the high watermark.
+    if (found === undefined || found.offset >= partition.highWatermark) {
+      offset = -1n;
+    } else {
+      offset = found.offset;
+      timestamp = found.timestamp;
+    }
+  }
+  return {
+    partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE,
+    oldStyleOffsets: version === 0 && offset >= 0n && p.maxNumOffsets > 0 ? [offset] : [],
+    timestamp, offset, leaderEpoch: partition.leaderEpoch,
+  };
+}
+
+function failed(partitionIndex: number, errorCode: number): PartitionResponse {
+  return { partitionIndex, errorCode, oldStyleOffsets: [], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+}

@@ -1,0 +1,87 @@
+import { ApiKey } from '../../../protocol/generated/index.js';
+import type { ProduceRequest, ProduceResponse } from '../../../protocol/generated/produce.js';
+import { ErrorCode, KafkaError } from '../errors.js';
+import type { HandlerDeps } from './deps.js';
+import { defineHandler, type ApiHandler } from './handler.js';
+
+type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
+
+/**
+ * Produce v3+ (record batches only; v0-2 carried message sets of magic 0/1, removed in Kafka 4.0).
+ * acks=0 sends no response, acks=1 answers once the leader appended, acks=-1 once committed.
+ */
+export function produceHandler(deps: HandlerDeps): ApiHandler {
+  return defineHandler<ProduceRequest, ProduceResponse>({
+    apiKey: ApiKey.Produce,
+    minVersion: 3,
+    maxVersion: 9,
+    async handle(request, ctx) {
+      const { acks } = request;
+      // Start every append synchronously, in request order, before awaiting anything.
+      const pending = request.topicData.map((topic) => ({
+        name: topic.name,
+        partitions: topic.partitionData.map((pd) => ({
+          index: pd.index,
+          result: acks !== 0 && acks !== 1 && acks !== -1
+            ? Promise.resolve(failed(pd.index, ErrorCode.INVALID_REQUIRED_ACKS))
+            : appendOne(deps, topic.name, pd.index, pd.records, acks, request.timeoutMs, ctx.apiVersion),
+        })),
+      }));
+      const responses: ProduceResponse['responses'] = [];
+      for (const t of pending) {
+        const partitionResponses: PartitionResponse[] = [];
+        for (const p of t.partitions) partitionResponses.push(await p.result);
+        responses.push({ name: t.name, partitionResponses });
+      }
+      if (acks === 0) {
+        for (const t of responses) for (const p of t.partitionResponses) {
+          if (p.errorCode !== ErrorCode.NONE) ctx.log.debug({ topic: t.name, partition: p.index, errorCode: p.errorCode }, 'acks=0 produce failed');
+        }
+        return null;
+      }
+      return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+    },
+    errorResponse: (request, errorCode) => ({
+      responses: request.topicData.map((t) => ({
+        name: t.name,
+        partitionResponses: t.partitionData.map((p) => failed(p.index, errorCode)),
+      })),
+      throttleTimeMs: 0,
+      nodeEndpoints: [],
+    }),
+  });
+}
+
+async function appendOne(
+  deps: HandlerDeps, topic: string, index: number, records: Buffer | null, acks: number, timeoutMs: number, version: number,
+): Promise<PartitionResponse> {
+  if (deps.metadata().partition(topic, index) === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const partition = deps.partition(topic, index);
+  if (partition === undefined || !partition.isLeader) return failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  if (records === null || records.length === 0) return failed(index, ErrorCode.INVALID_RECORD, 'Produce request carries no records');
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const appended = partition.append(records, acks, version);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'not replicated within the request timeout')), Math.max(0, timeoutMs));
+    });
+    const r = await Promise.race([appended, timeout]);
+    return {
+      index, errorCode: ErrorCode.NONE, baseOffset: r.baseOffset, logAppendTimeMs: r.logAppendTimeMs,
+      logStartOffset: r.logStartOffset, recordErrors: [], errorMessage: null,
+      currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    };
+  } catch (err) {
+    if (err instanceof KafkaError) return failed(index, err.code, err.message);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {
+  return {
+    index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage,
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+  };
+}
