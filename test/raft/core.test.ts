@@ -18,7 +18,7 @@ function deliverWhere(c: SimCluster, pred: (m: RaftMessage) => boolean): number 
   return n;
 }
 
-test('a 3-node group elects one leader and commits its LeaderChange entry', () => {
+test('a 3-node group elects one leader, appends nothing to its empty log, and commits a first write at offset 0', () => {
   const c = new SimCluster({ size: 3, seed: 1, syncDisk: true });
   // nobody campaigns before its randomized timeout (>= 10 ticks)
   c.tickAll(9);
@@ -30,9 +30,21 @@ test('a 3-node group elects one leader and commits its LeaderChange entry', () =
   for (const id of c.ids) {
     assert.equal(c.core(id).leaderId, l);
     assert.equal(c.core(id).term, c.core(l).term);
+    // the whole (empty) log was committed: no LeaderChange entry, nothing to commit
+    assert.equal(c.core(id).logEndOffset, 0n, `node ${id} log end`);
+    assert.equal(c.core(id).highWatermark, 0n, `node ${id} HW`);
+  }
+  assert.ok(c.core(l).quiescable, 'an idle leader of an empty log can quiesce');
+  // the partition's first record is at offset 0, in the leader's epoch, and commits everywhere
+  assert.ok(c.propose(l, 1));
+  assert.deepEqual(c.node(l).log.map((e) => [e.baseOffset, e.lastOffset, e.epoch]), [[0n, 0n, c.core(l).term]]);
+  c.stabilize();
+  for (const id of c.ids) {
+    assert.equal(c.core(id).logEndOffset, 1n, `node ${id} log end`);
     assert.equal(c.core(id).highWatermark, 1n, `node ${id} HW`);
   }
   c.checkLogs();
+  for (const id of c.ids) c.checkAckedIn(id);
 });
 
 test('a single-voter group commits only once its own write is durable', () => {
@@ -40,18 +52,18 @@ test('a single-voter group commits only once its own write is durable', () => {
   c.core(1).campaign(false);
   c.process(1);
   assert.equal(c.core(1).role, 'leader');
-  assert.equal(c.core(1).highWatermark, 0n, 'LeaderChange not durable yet');
+  assert.equal(c.core(1).logEndOffset, 0n, 'an empty, fully committed log gets no LeaderChange entry');
   while (c.completeDisk(1));
-  assert.equal(c.core(1).highWatermark, 1n);
+  assert.equal(c.core(1).highWatermark, 0n);
   assert.ok(c.propose(1, 3));
-  assert.equal(c.core(1).logEndOffset, 4n);
-  assert.equal(c.core(1).highWatermark, 1n);
+  assert.equal(c.core(1).logEndOffset, 3n);
+  assert.equal(c.core(1).highWatermark, 0n, 'the write is not durable yet');
   while (c.completeDisk(1));
-  assert.equal(c.core(1).highWatermark, 4n);
+  assert.equal(c.core(1).highWatermark, 3n);
   // restart: the HW and the log come back from the durable state
   c.crash(1); c.restart(1);
-  assert.equal(c.core(1).highWatermark, 4n);
-  assert.equal(c.core(1).logEndOffset, 4n);
+  assert.equal(c.core(1).highWatermark, 3n);
+  assert.equal(c.core(1).logEndOffset, 3n);
 });
 
 test('campaignOnFirstTick: the preferred replica of a brand-new group campaigns at once', () => {
@@ -117,20 +129,22 @@ test('log repair: a diverging follower is truncated and caught up, backtracking 
   elect(c, 1);
   for (let i = 0; i < 3; i++) c.propose(1, 2);
   c.stabilize();
-  assert.equal(c.core(2).highWatermark, 7n);
+  assert.equal(c.core(2).highWatermark, 6n);
   // node 1 writes 20 entries nobody else sees
   c.isolate(1);
   for (let i = 0; i < 20; i++) c.propose(1, 1);
   c.stabilize();
-  assert.equal(c.core(1).logEndOffset, 27n);
+  assert.equal(c.core(1).logEndOffset, 26n);
   // the others move on in a later epoch
   for (let i = 0; i < 60 && c.leaderIds().length < 2; i++) { c.tick(2); c.tick(3); c.stabilize(); }
   const l2 = c.leaderIds().find((id) => id !== 1)!;
   assert.ok(l2 === 2 || l2 === 3);
+  // l2's log [0, 6) was all committed: it appends no LeaderChange entry
+  assert.equal(c.core(l2).logEndOffset, 6n);
   for (let i = 0; i < 5; i++) c.propose(l2, 3);
   c.stabilize();
   const hw = c.core(l2).highWatermark;
-  assert.equal(hw, 7n + 1n + 15n);
+  assert.equal(hw, 6n + 15n);
   c.heal();
   let rejections = 0;
   const rejectCounter = (m: RaftMessage): boolean => { if (m.type === 'appendResponse' && !m.success && m.to === l2 && m.from === 1) rejections++; return true; };
@@ -146,6 +160,9 @@ test('previous-term rule: an old-epoch entry on a majority is not committed befo
   // one entry per append so the test can deliver the old entry without the new LeaderChange
   const c = new SimCluster({ size: 3, seed: 8, syncDisk: true, config: { maxAppendBytes: 1 } });
   elect(c, 1);
+  assert.equal(c.core(1).logEndOffset, 0n, 'an empty log gets no LeaderChange entry');
+  c.propose(1, 1); // offset 0, committed on all
+  c.stabilize();
   assert.equal(c.core(1).highWatermark, 1n);
   c.isolate(1);
   c.propose(1, 1); // offset 1, epoch of term 1, only on node 1
@@ -160,15 +177,140 @@ test('previous-term rule: an old-epoch entry on a majority is not committed befo
   for (let i = 0; i < 5 && c.leaderIds().length === 0; i++) deliverWhere(c, (m) => m.type === 'vote' || m.type === 'voteResponse');
   const l = c.core(1);
   assert.equal(l.role, 'leader');
-  assert.equal(l.logEndOffset, 3n); // [LC term1][X term1][LC term2]
+  // node 1 holds X beyond its HW, so it appends a LeaderChange entry of its new epoch:
+  // [A term1][X term1][LC term2]
+  assert.equal(l.highWatermark, 1n);
+  assert.equal(l.logEndOffset, 3n);
+  assert.equal(l.epochAt(1n), 1);
+  assert.equal(l.epochAt(2n), l.term);
+  assert.ok(l.term > 1);
   // probes: deliver them and their answers, then only the append carrying X (offset 1)
   for (let round = 0; round < 5; round++) {
     deliverWhere(c, (m) => m.type === 'appendResponse' || (m.type === 'append' && (m.entries.length === 0 || m.entries[0]!.baseOffset === 1n)));
   }
   assert.equal(c.core(2).logEndOffset >= 2n || c.core(3).logEndOffset >= 2n, true, 'X reached a follower');
+  assert.ok([...l.followerProgress().values()].some((p) => p.match >= 2n), 'the leader knows X is on a majority');
   assert.equal(l.highWatermark, 1n, 'X (previous term) must not commit by counting replicas');
   c.stabilize();
   assert.equal(l.highWatermark, 3n, 'X commits together with the new leader\'s entry');
+});
+
+test('a leader elected with its whole log committed appends nothing, and its HW moves only when a proposal commits', () => {
+  const c = new SimCluster({ size: 3, seed: 12, syncDisk: true });
+  elect(c, 1);
+  c.propose(1, 2);
+  c.stabilize();
+  for (const id of c.ids) assert.equal(c.core(id).highWatermark, 2n, `node ${id} knows [0, 2) is committed`);
+  c.crash(1);
+  c.core(2).campaign(true); // as a TimeoutNow would (node 3 is still in its leader lease)
+  c.stabilize();
+  const l = c.core(2);
+  assert.equal(l.role, 'leader');
+  assert.ok(l.term > 1);
+  assert.equal(l.logEndOffset, 2n, 'no LeaderChange entry');
+  assert.deepEqual(l.epochStarts(), [{ epoch: 1, startOffset: 0n }], 'the new epoch has no entry in the log');
+  assert.equal(c.core(3).logEndOffset, 2n);
+  // heartbeats come and go: nothing is appended and the HW stays where it was
+  for (let i = 0; i < 20; i++) { c.tick(2); c.tick(3); c.stabilize(); }
+  assert.equal(l.role, 'leader');
+  assert.equal(c.core(3).leaderId, 2);
+  for (const id of [2, 3]) {
+    assert.equal(c.core(id).logEndOffset, 2n, `node ${id} log end`);
+    assert.equal(c.core(id).highWatermark, 2n, `node ${id} HW`);
+  }
+  // the crashed node comes back as a follower; still nothing is appended, and the idle leader can quiesce
+  c.restart(1);
+  for (let i = 0; i < 5; i++) { c.tickAll(); c.stabilize(); }
+  assert.equal(c.core(1).leaderId, 2);
+  for (const id of c.ids) {
+    assert.equal(c.core(id).logEndOffset, 2n, `node ${id} log end`);
+    assert.equal(c.core(id).highWatermark, 2n, `node ${id} HW`);
+  }
+  assert.ok(l.quiescable, 'an idle leader with nothing to commit can quiesce');
+  // a proposal goes right after the old epoch's entries, and the HW moves once it is on a majority
+  assert.ok(c.propose(2, 1));
+  assert.equal(l.logEndOffset, 3n);
+  assert.equal(l.epochAt(2n), l.term);
+  assert.equal(l.highWatermark, 2n, 'not on a majority yet');
+  c.stabilize();
+  for (const id of c.ids) assert.equal(c.core(id).highWatermark, 3n, `node ${id} HW`);
+  c.checkLogs();
+  for (const id of c.ids) c.checkAckedIn(id);
+});
+
+test('a leader with nothing to commit leaves a follower\'s stale tail uncommitted until its first proposal replaces it', () => {
+  const c = new SimCluster({ size: 3, seed: 13, syncDisk: true });
+  elect(c, 1);
+  c.propose(1, 1);
+  c.stabilize();
+  // node 1 writes X at offset 1 that nobody else sees, then loses leadership
+  c.isolate(1);
+  c.propose(1, 1);
+  c.stabilize();
+  assert.equal(c.core(1).logEndOffset, 2n);
+  c.crash(1);
+  c.heal();
+  c.core(2).campaign(true);
+  c.stabilize();
+  const l = c.core(2);
+  assert.equal(l.role, 'leader');
+  assert.equal(l.logEndOffset, 1n, 'node 2 knew [0, 1) committed: no LeaderChange entry');
+  // node 1 comes back as a follower: its log agrees with the leader's below 1, X stays uncommitted
+  c.restart(1);
+  for (let i = 0; i < 5; i++) { c.tickAll(); c.stabilize(); }
+  assert.equal(c.core(1).role, 'follower');
+  assert.equal(c.core(1).leaderId, 2);
+  assert.equal(c.core(1).highWatermark, 1n);
+  assert.equal(l.highWatermark, 1n);
+  assert.equal(c.committedEnd, 1n, 'X was never committed anywhere');
+  // the leader's first proposal takes offset 1 in its epoch: node 1 drops X for it
+  assert.ok(c.propose(2, 1));
+  c.stabilize();
+  for (const id of c.ids) {
+    assert.equal(c.core(id).logEndOffset, 2n, `node ${id} log end`);
+    assert.equal(c.core(id).highWatermark, 2n, `node ${id} HW`);
+    assert.equal(c.core(id).epochAt(1n), l.term, `node ${id} holds the new entry at 1`);
+  }
+  c.checkLogs();
+  for (const id of c.ids) c.checkAckedIn(id);
+});
+
+test('a leader elected with an uncommitted tail appends exactly one LeaderChange entry of its epoch, and the tail commits with it', () => {
+  const c = new SimCluster({
+    size: 3, seed: 14, syncDisk: true,
+    config: { leaderChangeEntry: (base, epoch, leader) => ({ data: Buffer.from(`LC@${base}/${epoch}/${leader}`), recordCount: 1 }) },
+  });
+  elect(c, 1);
+  assert.equal(c.core(1).logEndOffset, 0n);
+  c.propose(1, 1);
+  c.stabilize();
+  assert.equal(c.core(1).highWatermark, 1n);
+  // X (2 offsets) reaches node 2, but node 1 never hears the ack and node 3 never sees X
+  c.blocked.add('1>3'); c.blocked.add('2>1');
+  c.propose(1, 2);
+  c.stabilize();
+  assert.equal(c.core(2).logEndOffset, 3n);
+  assert.equal(c.core(2).highWatermark, 1n, 'node 2 holds X but does not know it committed');
+  c.crash(1);
+  c.heal();
+  c.core(2).campaign(true);
+  c.process(2);
+  for (let i = 0; i < 5 && c.leaderIds().length === 0; i++) deliverWhere(c, (m) => m.type === 'vote' || m.type === 'voteResponse');
+  const l = c.core(2);
+  assert.equal(l.role, 'leader');
+  const term = l.term;
+  assert.ok(term > 1);
+  // exactly one new entry, one record, of the new epoch, right after the tail
+  assert.equal(l.logEndOffset, 4n);
+  assert.deepEqual(c.node(2).log.filter((e) => e.epoch === term).map((e) => [e.baseOffset, e.lastOffset, e.data.toString()]), [[3n, 3n, `LC@3/${term}/2`]]);
+  assert.equal(l.highWatermark, 1n);
+  c.stabilize();
+  for (const id of [2, 3]) {
+    assert.equal(c.core(id).highWatermark, 4n, `node ${id} HW: X commits with the LeaderChange entry`);
+    assert.deepEqual(c.node(id).log.map((e) => [e.baseOffset, e.epoch]), [[0n, 1], [1n, 1], [3n, term]]);
+  }
+  assert.equal(c.committedEnd, 4n);
+  c.checkLogs();
 });
 
 test('transfer leadership to a lagging replica catches it up first', () => {
@@ -177,7 +319,7 @@ test('transfer leadership to a lagging replica catches it up first', () => {
   c.isolate(3);
   for (let i = 0; i < 10; i++) c.propose(1, 1);
   c.stabilize();
-  assert.equal(c.core(3).logEndOffset, 1n);
+  assert.equal(c.core(3).logEndOffset, 0n);
   c.heal();
   c.core(1).transferLeadership(3);
   assert.equal(c.propose(1, 1), false, 'proposals are refused while transferring');
@@ -187,9 +329,17 @@ test('transfer leadership to a lagging replica catches it up first', () => {
   assert.equal(c.core(1).role, 'follower');
   assert.equal(c.core(1).leaderId, 3);
   c.stabilize();
-  assert.equal(c.core(3).highWatermark, 12n);
-  c.checkLogs();
+  // node 3 was caught up with all 10 entries and learnt they were committed before it took over,
+  // so it holds the whole log and appends no LeaderChange entry
+  assert.equal(c.core(3).logEndOffset, 10n);
+  assert.equal(c.core(3).highWatermark, 10n);
   c.checkAckedIn(3);
+  // and it takes writes at once, right after the old leader's last offset
+  assert.ok(c.propose(3, 1));
+  c.stabilize();
+  for (const id of c.ids) assert.equal(c.core(id).highWatermark, 11n, `node ${id} HW`);
+  c.checkLogs();
+  for (const id of c.ids) c.checkAckedIn(id);
 });
 
 test('a transfer that cannot finish is abandoned after an election timeout', () => {

@@ -53,27 +53,29 @@ test('a single-voter group on a real log: propose commits, and the HW survives a
     g.tick();
     await waitFor([g], () => g.isLeader, 'leadership');
     assert.equal(g.leaderEpoch, 1);
+    assert.equal(g.logEndOffset, 0n, 'a new partition gets no LeaderChange batch');
     const r1 = await g.propose(Buffer.concat([batch('x'), batch('y')]));
-    assert.deepEqual(r1, { baseOffset: 1n, lastOffset: 2n }); // offset 0 is the LeaderChange batch
+    assert.deepEqual(r1, { baseOffset: 0n, lastOffset: 1n }); // a new partition's first record is at offset 0
     const a = g.append(batch('z'));
-    assert.equal(a.baseOffset, 3n);
+    assert.equal(a.baseOffset, 2n);
     await a.committed;
-    assert.equal(g.highWatermark, 4n);
-    assert.ok(log.flushedOffset >= 4n);
-    const read = await log.read(1n, 1 << 20);
+    assert.equal(g.highWatermark, 3n);
+    assert.ok(log.flushedOffset >= 3n);
+    const read = await log.read(0n, 1 << 20);
     assert.equal(countOffsets(read.records), 3);
+    assert.equal(read.records.readBigInt64BE(0), 0n);
     assert.equal(read.records.readInt32BE(12), 1, 'leader epoch patched into the batch');
     await g.close(); await log.close(); await hs.close();
 
     ({ g, log, hs } = await open());
-    assert.equal(g.highWatermark, 4n, 'HW restored from the hard state');
-    assert.equal(g.logEndOffset, 4n);
+    assert.equal(g.highWatermark, 3n, 'HW restored from the hard state');
+    assert.equal(g.logEndOffset, 3n);
     assert.equal(g.leaderEpoch, 1);
     for (let i = 0; i < 30 && !g.isLeader; i++) { g.tick(); await sleepMs(1); }
     await waitFor([g], () => g.isLeader, 'leadership after restart');
     assert.equal(g.leaderEpoch, 2);
     const r2 = await g.propose(batch('after restart'));
-    assert.equal(r2.baseOffset, 5n);
+    assert.equal(r2.baseOffset, 3n);
     await g.close(); await log.close(); await hs.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -105,12 +107,15 @@ test('three replicas over an in-process transport: replicate, commit, transfer l
       await waitFor(all, () => leaderOf() !== undefined && all.every((g) => g.leaderId === leaderOf()!.leaderId), 'a leader known by all');
       const leader = leaderOf()!;
       assert.equal(leader.leaderId, 2, 'the preferred replica campaigned first and won');
+      assert.equal(leader.logEndOffset, 0n, 'a new partition gets no LeaderChange batch');
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => leader.propose(batch(`m${i}`))));
+      assert.deepEqual(results.map((r) => r.baseOffset), Array.from({ length: 20 }, (_, i) => BigInt(i)));
       const last = results[results.length - 1]!.lastOffset;
       await waitFor(all, () => all.every((g) => g.highWatermark > last), 'HW on every replica');
       for (const log of logs) {
-        const r = await log.read(1n, 1 << 20);
+        const r = await log.read(0n, 1 << 20);
         assert.equal(countOffsets(r.records), 20);
+        assert.equal(r.records.readBigInt64BE(0), 0n);
       }
       // a follower refuses writes and names the leader
       const follower = groups.get(1)!;
@@ -128,6 +133,74 @@ test('three replicas over an in-process transport: replicate, commit, transfer l
     for (const g of groups.values()) await g.close();
     for (const l of logs) await l.close();
     for (const s of stores) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** [baseOffset, lastOffset, epoch, isControl] of every batch in a buffer read from the log. */
+function batchHeaders(records: Buffer): [bigint, bigint, number, boolean][] {
+  const out: [bigint, bigint, number, boolean][] = [];
+  for (let pos = 0; pos + 61 <= records.length;) {
+    const base = records.readBigInt64BE(pos);
+    out.push([base, base + BigInt(records.readInt32BE(pos + 23)), records.readInt32BE(pos + 12), (records.readInt16BE(pos + 21) & 0x20) !== 0]);
+    pos += 12 + records.readInt32BE(pos + 8);
+  }
+  return out;
+}
+
+test('a single voter restarted with its whole log committed becomes leader without appending; with an uncommitted tail it appends one LeaderChange batch', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'raftka-raft-'));
+  try {
+    const transport: RaftTransport = { send: () => { throw new Error('a single voter sends nothing'); } };
+    const open = async (): Promise<{ g: RaftGroup; log: PartitionLog; hs: HardStateStore }> => {
+      const log = await PartitionLog.open(join(dir, 't-0'));
+      const hs = await HardStateStore.open(join(dir, 'raft-state'));
+      const g = new RaftGroup({ groupId: 't-0', nodeId: 1, voters: [1], log, hardStateStore: hs, transport, random: new Random(7), core: { campaignOnFirstTick: true } });
+      return { g, log, hs };
+    };
+    const becomeLeader = async (g: RaftGroup): Promise<void> => {
+      for (let i = 0; i < 30 && !g.isLeader; i++) { g.tick(); await sleepMs(1); }
+      await waitFor([g], () => g.isLeader, 'leadership');
+    };
+    let { g, log, hs } = await open();
+    await becomeLeader(g);
+    await g.propose(Buffer.concat([batch('a'), batch('b')]));
+    await g.close(); await log.close(); await hs.close();
+
+    // 1. HW persisted == log end: the new leader appends nothing, its HW stays put
+    ({ g, log, hs } = await open());
+    assert.equal(hs.get('t-0')?.commitOffset, '2');
+    assert.equal(g.logEndOffset, 2n);
+    assert.equal(g.highWatermark, 2n);
+    await becomeLeader(g);
+    assert.equal(g.leaderEpoch, 2);
+    // the core appends a LeaderChange entry (if any) as it becomes leader, so this is final
+    assert.equal(g.logEndOffset, 2n, 'no LeaderChange entry');
+    assert.equal(g.highWatermark, 2n);
+    // the next write follows the old epoch's records directly, and the log holds no control batch
+    assert.equal((await g.propose(batch('c'))).baseOffset, 2n);
+    assert.equal(g.highWatermark, 3n);
+    assert.deepEqual(batchHeaders((await log.read(0n, 1 << 20)).records), [[0n, 0n, 1, false], [1n, 1n, 1, false], [2n, 2n, 2, false]]);
+    await g.close(); await log.close(); await hs.close();
+
+    // 2. HW persisted < log end (a crash between the log flush and the hard-state write): the new
+    //    leader appends exactly one LeaderChange control batch of its epoch, and the tail commits with it
+    const stored = (await HardStateStore.open(join(dir, 'raft-state')));
+    const prev = stored.get('t-0')!;
+    await stored.set('t-0', { ...prev, commitOffset: '1' });
+    await stored.close();
+    ({ g, log, hs } = await open());
+    assert.equal(g.highWatermark, 1n);
+    assert.equal(g.logEndOffset, 3n);
+    await becomeLeader(g);
+    assert.equal(g.leaderEpoch, 3);
+    assert.equal(g.logEndOffset, 4n, 'exactly one LeaderChange entry');
+    await waitFor([g], () => g.highWatermark === 4n, 'the old tail and the LeaderChange batch commit');
+    assert.deepEqual(batchHeaders((await log.read(0n, 1 << 20)).records),
+      [[0n, 0n, 1, false], [1n, 1n, 1, false], [2n, 2n, 2, false], [3n, 3n, 3, true]]);
+    assert.equal((await g.propose(batch('d'))).baseOffset, 4n);
+    await g.close(); await log.close(); await hs.close();
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
