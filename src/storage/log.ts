@@ -11,6 +11,10 @@ import { EpochCache } from './epoch-cache.js';
 import { InvalidRecordError, LogCorruptionError, OffsetOutOfRangeError, StorageStateError } from './errors.js';
 import { defaultIo, sharedReadFdCache, writeFileAtomic, type FdRef, type ReadFdCache, type StorageIo } from './io.js';
 import { Segment, walkBatchesSync, type BatchLocation, type SegmentEnv } from './segment.js';
+import {
+  cleanLog, emptyStats, readCleanerCheckpoint, recoverInterruptedSwaps, verifyCrc32c,
+  type CleanerHost, type CompactionStats, type CompactOptions,
+} from './cleaner.js';
 
 export interface LogConfig {
   /** segment.bytes: roll the active segment before it would exceed this size. */
@@ -28,6 +32,12 @@ export interface LogConfig {
   fileDeleteDelayMs?: number;
   /** CRC check used by recovery (e.g. CRC32C of a v2 batch); default: no CRC check. */
   verifyCrc?: (buf: Buffer, offset: number) => boolean;
+  /** delete.retention.ms: how long compaction keeps a tombstone after the pass that first cleaned it. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: a segment is compacted only once its newest batch is at least this old. */
+  minCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: compact only when dirty bytes / cleanable bytes exceeds this. */
+  minCleanableDirtyRatio: number;
 }
 
 /** Kafka's defaults. */
@@ -39,6 +49,9 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   retentionMs: 604_800_000,
   cleanupPolicy: 'delete',
   fileDeleteDelayMs: 60_000,
+  deleteRetentionMs: 86_400_000,
+  minCompactionLagMs: 0,
+  minCleanableDirtyRatio: 0.5,
 };
 
 /** Knobs that are not Kafka topic configs. */
@@ -57,6 +70,7 @@ export interface LogOptions {
 }
 
 export { OffsetOutOfRangeError, InvalidRecordError, LogCorruptionError, StorageStateError } from './errors.js';
+export { CompactionInterrupted, type CompactionStats, type CompactOptions, type SwapStep } from './cleaner.js';
 
 const RECOVERY_CHECKPOINT = 'recovery-point-checkpoint';
 const EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
@@ -102,6 +116,13 @@ export class PartitionLog {
   private readonly fdCache: ReadFdCache;
   private readonly pendingDeletes = new Set<NodeJS.Timeout>();
   private readonly segmentEnv: SegmentEnv;
+  /** The running compaction pass, if any. */
+  private cleaning: Promise<CompactionStats> | undefined;
+  private closing = false;
+  /** Cleaner's first dirty offset (loaded from cleaner-offset-checkpoint on first use). */
+  private firstDirty: bigint | undefined;
+  /** Bumped whenever compaction swaps segments, so a read that raced a swap retries. */
+  private generation = 0;
 
   private constructor(readonly dir: string, readonly config: LogConfig, private readonly logger: Logger, private readonly options: LogOptions, epochs: EpochCache) {
     this.io = options.io ?? defaultIo;
@@ -302,6 +323,7 @@ export class PartitionLog {
   // ---- open and recovery -----------------------------------------------------------------
 
   private async load(): Promise<void> {
+    await recoverInterruptedSwaps(this.dir, this.io, this.fdCache, this.logger);
     const bases: bigint[] = [];
     for (const name of readdirSync(this.dir)) {
       if (name.endsWith('.tmp') || name.endsWith('.deleted')) { unlinkSync(join(this.dir, name)); continue; }
@@ -448,7 +470,7 @@ export class PartitionLog {
   async read(fromOffset: bigint, maxBytes: number, maxOffset?: bigint): Promise<{ records: Buffer; firstOffset: bigint; nextOffset: bigint }> {
     this.checkOpen();
     try {
-      return await this.readUnchecked(fromOffset, maxBytes, maxOffset);
+      return await this.retryingSwaps(() => this.readUnchecked(fromOffset, maxBytes, maxOffset));
     } catch (e) {
       // Retention may delete the segment under a read that started before it moved the log start.
       if (!(e instanceof OffsetOutOfRangeError) && fromOffset < this.startOffset) throw new OffsetOutOfRangeError(fromOffset, this.startOffset, this.logEndOffset);
@@ -486,6 +508,18 @@ export class PartitionLog {
       return { records: buf.subarray(0, taken), firstOffset, nextOffset: next };
     }
     return empty;
+  }
+
+  /** Run `op`, again when compaction swapped segments under it (a swapped-out segment refuses reads). */
+  private async retryingSwaps<T>(op: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const generation = this.generation;
+      try {
+        return await op();
+      } catch (e) {
+        if (generation === this.generation || attempt >= 3) throw e;
+      }
+    }
   }
 
   /** Locate the first batch of `seg` whose last offset is >= offset; chunk[at] is its first byte. */
@@ -564,6 +598,7 @@ export class PartitionLog {
     if (removed.length > 0) await this.io.fsyncDir(this.dir);
     this.epochs.truncateFromEnd(newEnd);
     if (this.flushed > newEnd) this.flushed = newEnd;
+    if (this.firstDirty !== undefined && this.firstDirty > newEnd) this.firstDirty = newEnd;
     this.checkpointDue = true;
     this.logger.info({ offset: String(offset), logEndOffset: String(newEnd), removedSegments: removed.length }, 'truncated log');
   }
@@ -573,6 +608,10 @@ export class PartitionLog {
   /** First offset whose record timestamp is >= ts (ListOffsets), or undefined if none. */
   async offsetForTimestamp(ts: bigint): Promise<{ offset: bigint; timestamp: bigint } | undefined> {
     this.checkOpen();
+    return this.retryingSwaps(() => this.offsetForTimestampUnchecked(ts));
+  }
+
+  private async offsetForTimestampUnchecked(ts: bigint): Promise<{ offset: bigint; timestamp: bigint } | undefined> {
     for (const seg of this.segments) {
       seg.ensureIndexes();
       if (seg.maxTimestamp < ts || seg.size === 0) continue;
@@ -657,11 +696,75 @@ export class PartitionLog {
     this.pendingDeletes.add(timer);
   }
 
+  // ---- compaction ------------------------------------------------------------------------
+
+  /**
+   * One log-compaction pass (cleanup.policy=compact or compact,delete), Kafka's LogCleaner for
+   * this partition: keeps the latest record of each key below the first uncleanable offset
+   * (the active segment, `highWatermark` and min.compaction.lag.ms bound it), removes tombstones
+   * delete.retention.ms after the pass that first cleaned them, preserves every surviving
+   * offset, and swaps the rewritten segments in crash-safely. With compact,delete, retention
+   * runs first. Appends and reads continue meanwhile; a second call while one runs is skipped.
+   * The broker schedules it; options default to the log config.
+   */
+  async compact(options: CompactOptions): Promise<CompactionStats> {
+    this.checkOpen();
+    const policy = this.config.cleanupPolicy;
+    this.firstDirty ??= readCleanerCheckpoint(this.dir) ?? this.startOffset;
+    if (!policy.includes('compact')) return { ...emptyStats(this.firstDirty, this.segments.length), skipped: 'not-compacted' };
+    if (this.cleaning !== undefined) return { ...emptyStats(this.firstDirty, this.segments.length), skipped: 'busy' };
+    const run = this.runCompaction(options);
+    this.cleaning = run;
+    try { return await run; } finally { this.cleaning = undefined; }
+  }
+
+  private async runCompaction(options: CompactOptions): Promise<CompactionStats> {
+    const nowMs = options.nowMs ?? this.clock.now();
+    let retentionDeleted = 0;
+    if (this.config.cleanupPolicy.includes('delete')) retentionDeleted = await this.deleteOldSegments(nowMs, options.highWatermark);
+    const verify = this.config.verifyCrc;
+    const host: CleanerHost = {
+      dir: this.dir, logger: this.logger, io: this.io, fdCache: this.fdCache, segmentEnv: this.segmentEnv,
+      segmentBytes: this.config.segmentBytes, logStartOffset: this.startOffset,
+      segments: () => this.segments,
+      install: (old, replacement) => {
+        const i = this.segments.indexOf(old[0]!);
+        this.segments = [...this.segments.slice(0, i), replacement, ...this.segments.slice(i + old.length)];
+        this.generation++;
+      },
+      aborted: () => this.closing || this.closed,
+      verifyCrc: verify === undefined ? verifyCrc32c : (b) => verify(b, 0),
+    };
+    const stats = await cleanLog(host, this.firstDirty!, {
+      nowMs, highWatermark: options.highWatermark,
+      deleteRetentionMs: options.deleteRetentionMs ?? this.config.deleteRetentionMs,
+      minCompactionLagMs: options.minCompactionLagMs ?? this.config.minCompactionLagMs,
+      minCleanableDirtyRatio: options.minCleanableDirtyRatio ?? this.config.minCleanableDirtyRatio,
+      maxMapEntries: options.maxMapEntries ?? 1_000_000,
+      retainEmptyBatches: options.retainEmptyBatches, stopAfter: options.stopAfter,
+    });
+    stats.retentionDeletedSegments = retentionDeleted;
+    if (stats.cleaned) this.firstDirty = stats.cleanedUpTo;
+    if (stats.cleaned || stats.skipped !== 'nothing-cleanable') {
+      this.logger.info({
+        cleaned: stats.cleaned, skipped: stats.skipped, firstDirtyOffset: String(stats.firstDirtyOffset), cleanedUpTo: String(stats.cleanedUpTo),
+        dirtyRatio: stats.dirtyRatio, bytesRead: stats.bytesRead, bytesWritten: stats.bytesWritten, recordsRemoved: stats.recordsRemoved,
+        tombstonesRemoved: stats.tombstonesRemoved, segmentsBefore: stats.segmentsBefore, segmentsAfter: stats.segmentsAfter,
+      }, 'log compaction pass');
+    }
+    return stats;
+  }
+
+  /** The cleaner's first dirty offset (where the next compaction pass starts mapping keys). */
+  get firstDirtyOffset(): bigint { return this.firstDirty ?? readCleanerCheckpoint(this.dir) ?? this.startOffset; }
+
   // ---- close -----------------------------------------------------------------------------
 
   /** Flush, write indexes and a clean-shutdown checkpoint, release descriptors. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
+    await this.cleaning?.catch(() => undefined);
     await this.flush();
     while (this.flushing !== undefined) await this.flushing;
     this.closed = true;
