@@ -329,7 +329,7 @@ export async function cleanLog(host: CleanerHost, firstDirtyCheckpoint: bigint, 
       stats.skipped = 'aborted';
       break;
     }
-    await swapIn(host, group, size, o.stopAfter);
+    if (!await swapIn(host, group, size, o.stopAfter)) { stats.skipped = 'aborted'; break; }
     stats.bytesWritten += size;
   }
   if (stats.skipped === undefined) {
@@ -356,7 +356,7 @@ function stillInPlace(segs: readonly Segment[], group: readonly Segment[]): bool
 }
 
 /** Steps 2 to 5 of the swap for one group whose `.cleaned` files are complete and durable. */
-async function swapIn(host: CleanerHost, group: readonly Segment[], size: number, stopAfter: SwapStep | undefined): Promise<void> {
+async function swapIn(host: CleanerHost, group: readonly Segment[], size: number, stopAfter: SwapStep | undefined): Promise<boolean> {
   const base = group[0]!.baseOffset;
   const cleaned = cleanedPaths(host.dir, base), swap = cleanedPaths(host.dir, base, '.swap');
   renameSync(cleaned.index, swap.index);
@@ -365,6 +365,12 @@ async function swapIn(host: CleanerHost, group: readonly Segment[], size: number
   renameSync(cleaned.log, swap.log); // the commit point
   await host.io.fsyncDir(host.dir);
   if (stopAfter === 'swap') throw new CompactionInterrupted('swap');
+  if (!stillInPlace(host.segments(), group)) {
+    // Retention or a truncation removed some of these segments while we synced: drop the swap.
+    removeQuietly(Object.values(swap));
+    await host.io.fsyncDir(host.dir);
+    return false;
+  }
   // From here to install() nothing awaits, so no read or append interleaves.
   const next = group[group.length - 1]!.nextOffset;
   for (const [k, seg] of group.entries()) {
@@ -383,6 +389,7 @@ async function swapIn(host: CleanerHost, group: readonly Segment[], size: number
   host.install(group, replacement);
   await host.io.fsyncDir(host.dir);
   host.logger.debug({ baseOffset: String(base), replaced: group.length, bytes: size }, 'swapped in cleaned segment');
+  return true;
 }
 
 /**

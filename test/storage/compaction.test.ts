@@ -261,6 +261,27 @@ describe('log compaction', () => {
     await log.close();
   });
 
+  it('with retainEmptyBatches, batch offset ranges stay contiguous so a replica can appendAsFollower the compacted log', async () => {
+    const log = await openLog(t.dir);
+    fill(log, new Random(5), 80, 4, 4);
+    const before = await readAll(log);
+    const active = log.segmentBaseOffsets.at(-1)!;
+    const s = await log.compact({ highWatermark: log.logEndOffset, retainEmptyBatches: true });
+    assert.equal(s.cleaned, true);
+    assert.equal(s.batchesDropped, 0);
+    const follower = await openLog(t.dir);
+    let from = log.logStartOffset;
+    while (from < log.logEndOffset) {
+      const r = await log.read(from, 1 << 20);
+      follower.appendAsFollower(Buffer.from(r.records));
+      from = r.nextOffset;
+    }
+    assert.equal(follower.logEndOffset, log.logEndOffset);
+    assert.deepEqual((await readAll(follower)).records, expectedAfterCompaction(before.records, active));
+    await follower.close();
+    await log.close();
+  });
+
   it('decompresses, filters and recompresses with the same codec', async () => {
     for (const codec of [CompressionType.GZIP, CompressionType.SNAPPY, CompressionType.LZ4, CompressionType.ZSTD]) {
       const log = await openLog(t.dir);
