@@ -1,0 +1,3 @@
+import { clientSuite, DRIVERS } from './scenarios.js';
+
+clientSuite(DRIVERS.kafkajs);
