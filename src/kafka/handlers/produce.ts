@@ -1,32 +1,43 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
 import type { ProduceRequest, ProduceResponse } from '../../../protocol/generated/produce.js';
+import type { MetadataImage, TopicState } from '../../cluster/image.js';
+import { TOPIC_CONFIG_DEFAULTS } from '../../cluster/topic-config.js';
+import { produceConfigFrom, RecordValidationError, type ProduceConfig } from '../../partition/validate.js';
 import { ErrorCode, KafkaError } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { currentLeaderOf, nodeEndpointsFor } from './leader-hints.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
 /**
- * Produce v3+ (record batches only; v0-2 carried message sets of magic 0/1, removed in Kafka 4.0).
+ * Produce v3-11 (record batches only; v0-2 carried message sets of magic 0/1, removed in Kafka 4.0).
  * acks=0 sends no response, acks=1 answers once the leader appended, acks=-1 once committed.
+ * v10+ (KIP-951): NOT_LEADER_OR_FOLLOWER carries the current leader and its endpoint.
+ * v11 only adds TRANSACTION_ABORTABLE, which a broker without transactions never returns.
  */
 export function produceHandler(deps: HandlerDeps): ApiHandler {
   return defineHandler<ProduceRequest, ProduceResponse>({
     apiKey: ApiKey.Produce,
     minVersion: 3,
-    maxVersion: 9,
+    maxVersion: 11,
     async handle(request, ctx) {
       const { acks } = request;
+      const image = deps.metadata();
       // Start every append synchronously, in request order, before awaiting anything.
-      const pending = request.topicData.map((topic) => ({
-        name: topic.name,
-        partitions: topic.partitionData.map((pd) => ({
-          index: pd.index,
-          result: acks !== 0 && acks !== 1 && acks !== -1
-            ? Promise.resolve(failed(pd.index, ErrorCode.INVALID_REQUIRED_ACKS))
-            : appendOne(deps, topic.name, pd.index, pd.records, acks, request.timeoutMs, ctx.apiVersion),
-        })),
-      }));
+      const pending = request.topicData.map((topic) => {
+        const state = image.topics.get(topic.name);
+        const config = state === undefined ? undefined : produceConfigOf(state);
+        return {
+          name: topic.name,
+          partitions: topic.partitionData.map((pd) => ({
+            index: pd.index,
+            result: acks !== 0 && acks !== 1 && acks !== -1
+              ? Promise.resolve(failed(pd.index, ErrorCode.INVALID_REQUIRED_ACKS))
+              : appendOne(deps, image, topic.name, config, pd.index, pd.records, acks, request.timeoutMs, ctx.apiVersion),
+          })),
+        };
+      });
       const responses: ProduceResponse['responses'] = [];
       for (const t of pending) {
         const partitionResponses: PartitionResponse[] = [];
@@ -39,7 +50,8 @@ export function produceHandler(deps: HandlerDeps): ApiHandler {
         }
         return null;
       }
-      return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+      const leaders = responses.flatMap((t) => t.partitionResponses.map((p) => p.currentLeader.leaderId));
+      return { responses, throttleTimeMs: 0, nodeEndpoints: ctx.apiVersion >= 10 ? nodeEndpointsFor(deps.metadata(), leaders) : [] };
     },
     errorResponse: (request, errorCode) => ({
       responses: request.topicData.map((t) => ({
@@ -52,16 +64,22 @@ export function produceHandler(deps: HandlerDeps): ApiHandler {
   });
 }
 
+/** The topic's produce-side configs, with the broker defaults for those not set. */
+export function produceConfigOf(topic: TopicState): ProduceConfig {
+  return produceConfigFrom((name) => topic.configs.get(name) ?? TOPIC_CONFIG_DEFAULTS.get(name));
+}
+
 async function appendOne(
-  deps: HandlerDeps, topic: string, index: number, records: Buffer | null, acks: number, timeoutMs: number, version: number,
+  deps: HandlerDeps, image: MetadataImage, topic: string, config: ProduceConfig | undefined, index: number,
+  records: Buffer | null, acks: number, timeoutMs: number, version: number,
 ): Promise<PartitionResponse> {
-  if (deps.metadata().partition(topic, index) === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (config === undefined || image.partition(topic, index) === undefined) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const partition = deps.partition(topic, index);
-  if (partition === undefined || !partition.isLeader) return failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  if (partition === undefined || !partition.isLeader) return notLeader(deps, image, topic, index, version);
   if (records === null || records.length === 0) return failed(index, ErrorCode.INVALID_RECORD, 'Produce request carries no records');
   let timer: NodeJS.Timeout | undefined;
   try {
-    const appended = partition.append(records, acks, version);
+    const appended = partition.append(records, acks, version, config);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'not replicated within the request timeout')), Math.max(0, timeoutMs));
     });
@@ -72,11 +90,23 @@ async function appendOne(
       currentLeader: { leaderId: -1, leaderEpoch: -1 },
     };
   } catch (err) {
-    if (err instanceof KafkaError) return failed(index, err.code, err.message);
+    if (err instanceof RecordValidationError) {
+      return { ...failed(index, err.code, err.message), recordErrors: err.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })) };
+    }
+    if (err instanceof KafkaError) {
+      if (err.code === ErrorCode.NOT_LEADER_OR_FOLLOWER) return notLeader(deps, deps.metadata(), topic, index, version, err.message);
+      return failed(index, err.code, err.message);
+    }
     throw err;
   } finally {
     clearTimeout(timer);
   }
+}
+
+function notLeader(deps: HandlerDeps, image: MetadataImage, topic: string, index: number, version: number, message: string | null = null): PartitionResponse {
+  const r = failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER, message);
+  if (version >= 10) r.currentLeader = currentLeaderOf(image, deps.partition(topic, index), topic, index, deps.nodeId);
+  return r;
 }
 
 function failed(index: number, errorCode: number, errorMessage: string | null = null): PartitionResponse {

@@ -1,0 +1,29 @@
+import type { MetadataImage } from '../../cluster/image.js';
+import type { Partition } from '../../partition/partition.js';
+
+/**
+ * KIP-951: with NOT_LEADER_OR_FOLLOWER (and FENCED_LEADER_EPOCH on Fetch) the broker names the
+ * leader it knows of, so clients can retry without a Metadata round trip. The local Raft group's
+ * view is the freshest when it knows a leader other than this broker; otherwise the image's.
+ */
+export function currentLeaderOf(
+  image: MetadataImage, local: Partition | undefined, topic: string, index: number, selfId: number,
+): { leaderId: number; leaderEpoch: number } {
+  const state = image.partition(topic, index);
+  if (local !== undefined && local.leaderId >= 0 && (local.leaderId !== selfId || local.isLeader)) {
+    if (state === undefined || local.leaderEpoch >= state.leaderEpoch) return { leaderId: local.leaderId, leaderEpoch: local.leaderEpoch };
+  }
+  if (state === undefined || state.leader < 0) return { leaderId: -1, leaderEpoch: -1 };
+  return { leaderId: state.leader, leaderEpoch: state.leaderEpoch };
+}
+
+/** The endpoints of the named leaders (KIP-951 NodeEndpoints), each once, unknown ids skipped. */
+export function nodeEndpointsFor(image: MetadataImage, leaderIds: Iterable<number>): { nodeId: number; host: string; port: number; rack: string | null }[] {
+  const out = new Map<number, { nodeId: number; host: string; port: number; rack: string | null }>();
+  for (const id of leaderIds) {
+    if (id < 0 || out.has(id)) continue;
+    const b = image.brokers.get(id);
+    if (b !== undefined) out.set(id, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
+  }
+  return [...out.values()];
+}
