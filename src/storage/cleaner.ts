@@ -130,8 +130,16 @@ async function writeCleanerCheckpoint(dir: string, offset: bigint, io: StorageIo
 /** Batches of a segment, read in large chunks; every header is checked. */
 async function* segmentBatches(seg: Segment, dir: string): AsyncGenerator<Buffer> {
   let pos = 0;
+  let ahead: Promise<Buffer> | undefined;
   while (pos < seg.size) {
-    const chunk = await seg.readAt(pos, Math.min(READ_CHUNK, seg.size - pos));
+    const chunk = await (ahead ?? seg.readAt(pos, Math.min(READ_CHUNK, seg.size - pos)));
+    ahead = undefined;
+    // Read the next chunk while this one is filtered (it usually starts where this one ends).
+    const complete = wholeBatchesLength(chunk);
+    if (complete > 0 && pos + complete < seg.size) {
+      ahead = seg.readAt(pos + complete, Math.min(READ_CHUNK, seg.size - pos - complete));
+      ahead.catch(() => undefined); // awaited below; never an unhandled rejection if we stop early
+    }
     let at = 0;
     while (at < chunk.length) {
       if (chunk.length - at < BATCH_HEADER_SIZE) break;
@@ -153,6 +161,17 @@ async function* segmentBatches(seg: Segment, dir: string): AsyncGenerator<Buffer
     if (at === 0) throw new LogCorruptionError(dir, `segment ${seg.baseOffset} position ${pos}: truncated batch`);
     pos += at;
   }
+}
+
+/** Bytes of the whole batches at the start of a chunk. */
+function wholeBatchesLength(chunk: Buffer): number {
+  let at = 0;
+  while (chunk.length - at >= BATCH_HEADER_SIZE) {
+    const size = LOG_OVERHEAD + chunk.readInt32BE(at + 8);
+    if (size < BATCH_HEADER_SIZE || at + size > chunk.length) break;
+    at += size;
+  }
+  return at;
 }
 
 /** Writes one cleaned segment and its indexes, building the indexes as Segment.track does. */
