@@ -2,6 +2,7 @@
  * Run many simulation seeds, or replay one.
  *   node dist/test/sim/main.js --seed S [--nodes 3|5] [--steps N]     replay one seed (with a trace on failure)
  *   node dist/test/sim/main.js --seeds N [--first-seed S] [--nodes 3|5|both]
+ * --churn P sets the share of seeds that run the leader-churn schedule (default 0.5).
  * Exits non-zero if any seed broke an invariant; each failure prints its replay command.
  */
 import { runSeed, type SimResult } from './sim.js';
@@ -16,6 +17,8 @@ function report(r: SimResult): void {
 }
 
 const steps = arg('steps') !== undefined ? Number(arg('steps')) : undefined;
+const churn = arg('churn') !== undefined ? Number(arg('churn')) : undefined;
+const extra = { ...(steps !== undefined ? { steps } : {}), ...(churn !== undefined ? { churn } : {}) };
 const nodesArg = arg('nodes') ?? 'both';
 const nodeCounts = nodesArg === 'both' ? [3, 5] : [Number(nodesArg)];
 const one = arg('seed');
@@ -24,7 +27,7 @@ if (one !== undefined) {
   const seed = Number(one);
   let failed = false;
   for (const nodes of nodeCounts) {
-    const r = runSeed(seed, { nodes, trace: true, ...(steps !== undefined ? { steps } : {}) });
+    const r = runSeed(seed, { nodes, trace: true, ...extra });
     if (r.ok) {
       process.stdout.write(`ok seed ${seed} nodes ${nodes}: ${JSON.stringify(r.stats, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
     } else {
@@ -42,7 +45,7 @@ if (one !== undefined) {
   let failures = 0;
   for (let s = first; s < first + count; s++) {
     for (const nodes of nodeCounts) {
-      const r = runSeed(s, { nodes, ...(steps !== undefined ? { steps } : {}) });
+      const r = runSeed(s, { nodes, ...extra });
       if (!r.ok) { failures++; report(r); }
     }
   }

@@ -5,18 +5,27 @@
  * drops and duplicates some, completes disk writes late, ticks nodes unevenly, proposes on
  * leaders, crashes nodes (unsynced writes are lost), restarts them, and partitions the network
  * (also one way). Safety invariants are checked after every event (see cluster.ts).
+ * In about half of the seeds a "leader churn" schedule runs on top: every new leader proposes at
+ * once and is crashed or cut off a few steps later (often right after its entries reached only a
+ * minority, or an old-epoch tail reached a majority before its LeaderChange entry did), and when no
+ * leader exists a random node is forced to campaign (as on TimeoutNow). This is the Figure 8 shape
+ * of the Raft paper, which the previous-term rule (commit only past the leader's own first entry)
+ * is there for.
  * Phase 2 (liveness): heal everything, restart everyone, then within a bounded number of rounds
  * a single leader must be known by all, a new proposal must commit everywhere, and every
  * acknowledged write must be on every node.
  */
 import { Random } from '../../src/util/random.js';
 import { InvariantError, SimCluster } from './cluster.js';
+import type { NodeId } from '../../src/raft/types.js';
 
 export interface SimOptions {
   nodes: number;
   steps: number;
   /** Rounds allowed for phase 2 (each round: every node ticks once, everything is delivered). */
   livenessRounds: number;
+  /** Probability that a seed runs the leader-churn schedule on top of the random faults. */
+  churn: number;
   trace?: boolean;
 }
 
@@ -26,10 +35,10 @@ export interface SimResult {
   ok: boolean;
   error?: string;
   trace?: string[];
-  stats: { committedOffsets: bigint; acked: number; leadersElected: number; crashes: number; livenessRounds: number };
+  stats: { committedOffsets: bigint; acked: number; leadersElected: number; crashes: number; livenessRounds: number; churnKills: number };
 }
 
-export const defaultSimOptions: SimOptions = { nodes: 3, steps: 1500, livenessRounds: 300 };
+export const defaultSimOptions: SimOptions = { nodes: 3, steps: 1500, livenessRounds: 300, churn: 0.5 };
 
 export function runSeed(seed: number, options: Partial<SimOptions> = {}): SimResult {
   const opts = { ...defaultSimOptions, ...options };
@@ -42,16 +51,20 @@ export function runSeed(seed: number, options: Partial<SimOptions> = {}): SimRes
       maxInflight: rng.int(1, 8),
       maxAppendBytes: rng.pick([1, 8, 64, 1 << 20]),
       maxWindowBytes: rng.pick([1, 64, 1 << 20]),
+      // a non-empty LeaderChange entry (as the real control batch) so small maxAppendBytes values
+      // send it apart from the old-epoch entries before it
+      leaderChangeEntry: (_base, epoch, leader) => ({ data: Buffer.from(`lc${epoch}:${leader}`), recordCount: 1 }),
     },
   });
   cluster.traceEnabled = opts.trace ?? false;
   const dropP = rng.pick([0, 0.02, 0.1, 0.3]);
   const dupP = rng.pick([0, 0.02, 0.1]);
   const faultP = rng.pick([0.002, 0.01, 0.03]);
-  const stats = { committedOffsets: 0n, acked: 0, leadersElected: 0, crashes: 0, livenessRounds: 0 };
+  const churn: ChurnState | undefined = rng.bool(opts.churn) ? { term: 0, leader: -1, left: 0, hwAtElection: 0n, tailKillTried: false } : undefined;
+  const stats = { committedOffsets: 0n, acked: 0, leadersElected: 0, crashes: 0, livenessRounds: 0, churnKills: 0 };
   try {
     for (let step = 0; step < opts.steps; step++) {
-      chaosStep(cluster, rng, dropP, dupP, faultP, stats);
+      if (churn === undefined || !churnStep(cluster, rng, churn, stats)) chaosStep(cluster, rng, dropP, dupP, faultP, stats);
       cluster.checkLogs();
     }
     stats.livenessRounds = liveness(cluster, opts.livenessRounds);
@@ -85,6 +98,61 @@ function chaosStep(c: SimCluster, rng: Random, dropP: number, dupP: number, faul
   if (r < 0.92) { if (up.length > 0) c.tick(rng.pick(up)); return; }
   const leaders = c.leaderIds();
   if (leaders.length > 0) c.propose(rng.pick(leaders), rng.int(1, 3));
+}
+
+/** The newest leader seen, and how many more chaos steps it may live. */
+interface ChurnState { term: number; leader: NodeId; left: number; hwAtElection: bigint; tailKillTried: boolean }
+
+/**
+ * Leader churn: make each new leader write at once and die young; force elections when leaderless.
+ * Returns true when it took this step's action (else the ordinary chaos step runs).
+ */
+function churnStep(c: SimCluster, rng: Random, st: ChurnState, stats: SimResult['stats']): boolean {
+  const leaders = c.leaderIds();
+  for (const l of leaders) {
+    const t = c.core(l).term;
+    if (t > st.term) {
+      st.term = t; st.leader = l; st.left = rng.int(0, 15);
+      st.hwAtElection = c.core(l).highWatermark; st.tailKillTried = false;
+      const n = rng.int(0, 2);
+      for (let i = 0; i < n; i++) c.propose(l, rng.int(1, 2));
+      return true;
+    }
+  }
+  const cur = c.node(st.leader);
+  if (st.leader >= 0 && cur.up && cur.core.role === 'leader' && cur.core.term === st.term) {
+    // the Figure 8 moment: entries of earlier epochs (beyond the HW this leader was elected with)
+    // are on a majority, but no entry of its own epoch is. Decided from replica positions only,
+    // never from the HW, so a core that wrongly commits here meets the same schedule.
+    let tailMoment = false;
+    if (!st.tailKillTried) {
+      const k = cur.core;
+      const own = k.epochStarts().find((e) => e.epoch === k.term);
+      const epochStart = own?.startOffset ?? k.logEndOffset;
+      const matches = [k.durableEndOffset, ...[...k.followerProgress().values()].map((p) => p.match)].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+      const q = matches[Math.floor(c.ids.length / 2)]!;
+      if (q > st.hwAtElection && q <= epochStart) { st.tailKillTried = true; tailMoment = rng.bool(0.7); }
+    }
+    if (!tailMoment && st.left-- > 0) return false;
+    if (rng.bool(0.7)) { c.crash(st.leader); stats.crashes++; } else c.isolate(st.leader, 'both');
+    stats.churnKills++;
+    st.leader = -1;
+    return true;
+  }
+  const electing = c.ids.some((x) => c.node(x).up && (c.core(x).role === 'leader' || c.core(x).role === 'candidate'));
+  if (!electing && rng.bool(0.15)) {
+    const down = c.ids.filter((x) => !c.node(x).up);
+    if (down.length > 0 && rng.bool(0.6)) c.restart(rng.pick(down));
+    if (rng.bool(0.3)) c.heal();
+    const up = c.ids.filter((x) => c.node(x).up);
+    if (up.length > 0) {
+      const cand = rng.pick(up);
+      c.core(cand).campaign(true);
+      c.process(cand);
+    }
+    return true;
+  }
+  return false;
 }
 
 function fault(c: SimCluster, rng: Random, stats: SimResult['stats']): void {
