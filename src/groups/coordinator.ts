@@ -1,0 +1,326 @@
+/**
+ * The group coordinator of this broker: it is the coordinator of every group whose
+ * `__consumer_offsets` partition it leads. On gaining leadership of such a partition it loads the
+ * groups from the log (COORDINATOR_LOAD_IN_PROGRESS meanwhile); on losing it, it drops them
+ * (NOT_COORDINATOR). Requests are routed to the shard of the group's partition.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../util/log.js';
+import { ErrorCode, KafkaError } from '../kafka/errors.js';
+import type { MetadataImage } from '../cluster/image.js';
+import type { CreateTopicRequest, CreateTopicResult } from '../cluster/controller.js';
+import type { Partition } from '../partition/partition.js';
+import { buildRecordBatch, iterateBatches, iterateRecords, readBatchHeader } from '../../protocol/records/index.js';
+import { offsetsPartitionFor } from './hash.js';
+import { decodeOffsetsRecord } from './records.js';
+import type { Scheduler } from './scheduler.js';
+import {
+  GroupShard, type CommitInput, type GroupConfig, type GroupDescription, type JoinGroupInput, type ListedGroup,
+  type MemberIdentity, type OffsetsWrite, type PartitionOffset, type SyncGroupInput,
+} from './shard.js';
+import type { JoinResult, SyncResult } from './group.js';
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
+export interface GroupCoordinatorConfig extends GroupConfig {
+  readonly offsetsTopicNumPartitions: number;        // offsets.topic.num.partitions
+  readonly offsetsTopicReplicationFactor: number;    // offsets.topic.replication.factor (capped to live brokers)
+  readonly offsetsRetentionCheckIntervalMs: number;  // offsets.retention.check.interval.ms
+  readonly offsetsTopicSegmentBytes: number;         // offsets.topic.segment.bytes
+}
+
+export const DEFAULT_GROUP_COORDINATOR_CONFIG: GroupCoordinatorConfig = {
+  offsetsTopicNumPartitions: 50,
+  offsetsTopicReplicationFactor: 3,
+  offsetsRetentionCheckIntervalMs: 600_000,
+  offsetsTopicSegmentBytes: 104_857_600,
+  groupMinSessionTimeoutMs: 6000,
+  groupMaxSessionTimeoutMs: 1_800_000,
+  groupInitialRebalanceDelayMs: 3000,
+  offsetsRetentionMs: 10080 * 60_000,
+  offsetMetadataMaxBytes: 4096,
+};
+
+export interface GroupCoordinatorDeps {
+  readonly nodeId: number;
+  metadata(): MetadataImage;
+  partition(topic: string, partition: number): Partition | undefined;
+  createTopics(topics: readonly CreateTopicRequest[], timeoutMs: number, validateOnly: boolean): Promise<CreateTopicResult[]>;
+  readonly scheduler: Scheduler;
+  readonly log: Logger;
+  /** Member ids are `${clientId}-${uuid}` as in Kafka; tests pass a deterministic one. */
+  newMemberId?: (clientId: string) => string;
+}
+
+/** A shard lookup: the shard, or the error to answer for the group. */
+export type ShardLookup = { shard: GroupShard; errorCode: 0 } | { shard: null; errorCode: number };
+
+interface ShardEntry {
+  readonly shard: GroupShard;
+  readonly leaderEpoch: number;
+  loading: boolean;
+}
+
+const LOAD_READ_BYTES = 1 << 20;
+/** How often leadership of the offsets partitions is re-checked (besides the 'leadership' events). */
+const SWEEP_INTERVAL_MS = 500;
+
+export class GroupCoordinator {
+  private readonly shards = new Map<number, ShardEntry>();
+  private readonly watched = new Set<Partition>();
+  private creating: Promise<number> | null = null;
+  private stopped = false;
+  private cancelSweep: (() => void) | null = null;
+  private cancelExpiry: (() => void) | null = null;
+  private readonly newMemberId: (clientId: string) => string;
+
+  constructor(private readonly config: GroupCoordinatorConfig, private readonly deps: GroupCoordinatorDeps) {
+    this.newMemberId = deps.newMemberId ?? ((clientId) => `${clientId}-${randomUUID()}`);
+  }
+
+  /** Starts watching leadership of the offsets partitions and the offsets retention sweep. */
+  start(): void {
+    const sweep = (): void => {
+      if (this.stopped) return;
+      this.reconcileAll();
+      this.cancelSweep = this.deps.scheduler.schedule(SWEEP_INTERVAL_MS, sweep);
+    };
+    sweep();
+    const expire = (): void => {
+      if (this.stopped) return;
+      void this.expireOffsets();
+      this.cancelExpiry = this.deps.scheduler.schedule(this.config.offsetsRetentionCheckIntervalMs, expire);
+    };
+    this.cancelExpiry = this.deps.scheduler.schedule(this.config.offsetsRetentionCheckIntervalMs, expire);
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.cancelSweep?.();
+    this.cancelExpiry?.();
+    for (const [p, e] of this.shards) { e.shard.unload(); this.shards.delete(p); }
+  }
+
+  /** The offsets partition of a group (the topic's actual partition count once it exists). */
+  partitionFor(groupId: string): number {
+    const topic = this.deps.metadata().topics.get(OFFSETS_TOPIC);
+    return offsetsPartitionFor(groupId, topic?.partitions.length ?? this.config.offsetsTopicNumPartitions);
+  }
+
+  /**
+   * Creates `__consumer_offsets` if it does not exist (compacted, replication factor capped to
+   * the live brokers), waiting for its partition leaders as CreateTopics does. Resolves to NONE
+   * once it exists.
+   */
+  ensureOffsetsTopic(timeoutMs: number): Promise<number> {
+    if (this.deps.metadata().topics.has(OFFSETS_TOPIC)) return Promise.resolve(ErrorCode.NONE);
+    if (this.creating === null) {
+      const image = this.deps.metadata();
+      const live = [...image.brokers.values()].filter((b) => !b.fenced).length;
+      const replicationFactor = Math.max(1, Math.min(this.config.offsetsTopicReplicationFactor, live));
+      this.creating = this.deps.createTopics([{
+        name: OFFSETS_TOPIC,
+        numPartitions: this.config.offsetsTopicNumPartitions,
+        replicationFactor,
+        assignments: [],
+        configs: new Map([
+          ['cleanup.policy', 'compact'],
+          ['compression.type', 'producer'],
+          ['segment.bytes', String(this.config.offsetsTopicSegmentBytes)],
+        ]),
+      }], timeoutMs, false).then(([r]) => {
+        this.deps.log.info({ errorCode: r?.errorCode, replicationFactor }, 'created the offsets topic');
+        this.reconcileAll();
+        return r === undefined || r.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.NONE : r.errorCode;
+      }, (err: unknown) => {
+        this.deps.log.warn({ err }, 'cannot create the offsets topic');
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      }).finally(() => { this.creating = null; });
+    }
+    return this.creating;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Leadership of the offsets partitions
+
+  private reconcileAll(): void {
+    const topic = this.deps.metadata().topics.get(OFFSETS_TOPIC);
+    if (topic === undefined) return;
+    for (const p of topic.partitions) {
+      const partition = this.deps.partition(OFFSETS_TOPIC, p.partition);
+      if (partition !== undefined) this.reconcile(partition);
+    }
+  }
+
+  private watch(partition: Partition): void {
+    if (this.watched.has(partition)) return;
+    this.watched.add(partition);
+    partition.on('leadership', () => this.reconcile(partition));
+  }
+
+  /** Loads the shard when this broker leads the partition, drops it when it no longer does. */
+  private reconcile(partition: Partition): ShardEntry | undefined {
+    this.watch(partition);
+    if (this.stopped) return undefined;
+    const index = partition.index;
+    let entry = this.shards.get(index);
+    if (entry !== undefined && (!partition.isLeader || partition.leaderEpoch !== entry.leaderEpoch)) {
+      this.deps.log.info({ partition: index, leaderEpoch: entry.leaderEpoch }, 'unloading groups of an offsets partition this broker no longer leads');
+      entry.shard.unload();
+      this.shards.delete(index);
+      entry = undefined;
+    }
+    if (entry === undefined && partition.isLeader) entry = this.load(partition);
+    return entry;
+  }
+
+  private load(partition: Partition): ShardEntry {
+    const leaderEpoch = partition.leaderEpoch;
+    const index = partition.index;
+    const writer = (records: readonly OffsetsWrite[]): Promise<void> => this.append(partition, leaderEpoch, records);
+    const shard = new GroupShard(index, writer, this.deps.scheduler, this.config, this.newMemberId, this.deps.log.child({ offsetsPartition: index }));
+    const entry: ShardEntry = { shard, leaderEpoch, loading: true };
+    this.shards.set(index, entry);
+    const started = this.deps.scheduler.now();
+    this.replayLog(partition, shard, leaderEpoch).then(() => {
+      if (this.shards.get(index) !== entry) return;
+      shard.finishLoad();
+      entry.loading = false;
+      this.deps.log.info({ partition: index, leaderEpoch, groups: shard.groups.size, ms: Math.round(this.deps.scheduler.now() - started) }, 'loaded groups of an offsets partition');
+    }, (err: unknown) => {
+      this.deps.log.warn({ err, partition: index }, 'cannot load the groups of an offsets partition; will retry');
+      if (this.shards.get(index) === entry) { shard.unload(); this.shards.delete(index); }
+    });
+    return entry;
+  }
+
+  /** Reads the partition from its log start to the high watermark once every earlier entry is committed. */
+  private async replayLog(partition: Partition, shard: GroupShard, leaderEpoch: number): Promise<void> {
+    const target = partition.logEndOffset;
+    while (partition.highWatermark < target) {
+      if (!partition.isLeader || partition.leaderEpoch !== leaderEpoch || shard.isClosed) throw new Error('leadership changed while loading');
+      await new Promise<void>((resolve) => {
+        const done = (): void => { partition.off('highWatermark', done); partition.off('leadership', done); resolve(); };
+        partition.on('highWatermark', done);
+        partition.on('leadership', done);
+      });
+    }
+    let offset = partition.logStartOffset;
+    const end = partition.highWatermark;
+    while (offset < end) {
+      if (shard.isClosed) return;
+      const { records } = await partition.read(offset, LOAD_READ_BYTES);
+      if (records === null) break;
+      let next = offset;
+      for (const span of iterateBatches(records)) {
+        const header = readBatchHeader(records, span.offset);
+        next = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
+        if (header.isControl || header.baseOffset + BigInt(header.lastOffsetDelta) < offset) continue;
+        for (const r of iterateRecords(records, span.offset)) {
+          if (header.baseOffset + BigInt(r.offsetDelta) < offset || r.key === null) continue;
+          const decoded = decodeOffsetsRecord(r.key, r.value);
+          if (decoded !== null) shard.replay(decoded);
+        }
+      }
+      if (next <= offset) break;
+      offset = next;
+    }
+  }
+
+  private async append(partition: Partition, leaderEpoch: number, records: readonly OffsetsWrite[]): Promise<void> {
+    if (!partition.isLeader || partition.leaderEpoch !== leaderEpoch) {
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, 'no longer the leader of the offsets partition');
+    }
+    const timestamp = BigInt(this.deps.scheduler.wallClock());
+    const batch = buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp })) });
+    await partition.append(batch, -1, 9);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Routing
+
+  /** The loaded shard coordinating `groupId` here, or NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS. */
+  shardFor(groupId: string): ShardLookup {
+    if (this.stopped) return { shard: null, errorCode: ErrorCode.NOT_COORDINATOR };
+    const topic = this.deps.metadata().topics.get(OFFSETS_TOPIC);
+    if (topic === undefined) return { shard: null, errorCode: ErrorCode.NOT_COORDINATOR };
+    const index = offsetsPartitionFor(groupId, topic.partitions.length);
+    const partition = this.deps.partition(OFFSETS_TOPIC, index);
+    if (partition === undefined) return { shard: null, errorCode: ErrorCode.NOT_COORDINATOR };
+    const entry = this.reconcile(partition);
+    if (entry === undefined) return { shard: null, errorCode: ErrorCode.NOT_COORDINATOR };
+    if (entry.loading) return { shard: null, errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS };
+    return { shard: entry.shard, errorCode: ErrorCode.NONE };
+  }
+
+  /** Whether any loaded shard is still loading (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS then). */
+  get isLoading(): boolean {
+    for (const e of this.shards.values()) if (e.loading) return true;
+    return false;
+  }
+
+  join(req: JoinGroupInput): Promise<JoinResult> {
+    const s = this.shardFor(req.groupId);
+    if (s.shard === null) {
+      return Promise.resolve({ errorCode: s.errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: req.memberId, skipAssignment: false, members: [] });
+    }
+    return s.shard.join(req);
+  }
+
+  sync(req: SyncGroupInput): Promise<SyncResult> {
+    const s = this.shardFor(req.groupId);
+    if (s.shard === null) return Promise.resolve({ errorCode: s.errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) });
+    return s.shard.sync(req);
+  }
+
+  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+    const s = this.shardFor(groupId);
+    return s.shard === null ? s.errorCode : s.shard.heartbeat(groupId, memberId, groupInstanceId, generationId);
+  }
+
+  leave(groupId: string, members: readonly MemberIdentity[]): { errorCode: number; members: (MemberIdentity & { errorCode: number })[] } {
+    const s = this.shardFor(groupId);
+    return s.shard === null ? { errorCode: s.errorCode, members: [] } : s.shard.leave(groupId, members);
+  }
+
+  commitOffsets(req: CommitInput): Promise<number[]> {
+    const s = this.shardFor(req.groupId);
+    return s.shard === null ? Promise.resolve(req.offsets.map(() => s.errorCode)) : s.shard.commitOffsets(req);
+  }
+
+  fetchOffsets(groupId: string, topics: readonly { name: string; partitions: readonly number[] }[] | null): { errorCode: number; topics: { name: string; partitions: PartitionOffset[] }[] } {
+    const s = this.shardFor(groupId);
+    return s.shard === null ? { errorCode: s.errorCode, topics: [] } : s.shard.fetchOffsets(groupId, topics);
+  }
+
+  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ errorCode: number; codes: number[] }> {
+    const s = this.shardFor(groupId);
+    return s.shard === null ? Promise.resolve({ errorCode: s.errorCode, codes: [] }) : s.shard.deleteOffsets(groupId, partitions);
+  }
+
+  describe(groupId: string): GroupDescription {
+    const s = this.shardFor(groupId);
+    if (s.shard === null) return { errorCode: s.errorCode, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] };
+    return s.shard.describe(groupId);
+  }
+
+  deleteGroup(groupId: string): Promise<number> {
+    const s = this.shardFor(groupId);
+    return s.shard === null ? Promise.resolve(s.errorCode) : s.shard.deleteGroup(groupId);
+  }
+
+  /** Every group this broker coordinates (all loaded shards). */
+  listGroups(): { errorCode: number; groups: ListedGroup[] } {
+    this.reconcileAll();
+    const groups: ListedGroup[] = [];
+    for (const e of this.shards.values()) if (!e.loading) groups.push(...e.shard.list());
+    return { errorCode: this.isLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE, groups };
+  }
+
+  /** Runs the offsets retention on every loaded shard; resolves to the number of offsets expired. */
+  async expireOffsets(): Promise<number> {
+    let n = 0;
+    for (const e of [...this.shards.values()]) if (!e.loading) n += await e.shard.expireOffsets();
+    return n;
+  }
+}
