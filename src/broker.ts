@@ -8,6 +8,7 @@ import type { BrokerConfig } from './config.js';
 import { HardStateStore } from './storage/hard-state.js';
 import { ReplicaManager } from './partition/replica-manager.js';
 import { BrokerRaft } from './partition/raft-groups.js';
+import { FileProducerIdBlockSource, ProducerIdManager, producerIdFile } from './partition/producer-ids.js';
 import { Controller } from './cluster/controller.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
@@ -57,6 +58,7 @@ export class Broker {
     metadata.on('image', (image) => publisher.publish(image));
     publisher.publish(metadata.image());
 
+    const producerIds = new ProducerIdManager(config.nodeId, new FileProducerIdBlockSource(producerIdFile(config.dataDir), config.nodeId));
     const handlers = createHandlers({
       nodeId: config.nodeId,
       clusterId,
@@ -66,6 +68,7 @@ export class Broker {
       createTopics: (topics, timeoutMs, validateOnly) => controller.createTopics(topics, timeoutMs, validateOnly),
       partition: (topic, p) => replicas.get(topic, p),
       waitForHighWatermark: (partitions, timeoutMs) => replicas.waitForHighWatermark(partitions, timeoutMs),
+      allocateProducerId: () => producerIds.generateProducerId(),
     });
     const server = new KafkaServer({
       host: config.host, port: config.port, queuedMaxRequests: config.queuedMaxRequests,

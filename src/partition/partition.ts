@@ -51,6 +51,7 @@ export class Partition extends EventEmitter {
   private leadershipGeneration = 0;
   private lastExpirationMs = 0;
   private isrSource: IsrSource;
+  private readonly raftIsrSource: IsrSource;
   private maxTs: { timestamp: bigint; offset: bigint } = { timestamp: -1n, offset: -1n };
 
   constructor(
@@ -64,7 +65,8 @@ export class Partition extends EventEmitter {
   ) {
     super();
     this.setMaxListeners(0);
-    this.isrSource = { inSyncReplicas: () => raftIsr(raft.group.leaderId, raft.group.leaderTick, raft.group.followerProgress()) };
+    this.raftIsrSource = { inSyncReplicas: () => raftIsr(raft.group.leaderId, raft.group.leaderTick, raft.group.followerProgress()) };
+    this.isrSource = this.raftIsrSource;
     raft.group.on('highWatermark', (hw) => this.emit('highWatermark', hw));
     raft.group.on('role', () => { this.onRoleChange(); this.emit('leadership'); });
     raft.group.on('error', (err) => this.logger.error({ err, topic, partition: index }, 'raft group failed'));
@@ -80,8 +82,16 @@ export class Partition extends EventEmitter {
 
   /** Replaces the ISR source (the default reads the Raft leader's follower progress). */
   setIsrSource(source: IsrSource): void { this.isrSource = source; }
-  /** Leader only: the in-sync replicas (this leader included). */
-  inSyncReplicas(): readonly number[] { return this.isrSource.inSyncReplicas(); }
+  /**
+   * Leader only: the in-sync replicas (this leader included). `maxLagTicks` overrides the lag
+   * allowed by the default Raft-progress source (replica.lag.time.max.ms in ticks).
+   */
+  inSyncReplicas(maxLagTicks?: number): number[] {
+    if (maxLagTicks !== undefined && this.isrSource === this.raftIsrSource) {
+      return raftIsr(this.raft.group.leaderId, this.raft.group.leaderTick, this.raft.group.followerProgress(), maxLagTicks);
+    }
+    return [...this.isrSource.inSyncReplicas()];
+  }
 
   /** The idempotent producer state (for tests and DescribeProducers); undefined while it is rebuilt. */
   producerState(): ProducerStateManager | undefined { return this.producersReady ? this.producers : undefined; }
@@ -255,6 +265,15 @@ export class Partition extends EventEmitter {
     if (this.isLeader) return Promise.resolve();
     return new Promise((resolve) => {
       const check = (): void => { if (this.isLeader) { this.off('leadership', check); resolve(); } };
+      this.on('leadership', check);
+    });
+  }
+
+  /** Resolves once the group knows a leader (this replica or another). */
+  waitForLeader(): Promise<void> {
+    if (this.leaderId >= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => { if (this.leaderId >= 0) { this.off('leadership', check); resolve(); } };
       this.on('leadership', check);
     });
   }

@@ -18,4 +18,6 @@ export interface HandlerDeps {
   partition(topic: string, partition: number): Partition | undefined;
   /** Resolves when any of the partitions' high watermarks moves, or after `timeoutMs`. */
   waitForHighWatermark(partitions: readonly Partition[], timeoutMs: number): Promise<void>;
+  /** A producer id never handed out before (InitProducerId); InitProducerId is served only when set. */
+  allocateProducerId?(): Promise<bigint>;
 }

@@ -6,6 +6,7 @@ import { createTopicsHandler } from './create-topics.js';
 import { produceHandler } from './produce.js';
 import { fetchHandler } from './fetch.js';
 import { listOffsetsHandler } from './list-offsets.js';
+import { initProducerIdHandler } from './init-producer-id.js';
 
 /** Every API the broker serves, by api key. ApiVersions advertises exactly these. */
 export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
@@ -17,5 +18,6 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(produceHandler(deps));
   add(fetchHandler(deps));
   add(listOffsetsHandler(deps));
+  if (deps.allocateProducerId !== undefined) add(initProducerIdHandler(deps));
   return handlers;
 }
