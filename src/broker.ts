@@ -14,6 +14,8 @@ import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
 import { createHandlers } from './kafka/handlers/index.js';
 import { KafkaServer } from './server/server.js';
+import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
+import { systemScheduler } from './groups/scheduler.js';
 
 /** Raft tick: heartbeats every tick, elections after 10 to 20 ticks (1 to 2 s), as KRaft's 1 s timeout. */
 const RAFT_TICK_MS = 100;
@@ -59,6 +61,11 @@ export class Broker {
     publisher.publish(metadata.image());
 
     const producerIds = new ProducerIdManager(config.nodeId, new FileProducerIdBlockSource(producerIdFile(config.dataDir), config.nodeId));
+    const groups = new GroupCoordinator(groupCoordinatorConfig(config), {
+      nodeId: config.nodeId, metadata: () => metadata.image(), partition: (topic, p) => replicas.get(topic, p),
+      createTopics: (topics, timeoutMs, validateOnly) => controller.createTopics(topics, timeoutMs, validateOnly),
+      scheduler: systemScheduler(systemClock), log: log.child({ component: 'group-coordinator' }),
+    });
     const handlers = createHandlers({
       nodeId: config.nodeId,
       clusterId,
@@ -67,9 +74,11 @@ export class Broker {
       controllerId: () => config.nodeId,
       createTopics: (topics, timeoutMs, validateOnly) => controller.createTopics(topics, timeoutMs, validateOnly),
       partition: (topic, p) => replicas.get(topic, p),
+      groups,
       waitForHighWatermark: (partitions, timeoutMs) => replicas.waitForHighWatermark(partitions, timeoutMs),
       allocateProducerId: () => producerIds.generateProducerId(),
     });
+    groups.start();
     const server = new KafkaServer({
       host: config.host, port: config.port, queuedMaxRequests: config.queuedMaxRequests,
       socketRequestMaxBytes: config.socketRequestMaxBytes, connectionsMaxIdleMs: config.connectionsMaxIdleMs,

@@ -14,6 +14,13 @@ export interface BrokerConfig {
   readonly queuedMaxRequests: number;         // queued.max.requests
   readonly socketRequestMaxBytes: number;     // socket.request.max.bytes
   readonly connectionsMaxIdleMs: number;      // connections.max.idle.ms
+  readonly offsetsTopicNumPartitions: number;     // offsets.topic.num.partitions
+  readonly offsetsTopicReplicationFactor: number; // offsets.topic.replication.factor (capped to live brokers)
+  readonly groupInitialRebalanceDelayMs: number;  // group.initial.rebalance.delay.ms
+  readonly groupMinSessionTimeoutMs: number;      // group.min.session.timeout.ms
+  readonly groupMaxSessionTimeoutMs: number;      // group.max.session.timeout.ms
+  readonly offsetsRetentionMinutes: number;       // offsets.retention.minutes
+  readonly offsetsRetentionCheckIntervalMs: number; // offsets.retention.check.interval.ms
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -29,6 +36,13 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   queuedMaxRequests: 500,
   socketRequestMaxBytes: 104857600,
   connectionsMaxIdleMs: 600000,
+  offsetsTopicNumPartitions: 50,
+  offsetsTopicReplicationFactor: 3,
+  groupInitialRebalanceDelayMs: 3000,
+  groupMinSessionTimeoutMs: 6000,
+  groupMaxSessionTimeoutMs: 1800000,
+  offsetsRetentionMinutes: 10080,
+  offsetsRetentionCheckIntervalMs: 600000,
 };
 
 /** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
@@ -43,6 +57,13 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'queued.max.requests': 'queuedMaxRequests',
   'socket.request.max.bytes': 'socketRequestMaxBytes',
   'connections.max.idle.ms': 'connectionsMaxIdleMs',
+  'offsets.topic.num.partitions': 'offsetsTopicNumPartitions',
+  'offsets.topic.replication.factor': 'offsetsTopicReplicationFactor',
+  'group.initial.rebalance.delay.ms': 'groupInitialRebalanceDelayMs',
+  'group.min.session.timeout.ms': 'groupMinSessionTimeoutMs',
+  'group.max.session.timeout.ms': 'groupMaxSessionTimeoutMs',
+  'offsets.retention.minutes': 'offsetsRetentionMinutes',
+  'offsets.retention.check.interval.ms': 'offsetsRetentionCheckIntervalMs',
 };
 
 /** Parses Kafka's server.properties format: key=value lines, # and ! comments. */

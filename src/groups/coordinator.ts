@@ -324,3 +324,21 @@ export class GroupCoordinator {
     return n;
   }
 }
+
+/** The coordinator settings from the broker's (Kafka-named) configuration. */
+export function groupCoordinatorConfig(c: {
+  offsetsTopicNumPartitions: number; offsetsTopicReplicationFactor: number; groupInitialRebalanceDelayMs: number;
+  groupMinSessionTimeoutMs: number; groupMaxSessionTimeoutMs: number; offsetsRetentionMinutes: number;
+  offsetsRetentionCheckIntervalMs: number;
+}): GroupCoordinatorConfig {
+  return {
+    ...DEFAULT_GROUP_COORDINATOR_CONFIG,
+    offsetsTopicNumPartitions: c.offsetsTopicNumPartitions,
+    offsetsTopicReplicationFactor: c.offsetsTopicReplicationFactor,
+    groupInitialRebalanceDelayMs: c.groupInitialRebalanceDelayMs,
+    groupMinSessionTimeoutMs: c.groupMinSessionTimeoutMs,
+    groupMaxSessionTimeoutMs: c.groupMaxSessionTimeoutMs,
+    offsetsRetentionMs: c.offsetsRetentionMinutes * 60_000,
+    offsetsRetentionCheckIntervalMs: c.offsetsRetentionCheckIntervalMs,
+  };
+}

@@ -1,6 +1,7 @@
 import type { MetadataImage } from '../../cluster/image.js';
 import type { CreateTopicRequest, CreateTopicResult } from '../../cluster/controller.js';
 import type { Partition } from '../../partition/partition.js';
+import type { GroupCoordinator } from '../../groups/coordinator.js';
 
 /** What the handlers need from the broker underneath them. */
 export interface HandlerDeps {
@@ -20,4 +21,6 @@ export interface HandlerDeps {
   waitForHighWatermark(partitions: readonly Partition[], timeoutMs: number): Promise<void>;
   /** A producer id never handed out before (InitProducerId); InitProducerId is served only when set. */
   allocateProducerId?(): Promise<bigint>;
+  /** The group coordinator (consumer groups and committed offsets); the group APIs are served only when set. */
+  readonly groups?: GroupCoordinator;
 }

@@ -6,6 +6,17 @@ import { createTopicsHandler } from './create-topics.js';
 import { produceHandler } from './produce.js';
 import { fetchHandler } from './fetch.js';
 import { listOffsetsHandler } from './list-offsets.js';
+import { findCoordinatorHandler } from './find-coordinator.js';
+import { joinGroupHandler } from './join-group.js';
+import { syncGroupHandler } from './sync-group.js';
+import { heartbeatHandler } from './heartbeat.js';
+import { leaveGroupHandler } from './leave-group.js';
+import { offsetCommitHandler } from './offset-commit.js';
+import { offsetFetchHandler } from './offset-fetch.js';
+import { describeGroupsHandler } from './describe-groups.js';
+import { listGroupsHandler } from './list-groups.js';
+import { deleteGroupsHandler } from './delete-groups.js';
+import { offsetDeleteHandler } from './offset-delete.js';
 import { initProducerIdHandler } from './init-producer-id.js';
 
 /** Every API the broker serves, by api key. ApiVersions advertises exactly these. */
@@ -19,5 +30,19 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(fetchHandler(deps));
   add(listOffsetsHandler(deps));
   if (deps.allocateProducerId !== undefined) add(initProducerIdHandler(deps));
+  if (deps.groups !== undefined) {
+    const g = deps.groups;
+    add(findCoordinatorHandler(deps, g));
+    add(joinGroupHandler(g));
+    add(syncGroupHandler(g));
+    add(heartbeatHandler(g));
+    add(leaveGroupHandler(g));
+    add(offsetCommitHandler(deps, g));
+    add(offsetFetchHandler(g));
+    add(describeGroupsHandler(g));
+    add(listGroupsHandler(g));
+    add(deleteGroupsHandler(g));
+    add(offsetDeleteHandler(deps, g));
+  }
   return handlers;
 }

@@ -1,0 +1,53 @@
+import { ApiKey } from '../../../protocol/generated/index.js';
+import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../../protocol/generated/find-coordinator.js';
+import { OFFSETS_TOPIC } from '../../groups/coordinator.js';
+import { ErrorCode } from '../errors.js';
+import type { HandlerDeps } from './deps.js';
+import { defineHandler, type ApiHandler } from './handler.js';
+import type { GroupCoordinator } from '../../groups/coordinator.js';
+
+type Coordinator = FindCoordinatorResponse['coordinators'][number];
+
+const GROUP_KEY = 0;
+const TRANSACTION_KEY = 1;
+/** How long FindCoordinator waits for `__consumer_offsets` to be created on first use. */
+const CREATE_TIMEOUT_MS = 30_000;
+
+/**
+ * FindCoordinator: the leader of the group's `__consumer_offsets` partition (created on first
+ * use, waiting for its leaders). Transaction keys get COORDINATOR_NOT_AVAILABLE: raftka has no
+ * transaction coordinator yet. v4+ answers a batch of keys.
+ */
+export function findCoordinatorHandler(deps: HandlerDeps, groups: GroupCoordinator): ApiHandler {
+  const lookup = async (key: string, keyType: number): Promise<Coordinator> => {
+    if (keyType === TRANSACTION_KEY) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not available: raftka does not support transactions yet.');
+    if (keyType !== GROUP_KEY) return failed(key, ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
+    const created = await groups.ensureOffsetsTopic(CREATE_TIMEOUT_MS);
+    if (created !== ErrorCode.NONE) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    const image = deps.metadata();
+    const leader = image.partition(OFFSETS_TOPIC, groups.partitionFor(key))?.leader ?? -1;
+    const broker = leader < 0 ? undefined : image.brokers.get(leader);
+    if (broker === undefined || broker.fenced) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    return { key, nodeId: broker.nodeId, host: broker.host, port: broker.port, errorCode: ErrorCode.NONE, errorMessage: null };
+  };
+  return defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
+    apiKey: ApiKey.FindCoordinator,
+    minVersion: 0,
+    maxVersion: 6,
+    async handle(request, ctx) {
+      if (ctx.apiVersion >= 4) {
+        const coordinators = await Promise.all(request.coordinatorKeys.map((k) => lookup(k, request.keyType)));
+        return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators };
+      }
+      const c = await lookup(request.key, request.keyType);
+      return { throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port, coordinators: [] };
+    },
+    errorResponse: (request, errorCode, ctx) => ctx.apiVersion >= 4
+      ? { throttleTimeMs: 0, errorCode: 0, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: request.coordinatorKeys.map((k) => failed(k, errorCode, null)) }
+      : { throttleTimeMs: 0, errorCode, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: [] },
+  });
+}
+
+function failed(key: string, errorCode: number, errorMessage: string | null): Coordinator {
+  return { key, nodeId: -1, host: '', port: -1, errorCode, errorMessage };
+}

@@ -1,0 +1,53 @@
+import { ApiKey } from '../../../protocol/generated/index.js';
+import type { OffsetCommitRequest, OffsetCommitResponse } from '../../../protocol/generated/offset-commit.js';
+import type { GroupCoordinator } from '../../groups/coordinator.js';
+import { ErrorCode } from '../errors.js';
+import type { HandlerDeps } from './deps.js';
+import { defineHandler, type ApiHandler } from './handler.js';
+
+/**
+ * OffsetCommit (v0-v9, classic groups and commits outside any group with generation -1). The
+ * commit is acknowledged once the offsets are committed in `__consumer_offsets`. v1's per-partition
+ * commit timestamp is kept; v2-v4's retention_time_ms is ignored: every offset follows
+ * offsets.retention.minutes (as Kafka 3+ does for its own clients).
+ */
+export function offsetCommitHandler(deps: HandlerDeps, groups: GroupCoordinator): ApiHandler {
+  return defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
+    apiKey: ApiKey.OffsetCommit,
+    minVersion: 0,
+    maxVersion: 9,
+    async handle(request, ctx) {
+      const image = deps.metadata();
+      const offsets: Parameters<GroupCoordinator['commitOffsets']>[0]['offsets'][number][] = [];
+      const codes: number[][] = request.topics.map((t) => t.partitions.map(() => ErrorCode.NONE));
+      const slots: [number, number][] = [];
+      request.topics.forEach((t, ti) => t.partitions.forEach((p, pi) => {
+        if (image.partition(t.name, p.partitionIndex) === undefined) { codes[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION; return; }
+        offsets.push({
+          topic: t.name, partition: p.partitionIndex, offset: p.committedOffset,
+          leaderEpoch: ctx.apiVersion >= 6 ? p.committedLeaderEpoch : -1,
+          metadata: p.committedMetadata, commitTimestamp: ctx.apiVersion === 1 ? p.commitTimestamp : -1n,
+        });
+        slots.push([ti, pi]);
+      }));
+      if (offsets.length > 0) {
+        const results = await groups.commitOffsets({
+          groupId: request.groupId,
+          generationId: request.generationIdOrMemberEpoch,
+          memberId: request.memberId,
+          groupInstanceId: ctx.apiVersion >= 7 ? request.groupInstanceId : null,
+          offsets,
+        });
+        results.forEach((code, i) => { const [ti, pi] = slots[i]!; codes[ti]![pi] = code; });
+      }
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((t, ti) => ({ name: t.name, partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: codes[ti]![pi]! })) })),
+      };
+    },
+    errorResponse: (request, errorCode) => ({
+      throttleTimeMs: 0,
+      topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+    }),
+  });
+}
