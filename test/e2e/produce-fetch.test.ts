@@ -9,6 +9,9 @@ import { buildRecordBatch } from '../../protocol/records/index.js';
 import { ErrorCode } from '../../src/kafka/errors.js';
 import { makeDataDir, removeDataDir, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
+import type { ListOffsetsResponse } from '../../protocol/generated/list-offsets.js';
+import type { OffsetForLeaderEpochResponse } from '../../protocol/generated/offset-for-leader-epoch.js';
+import type { DeleteRecordsResponse } from '../../protocol/generated/delete-records.js';
 
 const ZERO = '00000000-0000-0000-0000-000000000000';
 type Part = { partition: number; fetchOffset: bigint; lastFetchedEpoch?: number; partitionMaxBytes?: number };
@@ -132,5 +135,41 @@ describe('fetch semantics on one broker', () => {
     } finally {
       other.socket.destroy();
     }
+  });
+  it('ListOffsets max timestamp (v7), OffsetForLeaderEpoch and DeleteRecords', async () => {
+    const now = BigInt(Date.now());
+    raw.send(ApiKey.Produce, 9, {
+      transactionalId: null, acks: -1, timeoutMs: 5000,
+      topicData: [{ name: 'fs', partitionData: [{ index: 1, records: buildRecordBatch({ records: [now - 10n, now + 50n, now + 50n, now].map((t) => ({ key: null, value: null, timestamp: t })) }) }] }],
+    });
+    const base = ((await raw.receive()).body as ProduceResponse).responses[0]!.partitionResponses[0]!.baseOffset;
+    const list = async (timestamp: bigint, version = 7) => (await call<ListOffsetsResponse>(ApiKey.ListOffsets, version, {
+      replicaId: -1, isolationLevel: 0, timeoutMs: 1000, topics: [{ name: 'fs', partitions: [{ partitionIndex: 1, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }],
+    })).topics[0]!.partitions[0]!;
+    const max = await list(-3n);
+    assert.equal(max.errorCode, ErrorCode.NONE);
+    assert.equal(max.timestamp, now + 50n);
+    assert.equal(max.offset, base + 1n);
+    const latest = await list(-1n, 10);
+    assert.equal(latest.offset, base + 4n);
+    assert.equal((await list(-4n, 8)).offset, 0n);
+
+    const epochs = await call<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, 4, {
+      replicaId: -1, topics: [{ topic: 'fs', partitions: [{ partition: 1, currentLeaderEpoch: leaderEpoch, leaderEpoch }, { partition: 0, currentLeaderEpoch: leaderEpoch + 5, leaderEpoch }] }],
+    });
+    const [e1, e0] = epochs.topics[0]!.partitions;
+    assert.equal(e1!.errorCode, ErrorCode.NONE);
+    assert.equal(e1!.leaderEpoch, leaderEpoch);
+    assert.equal(e1!.endOffset, base + 4n);
+    assert.equal(e0!.errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH);
+
+    const del = await call<DeleteRecordsResponse>(ApiKey.DeleteRecords, 2, { timeoutMs: 5000, topics: [{ name: 'fs', partitions: [{ partitionIndex: 1, offset: base + 1n }, { partitionIndex: 0, offset: 10_000n }] }] });
+    const [d1, d0] = del.topics[0]!.partitions;
+    assert.equal(d1!.errorCode, ErrorCode.NONE);
+    assert.equal(d1!.lowWatermark, base + 1n);
+    assert.equal(d0!.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+    assert.equal((await list(-2n)).offset, base + 1n);
+    const gone = await call<FetchResponse>(ApiKey.Fetch, 12, fetchReq([{ partition: 1, fetchOffset: 0n }]));
+    assert.equal(gone.responses[0]!.partitions[0]!.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
   });
 });

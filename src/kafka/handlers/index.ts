@@ -18,6 +18,8 @@ import { listGroupsHandler } from './list-groups.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { offsetDeleteHandler } from './offset-delete.js';
 import { initProducerIdHandler } from './init-producer-id.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
+import { deleteRecordsHandler } from './delete-records.js';
 
 /** Every API the broker serves, by api key. ApiVersions advertises exactly these. */
 export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
@@ -30,6 +32,8 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(fetchHandler(deps));
   add(listOffsetsHandler(deps));
   if (deps.allocateProducerId !== undefined) add(initProducerIdHandler(deps));
+  add(offsetForLeaderEpochHandler(deps));
+  add(deleteRecordsHandler(deps));
   if (deps.groups !== undefined) {
     const g = deps.groups;
     add(findCoordinatorHandler(deps, g));

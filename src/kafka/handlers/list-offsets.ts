@@ -8,13 +8,20 @@ type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][num
 
 const LATEST_TIMESTAMP = -1n;
 const EARLIEST_TIMESTAMP = -2n;
+const MAX_TIMESTAMP = -3n;
+const EARLIEST_LOCAL_TIMESTAMP = -4n;
+const LATEST_TIERED_TIMESTAMP = -5n;
 
-/** ListOffsets: earliest (log start), latest (high watermark) or the first offset at a timestamp. */
+/**
+ * ListOffsets v0-10: earliest (log start), latest (high watermark), max timestamp (-3, v7+),
+ * earliest local (-4, v8+: the log start, nothing is tiered), latest tiered (-5, v9+: none, -1),
+ * or the first offset at a timestamp. v10's timeout only matters for remote storage.
+ */
 export function listOffsetsHandler(deps: HandlerDeps): ApiHandler {
   return defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
     apiKey: ApiKey.ListOffsets,
     minVersion: 0,
-    maxVersion: 6,
+    maxVersion: 10,
     async handle(request, ctx) {
       const topics: ListOffsetsResponse['topics'] = [];
       for (const t of request.topics) {
@@ -51,8 +58,17 @@ async function lookup(
   let timestamp = -1n;
   if (p.timestamp === LATEST_TIMESTAMP) {
     offset = partition.highWatermark;
-  } else if (p.timestamp === EARLIEST_TIMESTAMP) {
+  } else if (p.timestamp === EARLIEST_TIMESTAMP || (p.timestamp === EARLIEST_LOCAL_TIMESTAMP && version >= 8)) {
     offset = partition.logStartOffset;
+  } else if (p.timestamp === LATEST_TIERED_TIMESTAMP && version >= 9) {
+    return { ...failed(p.partitionIndex, ErrorCode.NONE) };
+  } else if (p.timestamp === MAX_TIMESTAMP && version >= 7) {
+    const max = partition.maxTimestampAndOffset();
+    if (max.offset < 0n || max.offset >= partition.highWatermark) return { ...failed(p.partitionIndex, ErrorCode.NONE) };
+    // Refine to the first record carrying the max timestamp (the batch may hold later records).
+    const exact = await partition.log.offsetForTimestamp(max.timestamp);
+    offset = exact !== undefined && exact.offset <= max.offset ? exact.offset : max.offset;
+    timestamp = max.timestamp;
   } else if (p.timestamp < 0n) {
     return failed(p.partitionIndex, ErrorCode.UNSUPPORTED_VERSION);
   } else {
@@ -68,7 +84,7 @@ async function lookup(
   return {
     partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE,
     oldStyleOffsets: version === 0 && offset >= 0n && p.maxNumOffsets > 0 ? [offset] : [],
-    timestamp, offset, leaderEpoch: partition.leaderEpoch,
+    timestamp, offset, leaderEpoch: offset < 0n ? -1 : p.timestamp === LATEST_TIMESTAMP ? partition.log.lastEpoch : partition.log.epochAt(offset) ?? partition.leaderEpoch,
   };
 }
 
