@@ -12,6 +12,7 @@ import { FileProducerIdBlockSource, ProducerIdManager, producerIdFile } from './
 import { Controller } from './cluster/controller.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
+import { localAdminDeps } from './cluster/admin-local.js';
 import { createHandlers } from './kafka/handlers/index.js';
 import { KafkaServer } from './server/server.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
@@ -42,7 +43,8 @@ export class Broker {
     const hardState = await HardStateStore.open(join(config.dataDir, 'raft-hard-state'), log);
     const seed = randomBytes(4).readUInt32BE(0);
     const raft = new BrokerRaft(config.nodeId, hardState, systemClock, new Random(seed), log, { tickMs: RAFT_TICK_MS }, () => undefined);
-    const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters) => raft.create(groupId, partitionLog, voters), log);
+    const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters) => raft.create(groupId, partitionLog, voters), log,
+      (groupId) => hardState.delete(groupId));
 
     // The metadata log: the controller quorum's Raft group (this broker alone, for now).
     const metadataPartition = await replicas.open({
@@ -77,6 +79,10 @@ export class Broker {
       groups,
       waitForHighWatermark: (partitions, timeoutMs) => replicas.waitForHighWatermark(partitions, timeoutMs),
       allocateProducerId: () => producerIds.generateProducerId(),
+      ...localAdminDeps({
+        brokerConfig: config, controller, isActiveController: () => metadataPartition.isLeader,
+        transferLeadership: (topic, p, to) => replicas.get(topic, p)?.transferLeadership(to),
+      }),
     });
     groups.start();
     const server = new KafkaServer({

@@ -3,12 +3,15 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../util/log.js';
 import { loadBrokerConfig, type BrokerConfig } from '../config.js';
 import { Broker } from '../broker.js';
+import { isTool, runTool, TOOLS_USAGE } from './tools.js';
 
 const USAGE = `Usage: raftka <command> [options]
 
 Commands:
   start      Run one broker (default: 127.0.0.1:9092, data in ./data)
 
+Tools:
+${TOOLS_USAGE}
 Options for start:
   --host HOST         listener host (default 127.0.0.1)
   --port PORT         listener port (default 9092; 0 picks a free port)
@@ -65,6 +68,12 @@ async function main(): Promise<void> {
     case 'start': await start(rest); break;
     case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break;
     default:
+      if (isTool(command)) {
+        process.exitCode = await runTool(command, rest);
+        // Linux writes to pipes synchronously; do not let a lingering handle keep a finished tool alive.
+        setTimeout(() => process.exit(), 1000).unref();
+        break;
+      }
       process.stderr.write(`raftka: unknown command '${command}'\n\n${USAGE}`);
       process.exitCode = 2;
   }

@@ -5,6 +5,11 @@ import type { MetadataImage, PartitionState } from './image.js';
 import type { MetadataRecord } from './records.js';
 import { ConfigSource, TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
 import { assignReplicas } from './assigner.js';
+import {
+  planConfigChange, planCreatePartitions, planDeleteTopics, decideElection,
+  type ConfigChangeResult, type ConfigResourceChange, type CreatePartitionsRequest, type CreatePartitionsResult,
+  type DeleteTopicRequest, type DeleteTopicResult,
+} from './topic-admin.js';
 
 export interface CreateTopicRequest {
   readonly name: string;
@@ -124,6 +129,83 @@ export class Controller {
         return { ...p.result, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: `Timed out waiting for the partition leaders of topic '${p.result.name}' after ${timeoutMs} ms.` };
       }
     }));
+  }
+
+  /** Commits a RemoveTopicRecord per deletable topic; brokers then stop and delete the replicas. */
+  deleteTopics(requests: readonly DeleteTopicRequest[]): Promise<DeleteTopicResult[]> {
+    return this.serialise(async () => {
+      const { results, records } = planDeleteTopics(this.metadata.image(), requests);
+      if (records.length > 0) await this.metadata.append(records);
+      return results;
+    });
+  }
+
+  /** Adds partitions, then waits (as createTopics does) for every partition's preferred leader. */
+  async createPartitions(requests: readonly CreatePartitionsRequest[], timeoutMs: number, validateOnly: boolean): Promise<CreatePartitionsResult[]> {
+    const deadline = this.now() + Math.max(0, timeoutMs);
+    const planned = await this.serialise(async () => {
+      const counts = new Map<string, number>();
+      for (const r of requests) counts.set(r.name, (counts.get(r.name) ?? 0) + 1);
+      const image = this.metadata.image();
+      const plans = requests.map((r) => counts.get(r.name)! > 1
+        ? { result: { name: r.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' }, records: [] }
+        : planCreatePartitions(image, r, this.random));
+      const records = plans.flatMap((p) => p.records);
+      if (!validateOnly && records.length > 0) await this.metadata.append(records);
+      return plans;
+    });
+    return Promise.all(planned.map(async ({ result }) => {
+      if (validateOnly || result.errorCode !== ErrorCode.NONE) return result;
+      try {
+        await this.metadata.waitForImage((image) => leadersInPlace(image, result.name), deadline);
+        return result;
+      } catch (err) {
+        if (!(err instanceof TimeoutError)) throw err;
+        return { ...result, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: `Timed out waiting for the leaders of the new partitions of '${result.name}' after ${timeoutMs} ms.` };
+      }
+    }));
+  }
+
+  /** AlterConfigs (replace) and IncrementalAlterConfigs: validated per resource, committed as ConfigRecords. */
+  alterConfigs(changes: readonly ConfigResourceChange[], validateOnly: boolean): Promise<ConfigChangeResult[]> {
+    return this.serialise(async () => {
+      const image = this.metadata.image();
+      const plans = changes.map((c) => planConfigChange(image, c));
+      const records = plans.flatMap((p) => p.records);
+      if (!validateOnly && records.length > 0) await this.metadata.append(records);
+      return plans.map((p) => p.result);
+    });
+  }
+
+  /**
+   * Preferred (or unclean) leader election. `partitions` null means every partition, and then
+   * partitions that need no election are left out of the result (as Kafka does). A preferred
+   * election asks the leader's Raft group to transfer leadership (`transfer`), then waits for the
+   * preferred replica to be recorded as leader, or REQUEST_TIMED_OUT at timeoutMs.
+   */
+  async electLeaders(
+    partitions: readonly { readonly topic: string; readonly partition: number }[] | null,
+    electionType: number,
+    timeoutMs: number,
+    transfer: (topic: string, partition: number, to: number) => void,
+  ): Promise<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }[]> {
+    const deadline = this.now() + Math.max(0, timeoutMs);
+    const image = this.metadata.image();
+    const all = partitions === null;
+    const targets = partitions ?? [...image.topics.values()].flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition })));
+    const results = await Promise.all(targets.map(async ({ topic, partition }) => {
+      const decision = decideElection(image, topic, partition, electionType);
+      if (decision.kind === 'error') return { topic, partition, errorCode: decision.errorCode, errorMessage: decision.errorMessage as string | null };
+      transfer(topic, partition, decision.to);
+      try {
+        await this.metadata.waitForImage((i) => i.partition(topic, partition)?.leader === decision.to, deadline);
+        return { topic, partition, errorCode: ErrorCode.NONE as number, errorMessage: null };
+      } catch (err) {
+        if (!(err instanceof TimeoutError)) throw err;
+        return { topic, partition, errorCode: ErrorCode.REQUEST_TIMED_OUT as number, errorMessage: `Timed out waiting for ${decision.to} to lead ${topic}-${partition}.` };
+      }
+    }));
+    return all ? results.filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) : results;
   }
 
   private plan(image: MetadataImage, r: CreateTopicRequest): { result: CreateTopicResult; records?: MetadataRecord[] } {

@@ -27,6 +27,7 @@ export class MetadataPublisher {
 
   publish(image: MetadataImage): void {
     this.image = image;
+    this.removeDeleted(image);
     for (const topic of image.topics.values()) {
       for (const p of topic.partitions) {
         if (!p.replicas.includes(this.nodeId)) continue;
@@ -41,6 +42,29 @@ export class MetadataPublisher {
         }).then((partition) => this.watch(partition), (err: unknown) => {
           this.log.error({ err, topic: p.topic, partition: p.partition }, 'cannot start partition replica');
         });
+      }
+    }
+  }
+
+  /** Replicas this broker runs for topics of the image, with the topic id they were opened for. */
+  private readonly hosted = new Map<string, { topic: string; partition: number; topicId: string }>();
+
+  /** Stops and deletes the replicas of deleted topics (or of a topic re-created under a new id). */
+  private removeDeleted(image: MetadataImage): void {
+    for (const [key, h] of this.hosted) {
+      const t = image.topics.get(h.topic);
+      const p = t?.topicId === h.topicId ? t.partitions[h.partition] : undefined;
+      if (p !== undefined && p.replicas.includes(this.nodeId)) continue;
+      this.hosted.delete(key);
+      const running = this.replicas.get(h.topic, h.partition);
+      if (running !== undefined) this.watched.delete(running);
+      this.replicas.remove(h.topic, h.partition).catch((err: unknown) => {
+        this.log.error({ err, topic: h.topic, partition: h.partition }, 'cannot delete partition replica');
+      });
+    }
+    for (const t of image.topics.values()) {
+      for (const p of t.partitions) {
+        if (p.replicas.includes(this.nodeId)) this.hosted.set(`${p.topic}-${p.partition}`, { topic: p.topic, partition: p.partition, topicId: t.topicId });
       }
     }
   }

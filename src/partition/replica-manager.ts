@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Logger } from '../util/log.js';
 import { PartitionLog, type LogConfig } from '../storage/log.js';
 import { Partition, type PartitionConfig } from './partition.js';
@@ -25,7 +26,11 @@ export class ReplicaManager {
     private readonly dataDir: string,
     private readonly raftGroups: RaftGroupFactory,
     private readonly logger: Logger,
+    /** Forgets a removed replica's Raft hard state (term, vote, commit) so a new topic of the same name starts clean. */
+    private readonly forgetGroup: (groupId: string) => Promise<void> = async () => undefined,
   ) {}
+
+  private readonly removing = new Map<string, Promise<void>>();
 
   get(topic: string, partition: number): Partition | undefined {
     return this.partitions.get(`${topic}-${partition}`);
@@ -41,6 +46,7 @@ export class ReplicaManager {
     let opening = this.opening.get(key);
     if (opening === undefined) {
       opening = (async () => {
+        await this.removing.get(key);
         const log = await PartitionLog.open(join(this.dataDir, key), spec.logConfig, this.logger);
         const raft = this.raftGroups(key, log, spec.replicas);
         const p = new Partition(spec.topic, spec.partition, log, raft, spec.partitionConfig, this.logger.child({ partition: key }));
@@ -51,6 +57,29 @@ export class ReplicaManager {
       this.opening.set(key, opening);
     }
     return opening;
+  }
+
+  /**
+   * Stops a replica of a deleted topic (or one moved off this broker) and deletes its log
+   * directory and Raft hard state. A later open of the same partition waits for this to finish.
+   */
+  remove(topic: string, partition: number): Promise<void> {
+    const key = `${topic}-${partition}`;
+    const earlier = this.removing.get(key);
+    if (earlier !== undefined) return earlier;
+    // Gone from get() at once, so a topic re-created under the same name opens a fresh replica.
+    const running = this.partitions.get(key);
+    this.partitions.delete(key);
+    const removal = (async () => {
+      const opened = await this.opening.get(key)?.catch(() => undefined);
+      if (opened !== undefined && this.partitions.get(key) === opened) this.partitions.delete(key);
+      for (const p of new Set([running, opened])) if (p !== undefined) await p.close();
+      await rm(join(this.dataDir, key), { recursive: true, force: true });
+      await this.forgetGroup(key);
+      this.logger.info({ partition: key }, 'partition replica deleted');
+    })().finally(() => this.removing.delete(key));
+    this.removing.set(key, removal);
+    return removal;
   }
 
   /** Resolves when any of the partitions' high watermarks moves, or after timeoutMs. */

@@ -2,9 +2,10 @@ import type { MetadataImage } from '../../cluster/image.js';
 import type { CreateTopicRequest, CreateTopicResult } from '../../cluster/controller.js';
 import type { Partition } from '../../partition/partition.js';
 import type { GroupCoordinator } from '../../groups/coordinator.js';
+import type { AdminDeps } from './admin-deps.js';
 
 /** What the handlers need from the broker underneath them. */
-export interface HandlerDeps {
+export interface HandlerDeps extends AdminDeps {
   readonly nodeId: number;
   readonly clusterId: string;
   /** auto.create.topics.enable */

@@ -20,6 +20,13 @@ import { offsetDeleteHandler } from './offset-delete.js';
 import { initProducerIdHandler } from './init-producer-id.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { deleteRecordsHandler } from './delete-records.js';
+import { deleteTopicsHandler } from './delete-topics.js';
+import { createPartitionsHandler } from './create-partitions.js';
+import { describeConfigsHandler } from './describe-configs.js';
+import { alterConfigsHandler } from './alter-configs.js';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
+import { describeClusterHandler } from './describe-cluster.js';
+import { electLeadersHandler } from './elect-leaders.js';
 
 /** Every API the broker serves, by api key. ApiVersions advertises exactly these. */
 export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
@@ -34,6 +41,13 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   if (deps.allocateProducerId !== undefined) add(initProducerIdHandler(deps));
   add(offsetForLeaderEpochHandler(deps));
   add(deleteRecordsHandler(deps));
+  add(deleteTopicsHandler(deps));
+  add(createPartitionsHandler(deps));
+  add(describeConfigsHandler(deps));
+  add(alterConfigsHandler(deps));
+  add(incrementalAlterConfigsHandler(deps));
+  add(describeClusterHandler(deps));
+  add(electLeadersHandler(deps));
   if (deps.groups !== undefined) {
     const g = deps.groups;
     add(findCoordinatorHandler(deps, g));

@@ -1,0 +1,95 @@
+import { iterateBatches, iterateRecords, readBatchHeader, type RecordHeader } from '../../protocol/records/index.js';
+import { ErrorCode } from '../kafka/errors.js';
+import { BrokerError, errorName, isRetriable, type KafkaClient } from './client/client.js';
+
+export interface ConsumedRecord {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly timestamp: bigint;
+  /** 0 CreateTime, 1 LogAppendTime. */
+  readonly timestampType: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly RecordHeader[];
+  /** Bytes of key and value (what the perf tools count). */
+  readonly size: number;
+}
+
+/** Where a partition starts: the log start, the end, or an offset. */
+export type StartPosition = 'earliest' | 'latest' | bigint;
+
+/**
+ * Reads one topic's partitions without a consumer group (an assigned consumer): one Fetch per
+ * leader broker per poll, control batches skipped, positions advanced past what was returned.
+ */
+export class PartitionReader {
+  private readonly positions = new Map<number, bigint>();
+
+  private constructor(private readonly client: KafkaClient, readonly topic: string) {}
+
+  static async open(client: KafkaClient, topic: string, partitions: readonly number[], start: StartPosition): Promise<PartitionReader> {
+    const reader = new PartitionReader(client, topic);
+    for (const p of partitions) reader.positions.set(p, await reader.resolve(p, start));
+    return reader;
+  }
+
+  position(partition: number): bigint | undefined { return this.positions.get(partition); }
+
+  private async resolve(partition: number, start: StartPosition): Promise<bigint> {
+    if (typeof start === 'bigint') return start;
+    return this.client.listOffset(this.topic, partition, start === 'earliest' ? -2n : -1n);
+  }
+
+  /** One round of fetches; returns the records in partition order, offset order within each. */
+  async poll(maxWaitMs: number, maxBytes = 1 << 20): Promise<ConsumedRecord[]> {
+    const byLeader = new Map<number, { topic: string; partition: number; offset: bigint }[]>();
+    for (const [partition, offset] of this.positions) {
+      const leader = (await this.client.leaderOf(this.topic, partition)).leader;
+      if (leader < 0) continue;
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), { topic: this.topic, partition, offset }]);
+    }
+    if (byLeader.size === 0) {
+      await new Promise((r) => setTimeout(r, Math.min(maxWaitMs, 200)));
+      await this.client.metadata([this.topic]);
+      return [];
+    }
+    const results = await Promise.all([...byLeader].map(([leader, ps]) => this.client.fetchFrom(leader, ps, { maxWaitMs, maxBytes })));
+    const out: ConsumedRecord[] = [];
+    let refresh = false;
+    for (const r of results.flat().sort((a, b) => a.partition - b.partition)) {
+      if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+        this.positions.set(r.partition, await this.resolve(r.partition, 'earliest'));
+        continue;
+      }
+      if (r.errorCode !== ErrorCode.NONE) {
+        if (!isRetriable(r.errorCode)) throw new BrokerError(r.errorCode, `Fetch of ${this.topic}-${r.partition} failed: ${errorName(r.errorCode)}`);
+        refresh = true;
+        continue;
+      }
+      if (r.records === null) continue;
+      const position = this.positions.get(r.partition)!;
+      let next = position;
+      for (const span of iterateBatches(r.records)) {
+        const h = readBatchHeader(r.records, span.offset);
+        const last = h.baseOffset + BigInt(h.lastOffsetDelta);
+        if (last < position) continue;
+        if (!h.isControl) {
+          for (const rec of iterateRecords(r.records, span.offset)) {
+            const offset = h.baseOffset + BigInt(rec.offsetDelta);
+            if (offset < position) continue;
+            out.push({
+              partition: r.partition, offset,
+              timestamp: h.timestampType === 1 ? h.maxTimestamp : h.baseTimestamp + rec.timestampDelta,
+              timestampType: h.timestampType, key: rec.key, value: rec.value, headers: rec.headers,
+              size: (rec.key?.length ?? 0) + (rec.value?.length ?? 0),
+            });
+          }
+        }
+        next = last + 1n;
+      }
+      this.positions.set(r.partition, next);
+    }
+    if (refresh) await this.client.metadata([this.topic]);
+    return out;
+  }
+}

@@ -1,0 +1,32 @@
+import type { BrokerConfig } from '../config.js';
+import { ErrorCode, KafkaError } from '../kafka/errors.js';
+import type { AdminDeps } from '../kafka/handlers/admin-deps.js';
+import type { Controller } from './controller.js';
+
+/**
+ * The admin handlers' deps served by this broker's own Controller. Only the active controller may
+ * change metadata: elsewhere the request fails with NOT_CONTROLLER, which Kafka clients retry
+ * against the controller id Metadata gives them. (Forwarding can replace this later.)
+ */
+export function localAdminDeps(options: {
+  readonly brokerConfig: BrokerConfig;
+  readonly controller: Controller;
+  readonly isActiveController: () => boolean;
+  /** Asks this broker's replica of the partition, if it leads it, to hand leadership to `to`. */
+  readonly transferLeadership: (topic: string, partition: number, to: number) => void;
+}): AdminDeps {
+  const { controller } = options;
+  const active = (): void => {
+    if (!options.isActiveController()) throw new KafkaError(ErrorCode.NOT_CONTROLLER, 'This is not the active controller.');
+  };
+  return {
+    brokerConfig: options.brokerConfig,
+    async deleteTopics(topics) { active(); return controller.deleteTopics(topics); },
+    async createPartitions(topics, timeoutMs, validateOnly) { active(); return controller.createPartitions(topics, timeoutMs, validateOnly); },
+    async alterConfigs(changes, validateOnly) { active(); return controller.alterConfigs(changes, validateOnly); },
+    async electLeaders(partitions, electionType, timeoutMs) {
+      active();
+      return controller.electLeaders(partitions, electionType, timeoutMs, options.transferLeadership);
+    },
+  };
+}

@@ -1,0 +1,243 @@
+/**
+ * Validation and record planning for the controller's admin operations (delete topics, add
+ * partitions, alter configs, preferred leader election). Pure functions of the metadata image:
+ * the Controller runs them inside its serialised queue and commits the records they return.
+ */
+import { ErrorCode } from '../kafka/errors.js';
+import type { Random } from '../util/random.js';
+import type { MetadataImage, PartitionState } from './image.js';
+import type { MetadataRecord } from './records.js';
+import { assignReplicas } from './assigner.js';
+import { TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
+
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** Kafka's ConfigResource.Type ids. */
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
+
+export interface DeleteTopicRequest {
+  /** Null when the topic is named by id (DeleteTopics v6+). */
+  readonly name: string | null;
+  /** Null or the zero uuid when the topic is named by name. */
+  readonly topicId: string | null;
+}
+
+export interface DeleteTopicResult {
+  readonly name: string | null;
+  readonly topicId: string;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+/** Resolves each request against the image; a topic named twice is INVALID_REQUEST for both. */
+export function planDeleteTopics(image: MetadataImage, requests: readonly DeleteTopicRequest[]): { results: DeleteTopicResult[]; records: MetadataRecord[] } {
+  const results: DeleteTopicResult[] = [];
+  const records: MetadataRecord[] = [];
+  const seen = new Map<string, number>();
+  for (const r of requests) {
+    const byId = r.topicId !== null && r.topicId !== ZERO_UUID;
+    const fail = (errorCode: number, errorMessage: string): void => {
+      results.push({ name: r.name, topicId: byId ? r.topicId! : ZERO_UUID, errorCode, errorMessage });
+    };
+    if (byId && r.name !== null) { fail(ErrorCode.INVALID_REQUEST, 'You may not specify both topic name and topic id.'); continue; }
+    if (!byId && r.name === null) { fail(ErrorCode.INVALID_REQUEST, 'Neither topic name nor id were specified.'); continue; }
+    const topic = byId ? image.topicById(r.topicId!) : image.topics.get(r.name!);
+    if (topic === undefined) {
+      if (byId) fail(ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic ID.');
+      else fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+      continue;
+    }
+    const earlier = seen.get(topic.name);
+    if (earlier !== undefined) {
+      const dup = { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' };
+      results[earlier] = { ...results[earlier]!, ...dup };
+      results.push({ name: r.name, topicId: byId ? topic.topicId : ZERO_UUID, ...dup });
+      continue;
+    }
+    seen.set(topic.name, results.length);
+    results.push({ name: topic.name, topicId: topic.topicId, errorCode: ErrorCode.NONE, errorMessage: null });
+  }
+  for (const r of results) {
+    if (r.errorCode !== ErrorCode.NONE) continue;
+    records.push({ type: 'RemoveTopic', data: { topicId: r.topicId } });
+  }
+  return { results, records };
+}
+
+export interface CreatePartitionsRequest {
+  readonly name: string;
+  /** The new total partition count. */
+  readonly count: number;
+  /** Replicas of each new partition, or null to let the controller assign them. */
+  readonly assignments: readonly (readonly number[])[] | null;
+}
+
+export interface CreatePartitionsResult {
+  readonly name: string;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+/** Kafka's ReplicationControlManager.createPartitions validation, then the new PartitionRecords. */
+export function planCreatePartitions(image: MetadataImage, r: CreatePartitionsRequest, random: Random): { result: CreatePartitionsResult; records: MetadataRecord[] } {
+  const fail = (errorCode: number, errorMessage: string): { result: CreatePartitionsResult; records: MetadataRecord[] } => ({
+    result: { name: r.name, errorCode, errorMessage }, records: [],
+  });
+  const topic = image.topics.get(r.name);
+  if (topic === undefined) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${r.name}' does not exist.`);
+  const current = topic.partitions.length;
+  if (r.count < current) return fail(ErrorCode.INVALID_PARTITIONS, `The topic ${r.name} currently has ${current} partition(s); ${r.count} would not be an increase.`);
+  if (r.count === current) return fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
+  const additional = r.count - current;
+  const rf = topic.partitions[0]?.replicas.length ?? 1;
+  let assignment: number[][];
+  if (r.assignments !== null) {
+    if (r.assignments.length !== additional) {
+      return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Attempted to add ${additional} additional partition(s), but only ${r.assignments.length} assignment(s) were specified.`);
+    }
+    for (const a of r.assignments) {
+      if (a.length === 0) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
+      if (new Set(a).size !== a.length) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${a.find((b, i) => a.indexOf(b) !== i)} more than once.`);
+      const unknown = a.find((b) => !image.brokers.has(b));
+      if (unknown !== undefined) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${unknown}, but no such broker is registered.`);
+      if (a.length !== rf) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes a partition with ${a.length} replica(s), but this is not consistent with previous partitions, which have ${rf} replica(s).`);
+    }
+    assignment = r.assignments.map((a) => [...a]);
+  } else {
+    const live = [...image.brokers.values()].filter((b) => !b.fenced).map((b) => b.nodeId).sort((a, b) => a - b);
+    if (rf > live.length) {
+      return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${live.length} broker(s) are registered.`);
+    }
+    assignment = assignReplicas(live, additional, rf, random);
+  }
+  const records: MetadataRecord[] = assignment.map((replicas, i) => partitionRecord(topic.topicId, {
+    topic: r.name, partition: current + i, replicas, isr: replicas, leader: -1, leaderEpoch: -1, partitionEpoch: 0,
+  }));
+  return { result: { name: r.name, errorCode: ErrorCode.NONE, errorMessage: null }, records };
+}
+
+export function partitionRecord(topicId: string, p: PartitionState): MetadataRecord {
+  return {
+    type: 'Partition',
+    data: {
+      partitionId: p.partition, topicId, replicas: [...p.replicas], isr: [...p.isr], removingReplicas: [], addingReplicas: [],
+      leader: p.leader, leaderRecoveryState: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch,
+      directories: [], eligibleLeaderReplicas: null, lastKnownElr: null,
+    },
+  };
+}
+
+/** IncrementalAlterConfigs' OpType ids. */
+export const ConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
+
+export interface ConfigResourceChange {
+  readonly resourceType: number;
+  readonly resourceName: string;
+  /** true: AlterConfigs (the given set replaces every dynamic config); false: IncrementalAlterConfigs. */
+  readonly replace: boolean;
+  readonly ops: readonly { readonly name: string; readonly op: number; readonly value: string | null }[];
+}
+
+export interface ConfigChangeResult {
+  readonly resourceType: number;
+  readonly resourceName: string;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+/** Topic configs whose values are lists (APPEND and SUBTRACT are allowed only on these). */
+const LIST_CONFIGS = new Set(['cleanup.policy']);
+
+/**
+ * Validates a config change and returns the ConfigRecords that make it. Only topic configs are
+ * dynamic in raftka: a broker config change fails as Kafka fails a non-dynamic one.
+ */
+export function planConfigChange(image: MetadataImage, c: ConfigResourceChange): { result: ConfigChangeResult; records: MetadataRecord[] } {
+  const done = (errorCode: number, errorMessage: string | null, records: MetadataRecord[] = []): { result: ConfigChangeResult; records: MetadataRecord[] } => ({
+    result: { resourceType: c.resourceType, resourceName: c.resourceName, errorCode, errorMessage }, records,
+  });
+  const names = new Set<string>();
+  for (const o of c.ops) {
+    if (names.has(o.name)) return done(ErrorCode.INVALID_REQUEST, `Error due to duplicate config keys`);
+    names.add(o.name);
+  }
+  if (c.resourceType === ResourceType.BROKER) {
+    if (c.resourceName !== '' && !/^\d+$/.test(c.resourceName)) return done(ErrorCode.INVALID_REQUEST, `Unexpected broker id ${c.resourceName}`);
+    if (c.ops.length === 0) return done(ErrorCode.NONE, null);
+    return done(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: Set(${c.ops.map((o) => o.name).join(', ')})`);
+  }
+  if (c.resourceType !== ResourceType.TOPIC) return done(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${c.resourceType}`);
+  const topic = image.topics.get(c.resourceName);
+  if (topic === undefined) return done(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${c.resourceName} does not exist`);
+  const next = new Map(c.replace ? [] : topic.configs);
+  for (const o of c.ops) {
+    if (!TOPIC_CONFIG_DEFAULTS.has(o.name)) return done(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${o.name}`);
+    const current = next.get(o.name) ?? TOPIC_CONFIG_DEFAULTS.get(o.name)!;
+    switch (c.replace ? ConfigOp.SET : o.op) {
+      case ConfigOp.SET:
+        if (o.value === null) return done(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${o.name}`);
+        next.set(o.name, o.value);
+        break;
+      case ConfigOp.DELETE:
+        next.delete(o.name);
+        break;
+      case ConfigOp.APPEND:
+      case ConfigOp.SUBTRACT: {
+        if (!LIST_CONFIGS.has(o.name)) {
+          return done(ErrorCode.INVALID_CONFIG, `Config value append is not allowed for config key: ${o.name}`);
+        }
+        const items = current.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const given = (o.value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const result = o.op === ConfigOp.APPEND
+          ? [...items, ...given.filter((g) => !items.includes(g))]
+          : items.filter((i) => !given.includes(i));
+        next.set(o.name, result.join(','));
+        break;
+      }
+      default:
+        return done(ErrorCode.INVALID_REQUEST, `Unknown alter configs operation type ${o.op}`);
+    }
+  }
+  for (const [name, value] of next) {
+    const err = validateTopicConfig(name, value);
+    if (err !== null) return done(ErrorCode.INVALID_CONFIG, err);
+  }
+  const records: MetadataRecord[] = [];
+  const all = new Set([...topic.configs.keys(), ...next.keys()]);
+  for (const name of all) {
+    const before = topic.configs.get(name);
+    const after = next.get(name);
+    if (before === after) continue;
+    records.push({ type: 'Config', data: { resourceType: ResourceType.TOPIC, resourceName: topic.name, name, value: after ?? null } });
+  }
+  return done(ErrorCode.NONE, null, records);
+}
+
+/** Kafka's ElectionType ids. */
+export const ElectionType = { PREFERRED: 0, UNCLEAN: 1 } as const;
+
+export type ElectionDecision =
+  | { readonly kind: 'error'; readonly errorCode: number; readonly errorMessage: string }
+  | { readonly kind: 'transfer'; readonly to: number };
+
+/**
+ * What an election of one partition needs. Leadership is decided by the partition's Raft group,
+ * so a preferred election asks the current leader to transfer to the preferred replica; Raft never
+ * elects a replica that may lack committed data, so an unclean election is never needed.
+ */
+export function decideElection(image: MetadataImage, topic: string, partition: number, electionType: number): ElectionDecision {
+  const p = image.partition(topic, partition);
+  if (p === undefined) return { kind: 'error', errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The partition ${topic}-${partition} does not exist.` };
+  const preferred = p.replicas[0]!;
+  const live = (id: number): boolean => image.brokers.get(id)?.fenced === false;
+  if (electionType === ElectionType.UNCLEAN) {
+    if (p.leader !== -1 && live(p.leader)) return { kind: 'error', errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'Leader election not needed for topic partition.' };
+    return { kind: 'error', errorCode: ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, errorMessage: `Unclean election is not possible for ${topic}-${partition}: its Raft group elects a leader as soon as a majority of its replicas is up.` };
+  }
+  if (electionType !== ElectionType.PREFERRED) return { kind: 'error', errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown election type ${electionType}` };
+  if (p.leader === preferred) return { kind: 'error', errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: 'Leader election not needed for topic partition.' };
+  if (!live(preferred) || !p.isr.includes(preferred)) {
+    return { kind: 'error', errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: `Failed to elect leader for partition ${topic}-${partition} under strategy PreferredReplicaPartitionLeaderElectionStrategy` };
+  }
+  return { kind: 'transfer', to: preferred };
+}

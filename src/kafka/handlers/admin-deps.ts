@@ -1,0 +1,39 @@
+import { KafkaError } from '../errors.js';
+import type { ApiHandler } from './handler.js';
+import type { BrokerConfig } from '../../config.js';
+import type {
+  ConfigChangeResult, ConfigResourceChange, CreatePartitionsRequest, CreatePartitionsResult, DeleteTopicRequest, DeleteTopicResult,
+} from '../../cluster/topic-admin.js';
+
+export interface ElectionResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+/** What the admin handlers need (each call goes to the active controller). */
+export interface AdminDeps {
+  /** This broker's static configuration (DescribeConfigs for the broker resource). */
+  readonly brokerConfig: BrokerConfig;
+  deleteTopics(topics: readonly DeleteTopicRequest[], timeoutMs: number): Promise<DeleteTopicResult[]>;
+  createPartitions(topics: readonly CreatePartitionsRequest[], timeoutMs: number, validateOnly: boolean): Promise<CreatePartitionsResult[]>;
+  alterConfigs(changes: readonly ConfigResourceChange[], validateOnly: boolean): Promise<ConfigChangeResult[]>;
+  /** `partitions` null: every partition. */
+  electLeaders(partitions: readonly { topic: string; partition: number }[] | null, electionType: number, timeoutMs: number): Promise<ElectionResult[]>;
+}
+
+/** Answers a KafkaError thrown by `handle` (NOT_CONTROLLER, ...) with the handler's error response for its code. */
+export function answeringKafkaErrors<Req, Res>(h: ApiHandler<Req, Res>): ApiHandler<Req, Res> {
+  return {
+    ...h,
+    async handle(request, ctx) {
+      try {
+        return await h.handle(request, ctx);
+      } catch (err) {
+        if (err instanceof KafkaError) return h.errorResponse(request, err.code, ctx);
+        throw err;
+      }
+    },
+  };
+}
