@@ -1,29 +1,39 @@
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from './util/log.js';
 import { systemClock } from './util/clock.js';
 import { Random } from './util/random.js';
-import type { BrokerConfig } from './config.js';
+import type { BrokerConfig, ClusterMember } from './config.js';
 import { HardStateStore } from './storage/hard-state.js';
 import { ReplicaManager } from './partition/replica-manager.js';
 import { BrokerRaft } from './partition/raft-groups.js';
 import { FileProducerIdBlockSource, ProducerIdManager, producerIdFile } from './partition/producer-ids.js';
 import { Controller } from './cluster/controller.js';
+import { ControllerClient } from './cluster/controller-client.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
 import { localAdminDeps } from './cluster/admin-local.js';
 import { createHandlers } from './kafka/handlers/index.js';
+import { createInternalHandlers } from './kafka/handlers/internal.js';
 import { KafkaServer } from './server/server.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
 import { systemScheduler } from './groups/scheduler.js';
+import { PeerClient } from './server/peer-client.js';
+import { RaftEnvelopeApi } from './server/internal-apis.js';
 
 /** Raft tick: heartbeats every tick, elections after 10 to 20 ticks (1 to 2 s), as KRaft's 1 s timeout. */
 const RAFT_TICK_MS = 100;
+/** How often partition leaders check whether their leadership or ISR needs recording. */
+const LEADER_CHECK_MS = 500;
+/** How often the active controller looks for brokers to fence. */
+const FENCE_CHECK_MS = 1000;
+/** Largest controller quorum: the first brokers of the bootstrap list (KRaft's controller.quorum.voters). */
+const MAX_QUORUM = 3;
 
 /**
- * One raftka broker: the listener, the handlers, the controller (this broker alone is the
- * controller quorum for now), the metadata log and the partition replicas it hosts.
+ * One raftka broker: the listener, the handlers, the metadata log (the controller quorum's Raft
+ * group), the controller (active on the quorum's leader), and the partition replicas it hosts.
  */
 export class Broker {
   private constructor(
@@ -34,38 +44,66 @@ export class Broker {
     private readonly replicas: ReplicaManager,
     private readonly raft: BrokerRaft,
     private readonly hardState: HardStateStore,
+    private readonly peers: Map<number, PeerClient>,
+    private readonly timers: NodeJS.Timeout[],
     private readonly log: Logger,
   ) {}
 
   static async start(config: BrokerConfig, log: Logger): Promise<Broker> {
+    const members: ClusterMember[] = config.bootstrap.length > 0
+      ? [...config.bootstrap]
+      : [{ nodeId: config.nodeId, host: config.host, port: config.port }];
+    const self = members.find((m) => m.nodeId === config.nodeId);
+    if (self === undefined) throw new Error(`node id ${config.nodeId} is not in the bootstrap list`);
+    const quorum = members.slice(0, Math.min(MAX_QUORUM, members.length)).map((m) => m.nodeId);
+    if (!quorum.includes(config.nodeId)) {
+      throw new Error(`broker ${config.nodeId} is not a controller quorum voter (the first ${quorum.length} brokers of the bootstrap list); clusters of more than ${MAX_QUORUM} brokers are not supported yet`);
+    }
+    if (members.length !== quorum.length) {
+      throw new Error(`a cluster of ${members.length} brokers needs brokers outside the controller quorum, which is not supported yet (use 1 or 3 brokers)`);
+    }
+
     await mkdir(config.dataDir, { recursive: true });
     const clusterId = await loadOrCreateClusterId(config);
     const hardState = await HardStateStore.open(join(config.dataDir, 'raft-hard-state'), log);
+    const peers = new Map<number, PeerClient>();
+    for (const m of members) {
+      if (m.nodeId === config.nodeId) continue;
+      peers.set(m.nodeId, new PeerClient(m.nodeId, m.host, m.port, `raftka-broker-${config.nodeId}`, {
+        requestTimeoutMs: 30000, maxBufferedBytes: 64 << 20, reconnectBackoffMs: 200,
+      }, log.child({ peer: m.nodeId })));
+    }
     const seed = randomBytes(4).readUInt32BE(0);
-    const raft = new BrokerRaft(config.nodeId, hardState, systemClock, new Random(seed), log, { tickMs: RAFT_TICK_MS }, () => undefined);
+    const raft = new BrokerRaft(config.nodeId, hardState, systemClock, new Random(seed), log, { tickMs: RAFT_TICK_MS },
+      (to, envelope) => { peers.get(to)?.send(RaftEnvelopeApi, 0, envelope); });
     const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters) => raft.create(groupId, partitionLog, voters), log,
       (groupId) => hardState.delete(groupId));
 
-    // The metadata log: the controller quorum's Raft group (this broker alone, for now).
+    // The metadata log: the controller quorum's Raft group.
     const metadataPartition = await replicas.open({
-      topic: METADATA_TOPIC, partition: 0, replicas: [config.nodeId],
+      topic: METADATA_TOPIC, partition: 0, replicas: quorum,
       logConfig: {}, partitionConfig: { maxMessageBytes: 8 * 1024 * 1024 },
     });
-    await metadataPartition.waitForLeadership();
-    const metadata = new MetadataLog(metadataPartition, () => systemClock.monotonic(), log);
+    const now = (): number => systemClock.monotonic();
+    const metadata = new MetadataLog(metadataPartition, now, log);
     metadata.on('error', (err: unknown) => log.fatal({ err }, 'metadata log cannot be applied'));
-    await metadata.load();
     const controller = new Controller(metadata, {
       numPartitions: config.numPartitions, defaultReplicationFactor: config.defaultReplicationFactor,
-    }, new Random(seed ^ 0x5bd1e995), () => systemClock.monotonic(), log.child({ component: 'controller' }));
-    const publisher = new MetadataPublisher(config.nodeId, replicas, controller, log);
-    metadata.on('image', (image) => publisher.publish(image));
-    publisher.publish(metadata.image());
+    }, new Random(seed ^ 0x5bd1e995), now, log.child({ component: 'controller' }));
+    metadataPartition.on('leadership', () => {
+      if (metadataPartition.isLeader) {
+        log.info({ term: metadataPartition.leaderEpoch }, 'this broker is now the active controller');
+        controller.activate();
+      }
+    });
+    const controllerClient = new ControllerClient(config.nodeId, metadataPartition, controller, peers, now, log.child({ component: 'controller-client' }));
+    const publisher = new MetadataPublisher(config.nodeId, replicas, controllerClient,
+      Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log);
 
     const producerIds = new ProducerIdManager(config.nodeId, new FileProducerIdBlockSource(producerIdFile(config.dataDir), config.nodeId));
     const groups = new GroupCoordinator(groupCoordinatorConfig(config), {
       nodeId: config.nodeId, metadata: () => metadata.image(), partition: (topic, p) => replicas.get(topic, p),
-      createTopics: (topics, timeoutMs, validateOnly) => controller.createTopics(topics, timeoutMs, validateOnly),
+      createTopics: (topics, timeoutMs, validateOnly) => controllerClient.createTopics(topics, timeoutMs, validateOnly),
       scheduler: systemScheduler(systemClock), log: log.child({ component: 'group-coordinator' }),
     });
     const handlers = createHandlers({
@@ -73,39 +111,74 @@ export class Broker {
       clusterId,
       autoCreateTopics: config.autoCreateTopics,
       metadata: () => metadata.image(),
-      controllerId: () => config.nodeId,
-      createTopics: (topics, timeoutMs, validateOnly) => controller.createTopics(topics, timeoutMs, validateOnly),
+      controllerId: () => controllerClient.activeControllerId(),
+      createTopics: (topics, timeoutMs, validateOnly) => controllerClient.createTopics(topics, timeoutMs, validateOnly),
       partition: (topic, p) => replicas.get(topic, p),
-      groups,
       waitForHighWatermark: (partitions, timeoutMs) => replicas.waitForHighWatermark(partitions, timeoutMs),
       allocateProducerId: () => producerIds.generateProducerId(),
+      groups,
       ...localAdminDeps({
         brokerConfig: config, controller, isActiveController: () => metadataPartition.isLeader,
         transferLeadership: (topic, p, to) => replicas.get(topic, p)?.transferLeadership(to),
       }),
     });
+    for (const h of createInternalHandlers({
+      isActiveController: () => metadataPartition.isLeader,
+      controller,
+      receiveRaft: (envelope) => raft.receive(envelope),
+    })) handlers.set(h.apiKey, h);
     groups.start();
     const server = new KafkaServer({
       host: config.host, port: config.port, queuedMaxRequests: config.queuedMaxRequests,
       socketRequestMaxBytes: config.socketRequestMaxBytes, connectionsMaxIdleMs: config.connectionsMaxIdleMs,
     }, handlers, log);
+    // Peers reach this broker through its listener (Raft traffic included), so it listens first.
     const port = await server.listen();
-    const advertisedHost = config.advertisedHost !== '' ? config.advertisedHost : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-    await controller.registerBroker(config.nodeId, advertisedHost, config.advertisedPort || port, null, randomUUID());
-    log.info({ host: config.host, port, dataDir: config.dataDir, clusterId }, 'broker ready');
-    return new Broker(config, port, clusterId, server, replicas, raft, hardState, log);
+
+    await metadataPartition.waitForLeader();
+    await metadata.load();
+    metadata.on('image', (image) => publisher.publish(image));
+    publisher.publish(metadata.image());
+
+    const timers = [
+      setInterval(() => publisher.checkLeaders(), LEADER_CHECK_MS),
+      setInterval(() => {
+        if (!metadataPartition.isLeader) return;
+        controller.fenceExpiredBrokers(config.brokerSessionTimeoutMs).catch((err: unknown) => log.warn({ err }, 'fencing check failed'));
+      }, FENCE_CHECK_MS),
+      setInterval(() => {
+        controllerClient.heartbeat(metadata.image().offset, config.brokerHeartbeatIntervalMs * 2)
+          .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'broker heartbeat failed'));
+      }, config.brokerHeartbeatIntervalMs),
+    ];
+
+    const advertisedHost = config.advertisedHost !== '' ? config.advertisedHost
+      : config.bootstrap.length > 0 ? self.host
+        : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    await controllerClient.registerBroker({
+      nodeId: config.nodeId, host: advertisedHost, port: config.advertisedPort || port, rack: null,
+      incarnationId: randomUUID(), clusterId,
+    }, 60000);
+    await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
+    log.info({ host: config.host, port, dataDir: config.dataDir, clusterId, quorum }, 'broker ready');
+    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, log);
   }
 
   async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
     await this.server.close();
     await this.replicas.close();
     await this.raft.close();
+    for (const p of this.peers.values()) p.close();
     await this.hardState.close();
     this.log.info('broker stopped');
   }
 }
 
-/** Kafka keeps the cluster id in meta.properties in each log dir; so does raftka. */
+/**
+ * Kafka keeps the cluster id in meta.properties in each log dir; so does raftka. Brokers of a
+ * static cluster derive it from the bootstrap list, so they agree without a formatting step.
+ */
 async function loadOrCreateClusterId(config: BrokerConfig): Promise<string> {
   const path = join(config.dataDir, 'meta.properties');
   try {
@@ -114,7 +187,9 @@ async function loadOrCreateClusterId(config: BrokerConfig): Promise<string> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = config.bootstrap.length > 0
+    ? createHash('sha256').update(config.bootstrap.map((m) => `${m.nodeId}@${m.host}:${m.port}`).join(',')).digest().subarray(0, 16).toString('base64url')
+    : randomBytes(16).toString('base64url');
   await writeFile(`${path}.tmp`, `version=1\ncluster.id=${clusterId}\nnode.id=${config.nodeId}\n`);
   await rename(`${path}.tmp`, path);
   return clusterId;

@@ -1,7 +1,19 @@
 import { readFileSync } from 'node:fs';
 
+/** A broker of the static cluster: `id@host:port` in `--bootstrap` / controller.quorum.voters. */
+export interface ClusterMember {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+}
+
 /** Broker settings, named after Kafka's server.properties keys. */
 export interface BrokerConfig {
+  /** Every broker of the cluster (the same list on each); empty: a cluster of this broker alone. */
+  readonly bootstrap: readonly ClusterMember[];
+  readonly brokerSessionTimeoutMs: number;    // broker.session.timeout.ms
+  readonly brokerHeartbeatIntervalMs: number; // broker.heartbeat.interval.ms
+  readonly replicaLagTimeMaxMs: number;       // replica.lag.time.max.ms
   readonly nodeId: number;                    // node.id
   readonly host: string;                      // listener host
   readonly port: number;                      // listener port (0: any free port)
@@ -24,6 +36,10 @@ export interface BrokerConfig {
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
+  bootstrap: [],
+  brokerSessionTimeoutMs: 9000,
+  brokerHeartbeatIntervalMs: 2000,
+  replicaLagTimeMaxMs: 30000,
   nodeId: 1,
   host: '127.0.0.1',
   port: 9092,
@@ -64,7 +80,21 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'group.max.session.timeout.ms': 'groupMaxSessionTimeoutMs',
   'offsets.retention.minutes': 'offsetsRetentionMinutes',
   'offsets.retention.check.interval.ms': 'offsetsRetentionCheckIntervalMs',
+  'broker.session.timeout.ms': 'brokerSessionTimeoutMs',
+  'broker.heartbeat.interval.ms': 'brokerHeartbeatIntervalMs',
+  'replica.lag.time.max.ms': 'replicaLagTimeMaxMs',
 };
+
+/** Parses `1@host:port,2@host:port`. */
+export function parseBootstrap(value: string): ClusterMember[] {
+  const members = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map((entry) => {
+    const m = /^(\d+)@([^:@]+):(\d+)$/.exec(entry);
+    if (m === null) throw new Error(`cannot parse bootstrap entry '${entry}' (expected id@host:port)`);
+    return { nodeId: Number(m[1]), host: m[2]!, port: Number(m[3]) };
+  });
+  if (new Set(members.map((m) => m.nodeId)).size !== members.length) throw new Error(`duplicate node id in bootstrap list '${value}'`);
+  return members;
+}
 
 /** Parses Kafka's server.properties format: key=value lines, # and ! comments. */
 export function parseProperties(text: string): Map<string, string> {
@@ -82,6 +112,10 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Applies one Kafka-named property to the config; returns an error message for a bad one. */
 function applyProperty(config: Mutable<BrokerConfig>, key: string, value: string): string | null {
+  if (key === 'controller.quorum.voters' || key === 'bootstrap') {
+    try { config.bootstrap = parseBootstrap(value); } catch (err) { return (err as Error).message; }
+    return null;
+  }
   if (key === 'listeners' || key === 'advertised.listeners') {
     const m = /^(?:[A-Z_]+:\/\/)?([^:,]*):(\d+)/.exec(value);
     if (m === null) return `cannot parse ${key}=${value} (expected PLAINTEXT://host:port)`;
@@ -92,6 +126,7 @@ function applyProperty(config: Mutable<BrokerConfig>, key: string, value: string
   const field = PROPERTY_NAMES[key];
   if (field === undefined) return null; // unknown Kafka settings are accepted and ignored, as Kafka warns and ignores
   const current = DEFAULT_BROKER_CONFIG[field];
+  if (Array.isArray(current)) return null;
   if (typeof current === 'number') {
     const n = Number(value);
     if (!Number.isInteger(n)) return `${key} must be an integer, got ${value}`;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { createLogger } from '../util/log.js';
-import { loadBrokerConfig, type BrokerConfig } from '../config.js';
+import { loadBrokerConfig, parseBootstrap, type BrokerConfig } from '../config.js';
 import { Broker } from '../broker.js';
 import { isTool, runTool, TOOLS_USAGE } from './tools.js';
 
@@ -9,6 +9,7 @@ const USAGE = `Usage: raftka <command> [options]
 
 Commands:
   start      Run one broker (default: 127.0.0.1:9092, data in ./data)
+  broker     Run one broker of a static cluster (--node-id, --port, --data-dir, --bootstrap)
 
 Tools:
 ${TOOLS_USAGE}
@@ -18,6 +19,8 @@ Options for start:
   --data-dir DIR      data directory, Kafka's log.dirs (default ./data)
   --node-id ID        node.id (default 1)
   --config FILE       a Kafka-style server.properties file
+  --bootstrap LIST    (broker) every broker of the cluster, the same list on each:
+                      1@127.0.0.1:9092,2@127.0.0.1:9093,3@127.0.0.1:9094
   -h, --help          this help
 
 Every server.properties key can also be given as a RAFTKA_ environment variable, upper case with
@@ -25,12 +28,13 @@ dots as underscores (RAFTKA_NUM_PARTITIONS=3). Precedence: flags, environment, c
 RAFTKA_LOG_LEVEL sets the log level (default info).
 `;
 
-async function start(argv: string[]): Promise<void> {
+async function start(argv: string[], command: 'start' | 'broker'): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
       host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' },
-      'node-id': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'node-id': { type: 'string' }, config: { type: 'string' }, bootstrap: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -41,8 +45,15 @@ async function start(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got ${v}`);
     return n;
   };
+  if (command === 'broker' && (values.bootstrap === undefined || values['node-id'] === undefined)) {
+    throw new Error('broker needs --node-id and --bootstrap (id@host:port,...)');
+  }
+  const bootstrap = values.bootstrap === undefined ? undefined : parseBootstrap(values.bootstrap);
+  const nodeId = int('node-id', values['node-id']);
+  // In a static cluster a broker listens where the bootstrap list says, unless told otherwise.
+  const self = bootstrap?.find((m) => m.nodeId === nodeId);
   const overrides: Partial<BrokerConfig> = {
-    host: values.host, port: int('port', values.port), dataDir: values['data-dir'], nodeId: int('node-id', values['node-id']),
+    host: values.host, port: int('port', values.port) ?? self?.port, dataDir: values['data-dir'], nodeId, bootstrap,
   };
   const config = loadBrokerConfig({ configFile: values.config, env: process.env, overrides });
   const log = createLogger({ nodeId: config.nodeId });
@@ -65,7 +76,8 @@ async function start(argv: string[]): Promise<void> {
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
-    case 'start': await start(rest); break;
+    case 'start': await start(rest, 'start'); break;
+    case 'broker': await start(rest, 'broker'); break;
     case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break;
     default:
       if (isTool(command)) {

@@ -32,6 +32,23 @@ export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord
       if (d.value === null) configs.delete(d.name); else configs.set(d.name, d.value);
       return image.withTopic({ ...topic, configs }, offset);
     }
+    case 'FenceBroker':
+    case 'UnfenceBroker': {
+      const b = image.brokers.get(record.data.id);
+      if (b === undefined) return image;
+      // Fencing also takes the broker out of every ISR (as KRaft's FenceBrokerRecord does).
+      const fenced = record.type === 'FenceBroker';
+      let next = image.withBroker({ ...b, fenced }, offset);
+      if (fenced) {
+        for (const t of image.topics.values()) for (const p of t.partitions) {
+          if (!p.isr.includes(b.nodeId) && p.leader !== b.nodeId) continue;
+          next = next.withPartition({
+            ...p, isr: p.isr.filter((r) => r !== b.nodeId), leader: p.leader === b.nodeId ? -1 : p.leader,
+          }, offset);
+        }
+      }
+      return next;
+    }
     case 'RemoveTopic': {
       const topic = image.topicById(record.data.topicId);
       return topic === undefined ? image : image.withoutTopic(topic.name, offset);

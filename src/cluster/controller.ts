@@ -59,6 +59,8 @@ const MAX_TOPIC_NAME_LENGTH = 249;
  */
 export class Controller {
   private queue: Promise<unknown> = Promise.resolve();
+  /** When each broker last heartbeated (monotonic ms); kept by the active controller only. */
+  private readonly lastHeartbeat = new Map<number, number>();
 
   constructor(
     private readonly metadata: MetadataWriter,
@@ -74,8 +76,45 @@ export class Controller {
     return next;
   }
 
+  /** The broker's epoch (the offset of its registration), -1 if unknown. */
+  brokerEpoch(nodeId: number): bigint { return this.metadata.image().brokers.get(nodeId)?.epoch ?? -1n; }
+
+  /** Called when this node becomes the active controller: every known broker gets a full session to heartbeat. */
+  activate(): void {
+    const now = this.now();
+    this.lastHeartbeat.clear();
+    for (const id of this.metadata.image().brokers.keys()) this.lastHeartbeat.set(id, now);
+  }
+
+  /** A broker heartbeat: keeps it unfenced, and unfences it if it was fenced. */
+  heartbeat(nodeId: number): Promise<{ known: boolean; fenced: boolean }> {
+    this.lastHeartbeat.set(nodeId, this.now());
+    return this.serialise(async () => {
+      const b = this.metadata.image().brokers.get(nodeId);
+      if (b === undefined) return { known: false, fenced: true };
+      if (b.fenced) {
+        this.log.info({ broker: nodeId }, 'unfencing broker');
+        await this.metadata.append([{ type: 'UnfenceBroker', data: { id: nodeId, epoch: b.epoch } }]);
+      }
+      return { known: true, fenced: false };
+    });
+  }
+
+  /** Fences every broker whose last heartbeat is older than the session timeout (broker.session.timeout.ms). */
+  fenceExpiredBrokers(sessionTimeoutMs: number): Promise<void> {
+    return this.serialise(async () => {
+      const now = this.now();
+      const expired = [...this.metadata.image().brokers.values()]
+        .filter((b) => !b.fenced && now - (this.lastHeartbeat.get(b.nodeId) ?? now) > sessionTimeoutMs);
+      if (expired.length === 0) return;
+      for (const b of expired) this.log.warn({ broker: b.nodeId, sessionTimeoutMs }, 'fencing broker: no heartbeat within the session timeout');
+      await this.metadata.append(expired.map((b) => ({ type: 'FenceBroker' as const, data: { id: b.nodeId, epoch: b.epoch } })));
+    });
+  }
+
   /** Commits the broker's registration (unfenced) if it is new or its endpoint changed. */
   registerBroker(nodeId: number, host: string, port: number, rack: string | null, incarnationId: string): Promise<void> {
+    this.lastHeartbeat.set(nodeId, this.now());
     return this.serialise(async () => {
       const existing = this.metadata.image().brokers.get(nodeId);
       if (existing !== undefined && existing.host === host && existing.port === port && !existing.fenced && existing.rack === rack) return;
@@ -91,15 +130,20 @@ export class Controller {
     });
   }
 
-  /** A partition's Raft group elected `leader` in term `leaderEpoch`: record it in the metadata. */
-  recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number): Promise<void> {
+  /**
+   * A partition's Raft group elected `leader` in term `leaderEpoch` (and, optionally, reports the
+   * replicas in sync with it): record it in the metadata. Reports of older epochs are ignored.
+   */
+  recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number, isr?: readonly number[]): Promise<void> {
     return this.serialise(async () => {
       const image = this.metadata.image();
       const t = image.topics.get(topic);
       const p = t?.partitions[partition];
       if (t === undefined || p === undefined || leaderEpoch < p.leaderEpoch) return;
-      if (p.leader === leader && p.leaderEpoch === leaderEpoch) return;
-      await this.metadata.append([partitionRecord(t.topicId, { ...p, leader, leaderEpoch, partitionEpoch: p.partitionEpoch + 1 })]);
+      // Fenced brokers are never in the ISR, whatever a leader says.
+      const newIsr = (isr ?? p.isr).filter((r) => p.replicas.includes(r) && image.brokers.get(r)?.fenced === false);
+      if (p.leader === leader && p.leaderEpoch === leaderEpoch && sameMembers(newIsr, p.isr)) return;
+      await this.metadata.append([partitionRecord(t.topicId, { ...p, leader, leaderEpoch, isr: newIsr, partitionEpoch: p.partitionEpoch + 1 })]);
     });
   }
 
@@ -270,6 +314,10 @@ export class Controller {
       records,
     };
   }
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 function partitionRecord(topicId: string, p: PartitionState): MetadataRecord {

@@ -6,7 +6,7 @@ import type { MetadataImage, TopicState } from './image.js';
 
 /** How leadership facts reach the controller (a direct call on the controller's broker, an RPC elsewhere). */
 export interface LeaderReporter {
-  recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number): Promise<void>;
+  recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number, isr?: readonly number[]): Promise<void>;
 }
 
 /**
@@ -17,11 +17,14 @@ export interface LeaderReporter {
 export class MetadataPublisher {
   private image: MetadataImage | null = null;
   private readonly watched = new Set<Partition>();
+  private readonly reporting = new Set<string>();
 
   constructor(
     private readonly nodeId: number,
     private readonly replicas: ReplicaManager,
     private readonly reporter: LeaderReporter,
+    /** replica.lag.time.max.ms in Raft ticks. */
+    private readonly isrLagTicks: number,
     private readonly log: Logger,
   ) {}
 
@@ -85,11 +88,21 @@ export class MetadataPublisher {
       partition.transferLeadership(preferred);
       return;
     }
-    if (state.leader !== this.nodeId || state.leaderEpoch !== partition.leaderEpoch) {
-      this.reporter.recordLeader(partition.topic, partition.index, this.nodeId, partition.leaderEpoch).catch((err: unknown) => {
-        this.log.warn({ err, topic: partition.topic, partition: partition.index }, 'cannot record the partition leader');
-      });
+    const isr = partition.inSyncReplicas(this.isrLagTicks);
+    const isrChanged = isr.length !== state.isr.length || isr.some((r) => !state.isr.includes(r));
+    if (state.leader !== this.nodeId || state.leaderEpoch !== partition.leaderEpoch || isrChanged) {
+      const key = `${partition.topic}-${partition.index}`;
+      if (this.reporting.has(key)) return; // one report in flight per partition; the next check sends the latest
+      this.reporting.add(key);
+      this.reporter.recordLeader(partition.topic, partition.index, this.nodeId, partition.leaderEpoch, isr)
+        .catch((err: unknown) => this.log.warn({ err, topic: partition.topic, partition: partition.index }, 'cannot record the partition leader'))
+        .finally(() => this.reporting.delete(key));
     }
+  }
+
+  /** Periodic: leaders report ISR changes (followers falling behind or catching up). */
+  checkLeaders(): void {
+    for (const p of this.watched) this.reconcile(p);
   }
 }
 

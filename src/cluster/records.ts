@@ -5,6 +5,8 @@ import { decodePartitionRecord, encodePartitionRecord, type PartitionRecord } fr
 import { decodeRegisterBrokerRecord, encodeRegisterBrokerRecord, type RegisterBrokerRecord } from '../../protocol/generated/metadata/register-broker-record.js';
 import { decodeConfigRecord, encodeConfigRecord, type ConfigRecord } from '../../protocol/generated/metadata/config-record.js';
 import { decodeRemoveTopicRecord, encodeRemoveTopicRecord, type RemoveTopicRecord } from '../../protocol/generated/metadata/remove-topic-record.js';
+import { decodeFenceBrokerRecord, encodeFenceBrokerRecord, type FenceBrokerRecord } from '../../protocol/generated/metadata/fence-broker-record.js';
+import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord, type UnfenceBrokerRecord } from '../../protocol/generated/metadata/unfence-broker-record.js';
 
 /**
  * The controller's metadata log uses KRaft's record vocabulary. Each record value is framed as
@@ -16,12 +18,14 @@ export type MetadataRecord =
   | { readonly type: 'Topic'; readonly data: TopicRecord }
   | { readonly type: 'Partition'; readonly data: PartitionRecord }
   | { readonly type: 'Config'; readonly data: ConfigRecord }
-  | { readonly type: 'RemoveTopic'; readonly data: RemoveTopicRecord };
+  | { readonly type: 'RemoveTopic'; readonly data: RemoveTopicRecord }
+  | { readonly type: 'FenceBroker'; readonly data: FenceBrokerRecord }
+  | { readonly type: 'UnfenceBroker'; readonly data: UnfenceBrokerRecord };
 
 const FRAME_VERSION = 1;
-const RecordType = { RegisterBroker: 0, Topic: 2, Partition: 3, Config: 4, RemoveTopic: 9 } as const;
+const RecordType = { RegisterBroker: 0, Topic: 2, Partition: 3, Config: 4, FenceBroker: 7, UnfenceBroker: 8, RemoveTopic: 9 } as const;
 /** Versions raftka writes. */
-const Version = { RegisterBroker: 1, Topic: 0, Partition: 0, Config: 0, RemoveTopic: 0 } as const;
+const Version = { RegisterBroker: 1, Topic: 0, Partition: 0, Config: 0, FenceBroker: 0, UnfenceBroker: 0, RemoveTopic: 0 } as const;
 
 export function encodeMetadataRecord(record: MetadataRecord): Buffer {
   const w = new Writer();
@@ -34,6 +38,8 @@ export function encodeMetadataRecord(record: MetadataRecord): Buffer {
     case 'Partition': encodePartitionRecord(w, Version.Partition, record.data); break;
     case 'Config': encodeConfigRecord(w, Version.Config, record.data); break;
     case 'RemoveTopic': encodeRemoveTopicRecord(w, Version.RemoveTopic, record.data); break;
+    case 'FenceBroker': encodeFenceBrokerRecord(w, Version.FenceBroker, record.data); break;
+    case 'UnfenceBroker': encodeUnfenceBrokerRecord(w, Version.UnfenceBroker, record.data); break;
   }
   return w.toBuffer();
 }
@@ -51,6 +57,8 @@ export function decodeMetadataRecord(value: Buffer): MetadataRecord | null {
     case RecordType.Partition: return { type: 'Partition', data: decodePartitionRecord(r, version) };
     case RecordType.Config: return { type: 'Config', data: decodeConfigRecord(r, version) };
     case RecordType.RemoveTopic: return { type: 'RemoveTopic', data: decodeRemoveTopicRecord(r, version) };
+    case RecordType.FenceBroker: return { type: 'FenceBroker', data: decodeFenceBrokerRecord(r, version) };
+    case RecordType.UnfenceBroker: return { type: 'UnfenceBroker', data: decodeUnfenceBrokerRecord(r, version) };
     default: return null;
   }
 }

@@ -622,13 +622,18 @@ export class RaftCore {
   }
 
   /** Entries starting exactly at `from`, from memory, up to maxAppendBytes (at least one). */
+  /**
+   * Entries from the one that holds `from` on (so the first may start before `from`, when a
+   * follower's divergence point falls inside one of this leader's batches), or undefined when
+   * neither the window nor the read-back entries hold it.
+   */
   private entriesFrom(from: bigint): Entry[] | undefined {
     for (const source of [this.tail, this.readBack]) {
-      const idx = source.findIndex((e) => e.baseOffset === from);
+      const idx = source.findIndex((e) => e.baseOffset <= from && from <= e.lastOffset);
       if (idx < 0) continue;
       const out: Entry[] = [];
       let bytes = 0;
-      let expect = from;
+      let expect = source[idx]!.baseOffset;
       for (let i = idx; i < source.length; i++) {
         const e = source[i]!;
         if (e.baseOffset !== expect || (out.length > 0 && bytes + e.data.length > this.maxAppendBytes)) break;
@@ -652,14 +657,16 @@ export class RaftCore {
     if (pr.state === 'probe' && pr.probeSent) return;
     if (pr.state === 'replicate' && (pr.inflight.length >= this.maxInflight || pr.next >= this.logEnd)) return;
     if (pr.next < this.logStart) pr.next = this.logStart; // cannot go below what retention kept
-    const prevOffset = pr.next - 1n;
-    const prevEpoch = prevOffset < 0n ? -1 : (this.epochAt(prevOffset) ?? -1);
     let entries: Entry[] = [];
     if (pr.state === 'replicate') {
       const found = this.entriesFrom(pr.next);
       if (found === undefined) { this.requestRead(pr.next); return; }
+      // Start at a whole entry of this log; the follower skips what it already holds.
+      if (found[0]!.baseOffset < pr.next) pr.next = found[0]!.baseOffset;
       entries = found;
     }
+    const prevOffset = pr.next - 1n;
+    const prevEpoch = prevOffset < 0n ? -1 : (this.epochAt(prevOffset) ?? -1);
     const m: AppendRequest = { type: 'append', term: this.termValue, from: this.id, to, prevOffset, prevEpoch, entries, highWatermark: this.hw };
     this.send(m, 'now');
     if (pr.state === 'probe') pr.probeSent = true;

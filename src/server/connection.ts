@@ -112,8 +112,8 @@ export class Connection {
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const correlationId = frame.readInt32BE(4);
-    const descriptor = apiByKey(apiKey);
     const handler = this.handlers.get(apiKey);
+    const descriptor = handler?.descriptor ?? apiByKey(apiKey);
     if (descriptor === undefined || handler === undefined) {
       this.close(`unknown or unsupported api key ${apiKey}`);
       return;

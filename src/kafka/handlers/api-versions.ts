@@ -13,6 +13,7 @@ export function apiVersionsHandler(handlers: () => Iterable<ApiHandler>): ApiHan
     // Like Kafka: the full list on success; only ApiVersions' own range with UNSUPPORTED_VERSION
     // (so the client can retry with a version we know); nothing with any other error.
     apiKeys: [...handlers()]
+      .filter((h) => h.internal !== true)
       .filter((h) => errorCode === ErrorCode.NONE || (errorCode === ErrorCode.UNSUPPORTED_VERSION && h.apiKey === ApiKey.ApiVersions))
       .sort((a, b) => a.apiKey - b.apiKey)
       .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion })),

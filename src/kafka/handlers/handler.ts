@@ -1,4 +1,5 @@
 import type { Logger } from '../../util/log.js';
+import type { ApiDescriptor } from '../../../protocol/generated/index.js';
 
 /** What a handler knows about the connection a request came in on. */
 export interface ConnectionInfo {
@@ -28,6 +29,10 @@ export interface ApiHandler<Req = unknown, Res = unknown> {
   readonly apiKey: number;
   readonly minVersion: number;
   readonly maxVersion: number;
+  /** Broker-to-broker only (controller RPCs, Raft traffic): served but never advertised in ApiVersions. */
+  readonly internal?: boolean;
+  /** Codecs for an api key Kafka's schemas do not have (raftka's internal APIs). */
+  readonly descriptor?: ApiDescriptor;
   handle(request: Req, ctx: RequestContext): Promise<Res | null> | Res | null;
   errorResponse(request: Req, errorCode: number, ctx: RequestContext): Res;
 }

@@ -12,6 +12,8 @@ type PartitionResponse = ProduceResponse['responses'][number]['partitionResponse
 
 /**
  * Produce v3-11 (record batches only; v0-2 carried message sets of magic 0/1, removed in Kafka 4.0).
+ * Like Kafka 4.0 after KAFKA-18659, v0-2 are still advertised (librdkafka turns compression off
+ * unless ApiVersions offers Produce from v0) and answered UNSUPPORTED_VERSION on every partition.
  * acks=0 sends no response, acks=1 answers once the leader appended, acks=-1 once committed.
  * v10+ (KIP-951): NOT_LEADER_OR_FOLLOWER carries the current leader and its endpoint.
  * v11 only adds TRANSACTION_ABORTABLE, which a broker without transactions never returns.
@@ -19,10 +21,14 @@ type PartitionResponse = ProduceResponse['responses'][number]['partitionResponse
 export function produceHandler(deps: HandlerDeps): ApiHandler {
   return defineHandler<ProduceRequest, ProduceResponse>({
     apiKey: ApiKey.Produce,
-    minVersion: 3,
+    minVersion: 0,
     maxVersion: 11,
     async handle(request, ctx) {
       const { acks } = request;
+      if (ctx.apiVersion < 3) {
+        ctx.log.info({ apiVersion: ctx.apiVersion, clientId: ctx.clientId }, 'refusing a Produce request with the legacy message format');
+        return acks === 0 ? null : this.errorResponse(request, ErrorCode.UNSUPPORTED_VERSION, ctx);
+      }
       const image = deps.metadata();
       // Start every append synchronously, in request order, before awaiting anything.
       const pending = request.topicData.map((topic) => {

@@ -1,0 +1,145 @@
+import { BrokerRegistrationApi, type BrokerRegistrationResponse } from '../../protocol/generated/broker-registration.js';
+import { BrokerHeartbeatApi, type BrokerHeartbeatResponse } from '../../protocol/generated/broker-heartbeat.js';
+import { AlterPartitionApi, type AlterPartitionResponse } from '../../protocol/generated/alter-partition.js';
+import { CreateTopicsApi, type CreateTopicsResponse } from '../../protocol/generated/create-topics.js';
+import type { Logger } from '../util/log.js';
+import type { PeerClient } from '../server/peer-client.js';
+import type { Partition } from '../partition/partition.js';
+import { ErrorCode, KafkaError } from '../kafka/errors.js';
+import { TimeoutError, type Controller, type CreateTopicRequest, type CreateTopicResult } from './controller.js';
+import type { LeaderReporter } from './publisher.js';
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** The registration a broker sends the controller. */
+export interface BrokerRegistrationInfo {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+  readonly incarnationId: string;
+  readonly clusterId: string;
+}
+
+/**
+ * How a broker reaches the active controller, wherever it is: a direct call when this broker is
+ * the metadata Raft group's leader, Kafka's own controller RPCs (BrokerRegistration,
+ * BrokerHeartbeat, AlterPartition, and CreateTopics forwarded as is) otherwise. A call retries
+ * while there is no controller or it moved (NOT_CONTROLLER), until its deadline.
+ */
+export class ControllerClient implements LeaderReporter {
+  constructor(
+    private readonly nodeId: number,
+    private readonly metadataPartition: Partition,
+    private readonly controller: Controller,
+    private readonly peers: ReadonlyMap<number, PeerClient>,
+    private readonly now: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** The active controller: the metadata partition's Raft leader, -1 while there is none. */
+  activeControllerId(): number { return this.metadataPartition.leaderId; }
+
+  registerBroker(info: BrokerRegistrationInfo, timeoutMs: number): Promise<void> {
+    return this.call('BrokerRegistration', timeoutMs,
+      () => this.controller.registerBroker(info.nodeId, info.host, info.port, info.rack, info.incarnationId),
+      async (peer) => {
+        const res = await peer.request(BrokerRegistrationApi, 0, {
+          brokerId: info.nodeId, clusterId: info.clusterId, incarnationId: info.incarnationId,
+          listeners: [{ name: 'PLAINTEXT', host: info.host, port: info.port, securityProtocol: 0 }],
+          features: [], rack: info.rack, isMigratingZkBroker: false, logDirs: [], previousBrokerEpoch: -1n,
+        }) as BrokerRegistrationResponse;
+        return { errorCode: res.errorCode, value: undefined };
+      });
+  }
+
+  heartbeat(currentMetadataOffset: bigint, timeoutMs: number): Promise<void> {
+    return this.call('BrokerHeartbeat', timeoutMs,
+      async () => { await this.controller.heartbeat(this.nodeId); },
+      async (peer) => {
+        const res = await peer.request(BrokerHeartbeatApi, 0, {
+          brokerId: this.nodeId, brokerEpoch: -1n, currentMetadataOffset, wantFence: false, wantShutDown: false, offlineLogDirs: [],
+        }) as BrokerHeartbeatResponse;
+        return { errorCode: res.errorCode, value: undefined };
+      });
+  }
+
+  recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number, isr?: readonly number[]): Promise<void> {
+    return this.call('AlterPartition', 10000,
+      () => this.controller.recordLeader(topic, partition, leader, leaderEpoch, isr),
+      async (peer) => {
+        const res = await peer.request(AlterPartitionApi, 1, {
+          brokerId: leader, brokerEpoch: -1n,
+          topics: [{ topicName: topic, topicId: ZERO_UUID, partitions: [{
+            partitionIndex: partition, leaderEpoch, newIsr: [...(isr ?? [leader])], newIsrWithEpochs: [], leaderRecoveryState: 0, partitionEpoch: -1,
+          }] }],
+        }) as AlterPartitionResponse;
+        return { errorCode: res.errorCode, value: undefined };
+      });
+  }
+
+  createTopics(topics: readonly CreateTopicRequest[], timeoutMs: number, validateOnly: boolean): Promise<CreateTopicResult[]> {
+    return this.call('CreateTopics', timeoutMs,
+      () => this.controller.createTopics(topics, timeoutMs, validateOnly),
+      async (peer) => {
+        const res = await peer.request(CreateTopicsApi, 7, {
+          topics: topics.map((t) => ({
+            name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor,
+            assignments: t.assignments.map((a) => ({ partitionIndex: a.partition, brokerIds: [...a.brokerIds] })),
+            configs: [...t.configs].map(([name, value]) => ({ name, value })),
+          })),
+          timeoutMs, validateOnly,
+        }, timeoutMs + 5000) as CreateTopicsResponse;
+        const notController = res.topics.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER);
+        return {
+          errorCode: notController ? ErrorCode.NOT_CONTROLLER : ErrorCode.NONE,
+          value: res.topics.map((t) => ({
+            name: t.name, topicId: t.topicId === ZERO_UUID ? null : t.topicId, errorCode: t.errorCode, errorMessage: t.errorMessage,
+            numPartitions: t.numPartitions, replicationFactor: t.replicationFactor,
+            configs: (t.configs ?? []).map((c) => ({ name: c.name, value: c.value, source: c.configSource })),
+          })),
+        };
+      });
+  }
+
+  /** Runs `local` on the active controller or `remote` against it, retrying while it is unknown or moves. */
+  private async call<T>(
+    what: string, timeoutMs: number, local: () => Promise<T>,
+    remote: (peer: PeerClient) => Promise<{ errorCode: number; value: T }>,
+  ): Promise<T> {
+    const deadline = this.now() + timeoutMs;
+    let lastError = 'no active controller';
+    for (;;) {
+      const active = this.activeControllerId();
+      try {
+        if (active === this.nodeId) {
+          return await local();
+        } else if (active !== -1) {
+          const peer = this.peers.get(active);
+          if (peer === undefined) throw new Error(`active controller ${active} is not in the bootstrap list`);
+          const { errorCode, value } = await remote(peer);
+          if (errorCode === ErrorCode.NONE) return value;
+          if (errorCode !== ErrorCode.NOT_CONTROLLER) throw new KafkaError(errorCode, `${what} failed on controller ${active} with error ${errorCode}`);
+          lastError = `controller ${active} answered NOT_CONTROLLER`;
+        }
+      } catch (err) {
+        if (err instanceof KafkaError && err.code !== ErrorCode.NOT_LEADER_OR_FOLLOWER && err.code !== ErrorCode.NOT_CONTROLLER) throw err;
+        if (err instanceof TimeoutError) throw err;
+        lastError = (err as Error).message;
+      }
+      const remaining = deadline - this.now();
+      if (remaining <= 0) throw new TimeoutError(`${what}: ${lastError} (gave up after ${timeoutMs} ms)`);
+      this.log.debug({ what, lastError }, 'controller call retrying');
+      await this.controllerChange(Math.min(remaining, 250));
+    }
+  }
+
+  /** Resolves when the metadata partition's leadership changes, or after `ms`. */
+  private controllerChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => { clearTimeout(timer); this.metadataPartition.off('leadership', done); resolve(); };
+      const timer = setTimeout(done, ms);
+      this.metadataPartition.on('leadership', done);
+    });
+  }
+}

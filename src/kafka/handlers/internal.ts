@@ -1,0 +1,81 @@
+import { ApiKey } from '../../../protocol/generated/index.js';
+import { defaultBrokerRegistrationResponse, type BrokerRegistrationRequest, type BrokerRegistrationResponse } from '../../../protocol/generated/broker-registration.js';
+import type { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from '../../../protocol/generated/broker-heartbeat.js';
+import type { AlterPartitionRequest, AlterPartitionResponse } from '../../../protocol/generated/alter-partition.js';
+import type { HostEnvelope } from '../../raft/host.js';
+import type { Controller } from '../../cluster/controller.js';
+import { RaftEnvelopeApi, InternalApiKey } from '../../server/internal-apis.js';
+import { ErrorCode, KafkaError } from '../errors.js';
+import { defineHandler, type ApiHandler } from './handler.js';
+
+export interface InternalDeps {
+  /** True while this broker is the active controller (the metadata Raft group's leader). */
+  isActiveController(): boolean;
+  readonly controller: Controller;
+  /** Raft traffic from a peer broker, for this broker's RaftHost. */
+  receiveRaft(envelope: HostEnvelope): void;
+}
+
+/** A failure of the controller's own Raft write means it just lost leadership: tell the caller to find the new one. */
+function controllerError(err: unknown): number {
+  if (err instanceof KafkaError) return err.code === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_CONTROLLER : err.code;
+  throw err;
+}
+
+/** Broker-to-broker APIs: Raft envelopes, and the controller RPCs. Never advertised to clients. */
+export function createInternalHandlers(deps: InternalDeps): ApiHandler[] {
+  return [
+    defineHandler<HostEnvelope, null>({
+      apiKey: InternalApiKey.RaftEnvelope, minVersion: 0, maxVersion: 0, internal: true, descriptor: RaftEnvelopeApi,
+      handle(envelope) { deps.receiveRaft(envelope); return null; },
+      errorResponse: () => null,
+    }),
+    defineHandler<BrokerRegistrationRequest, BrokerRegistrationResponse>({
+      apiKey: ApiKey.BrokerRegistration, minVersion: 0, maxVersion: 0, internal: true,
+      async handle(req) {
+        if (!deps.isActiveController()) return { ...defaultBrokerRegistrationResponse(), errorCode: ErrorCode.NOT_CONTROLLER };
+        const listener = req.listeners[0];
+        if (listener === undefined) return { ...defaultBrokerRegistrationResponse(), errorCode: ErrorCode.INVALID_REQUEST };
+        try {
+          await deps.controller.registerBroker(req.brokerId, listener.host, listener.port, req.rack, req.incarnationId);
+          return { ...defaultBrokerRegistrationResponse(), brokerEpoch: deps.controller.brokerEpoch(req.brokerId) };
+        } catch (err) {
+          return { ...defaultBrokerRegistrationResponse(), errorCode: controllerError(err) };
+        }
+      },
+      errorResponse: (_req, errorCode) => ({ ...defaultBrokerRegistrationResponse(), errorCode }),
+    }),
+    defineHandler<BrokerHeartbeatRequest, BrokerHeartbeatResponse>({
+      apiKey: ApiKey.BrokerHeartbeat, minVersion: 0, maxVersion: 0, internal: true,
+      async handle(req) {
+        const answer = (errorCode: number, isFenced: boolean): BrokerHeartbeatResponse => ({
+          throttleTimeMs: 0, errorCode, isCaughtUp: !isFenced, isFenced, shouldShutDown: false,
+        });
+        if (!deps.isActiveController()) return answer(ErrorCode.NOT_CONTROLLER, true);
+        try {
+          const { known, fenced } = await deps.controller.heartbeat(req.brokerId);
+          return answer(known ? ErrorCode.NONE : ErrorCode.BROKER_NOT_AVAILABLE, fenced);
+        } catch (err) {
+          return answer(controllerError(err), true);
+        }
+      },
+      errorResponse: (_req, errorCode) => ({ throttleTimeMs: 0, errorCode, isCaughtUp: false, isFenced: true, shouldShutDown: false }),
+    }),
+    defineHandler<AlterPartitionRequest, AlterPartitionResponse>({
+      // A partition leader reports itself (leader epoch = its Raft term) and its in-sync replicas.
+      apiKey: ApiKey.AlterPartition, minVersion: 1, maxVersion: 1, internal: true,
+      async handle(req) {
+        if (!deps.isActiveController()) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, topics: [] };
+        try {
+          for (const t of req.topics) for (const p of t.partitions) {
+            await deps.controller.recordLeader(t.topicName, p.partitionIndex, req.brokerId, p.leaderEpoch, p.newIsr);
+          }
+          return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, topics: [] };
+        } catch (err) {
+          return { throttleTimeMs: 0, errorCode: controllerError(err), topics: [] };
+        }
+      },
+      errorResponse: (_req, errorCode) => ({ throttleTimeMs: 0, errorCode, topics: [] }),
+    }),
+  ];
+}
