@@ -58,9 +58,8 @@ async function withLateReadNote(check: () => void, reread: () => Promise<string>
     check();
   } catch (err) {
     await new Promise((r) => setTimeout(r, 2000));
-    const e = err as Error;
-    e.message += `\n(read again 2 s later: ${await reread().catch((x: unknown) => `failed: ${String(x)}`)})`;
-    throw e;
+    const later = await reread().catch((x: unknown) => `failed: ${String(x)}`);
+    throw new Error(`${(err as Error).message}\n(read again 2 s later: ${later})`, { cause: err });
   }
 }
 

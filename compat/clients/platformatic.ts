@@ -30,6 +30,8 @@ export const platformaticDriver: ClientDriver = {
     try {
       for (const batch of chunks(records, 1000)) {
         await producer.send({
+          // The Producer's own `acks` option does not reach send() in 1.35 (send defaults to acks=1).
+          acks: ProduceAcks.ALL,
           compression: options.compression ?? 'none',
           messages: batch.map((r) => ({ topic, partition: r.partition, key: r.key, value: r.value, headers: r.headers })),
         });
