@@ -6,6 +6,7 @@ import { produceCommand } from './console-producer.js';
 import { consumeCommand } from './console-consumer.js';
 import { perfCommand } from './perf.js';
 import { leaderElectionCommand, ElectionFailed } from './leader-election.js';
+import { consumerGroupsCommand, GroupCommandError } from './consumer-groups.js';
 import { eprintln } from './output.js';
 
 /** The Kafka-style tools by command name. */
@@ -16,6 +17,7 @@ const TOOLS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = {
   consume: consumeCommand,
   perf: perfCommand,
   'leader-election': leaderElectionCommand,
+  'consumer-groups': consumerGroupsCommand,
 };
 
 export const TOOLS_USAGE = `  topics           Create, list, describe, delete and alter topics (kafka-topics.sh)
@@ -24,6 +26,7 @@ export const TOOLS_USAGE = `  topics           Create, list, describe, delete an
   consume          Console consumer: a topic to stdout (kafka-console-consumer.sh)
   perf             perf produce | perf consume (kafka-producer-perf-test.sh, kafka-consumer-perf-test.sh)
   leader-election  Preferred leader election (kafka-leader-election.sh)
+  consumer-groups  List, describe (offsets and lag), delete groups, reset offsets (kafka-consumer-groups.sh)
   (every tool takes --bootstrap-server HOST:PORT and --help)
 `;
 
@@ -44,6 +47,7 @@ export async function runTool(command: string, argv: string[]): Promise<number> 
   } catch (err) {
     if (err instanceof TopicCommandError) eprintln(`Error while executing topic command : ${err.message}`);
     else if (err instanceof ConfigCommandError) eprintln(`Error while executing config command : ${err.message}`);
+    else if (err instanceof GroupCommandError) eprintln(`Error: ${err.message}`);
     else if (err instanceof ElectionFailed) eprintln(`Error while making request: ${err.message}`);
     else if (err instanceof UsageError) { eprintln(`raftka ${command}: ${err.message} (see raftka ${command} --help)`); return 2; }
     else if (err instanceof ClientError) eprintln(`raftka ${command}: ${err.message}`);
