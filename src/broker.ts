@@ -113,6 +113,7 @@ export class Broker {
       metadata: () => metadata.image(),
       controllerId: () => controllerClient.activeControllerId(),
       createTopics: (topics, timeoutMs, validateOnly) => controllerClient.createTopics(topics, timeoutMs, validateOnly),
+      waitForMetadata: (predicate, timeoutMs) => metadata.waitForImage(predicate, now() + timeoutMs).then(() => true, () => false),
       partition: (topic, p) => replicas.get(topic, p),
       waitForHighWatermark: (partitions, timeoutMs) => replicas.waitForHighWatermark(partitions, timeoutMs),
       allocateProducerId: () => producerIds.generateProducerId(),

@@ -20,6 +20,8 @@ export class MetadataLog extends EventEmitter implements MetadataWriter {
   private current = MetadataImage.EMPTY;
   private applied = 0n; // next offset to apply
   private applying = false;
+  /** A high watermark event arrived during a pass: run another. */
+  private again = false;
   private waiters = new Set<() => void>();
 
   constructor(
@@ -68,34 +70,51 @@ export class MetadataLog extends EventEmitter implements MetadataWriter {
     });
   }
 
+  /**
+   * Applies every committed record not applied yet, then tells the listeners. A high watermark
+   * that moves meanwhile is caught by another pass; a pass that finds nothing new ends the loop
+   * (the next high watermark event starts another).
+   */
   private async catchUp(): Promise<void> {
-    if (this.applying) return;
+    if (this.applying) { this.again = true; return; }
     this.applying = true;
     try {
-      while (this.applied < this.partition.highWatermark) {
-        const { records } = await this.partition.log.read(this.applied, 1 << 20, this.partition.highWatermark);
-        if (records.length === 0) break;
-        for (const span of iterateBatches(records)) {
-          const batch = readBatchHeader(records, span.offset);
-          const lastOffset = batch.baseOffset + BigInt(batch.lastOffsetDelta);
-          if (lastOffset < this.applied) continue;
-          if (!batch.isControl) {
-            for (const rec of iterateRecords(records, span.offset)) {
-              const offset = batch.baseOffset + BigInt(rec.offsetDelta);
-              if (offset < this.applied || rec.value === null) continue;
-              const decoded = decodeMetadataRecord(rec.value);
-              if (decoded !== null) this.current = applyMetadataRecord(this.current, decoded, offset);
-            }
-          }
-          this.applied = lastOffset + 1n;
+      for (;;) {
+        this.again = false;
+        const before = this.applied;
+        await this.applyCommitted();
+        if (this.applied !== before) {
+          this.emit('image', this.current);
+          for (const w of [...this.waiters]) w();
+        } else if (this.applied < this.partition.highWatermark && !this.again) {
+          this.log.warn({ applied: String(this.applied), highWatermark: String(this.partition.highWatermark), logEndOffset: String(this.partition.log.logEndOffset) },
+            'metadata log: nothing readable below the high watermark');
         }
+        if (!this.again && (this.applied === before || this.applied >= this.partition.highWatermark)) return;
       }
     } finally {
       this.applying = false;
     }
-    this.emit('image', this.current);
-    for (const w of [...this.waiters]) w();
-    // The high watermark may have moved while we were reading.
-    if (this.applied < this.partition.highWatermark) await this.catchUp();
+  }
+
+  private async applyCommitted(): Promise<void> {
+    while (this.applied < this.partition.highWatermark) {
+      const { records } = await this.partition.log.read(this.applied, 1 << 20, this.partition.highWatermark);
+      if (records.length === 0) return;
+      for (const span of iterateBatches(records)) {
+        const batch = readBatchHeader(records, span.offset);
+        const lastOffset = batch.baseOffset + BigInt(batch.lastOffsetDelta);
+        if (lastOffset < this.applied) continue;
+        if (!batch.isControl) {
+          for (const rec of iterateRecords(records, span.offset)) {
+            const offset = batch.baseOffset + BigInt(rec.offsetDelta);
+            if (offset < this.applied || rec.value === null) continue;
+            const decoded = decodeMetadataRecord(rec.value);
+            if (decoded !== null) this.current = applyMetadataRecord(this.current, decoded, offset);
+          }
+        }
+        this.applied = lastOffset + 1n;
+      }
+    }
   }
 }

@@ -100,6 +100,7 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   private pending: PendingCommit[] = [];
   private closed = false;
   private failure: Error | undefined;
+  private lastEmittedHw = -1n;
 
   constructor(opts: RaftGroupOptions) {
     super();
@@ -137,7 +138,16 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
 
   // ------------------------------------------------------------------ state for the partition layer
 
-  get highWatermark(): bigint { return this.core.highWatermark; }
+  /**
+   * The high watermark as far as this replica's log can serve it: a follower learns of commits
+   * (with the entries) before it has written those entries, so the core's value may briefly run
+   * ahead of the log.
+   */
+  get highWatermark(): bigint {
+    const hw = this.core.highWatermark;
+    const end = this.log.logEndOffset;
+    return hw < end ? hw : end;
+  }
   get leaderId(): NodeId { return this.core.leaderId; }
   /** The Raft term, which is the partition's leader epoch. */
   get leaderEpoch(): number { return this.core.term; }
@@ -266,6 +276,7 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
           for (const m of r.sendAfterPersist) this.transport.send(m.to, this.groupId, m);
           this.core.advance(r);
         }
+        if (wroteLog) this.emitHighWatermark();
         this.pump();
       }
     } catch (err) {
@@ -297,6 +308,14 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
       else p.reject(new NotLeaderError(this.core.leaderId, this.core.term, 'leader_changed'));
     }
     this.pending = still;
+    this.emitHighWatermark();
+  }
+
+  /** 'highWatermark' fires whenever the readable high watermark moves: on commit, and when the log catches up with a commit. */
+  private emitHighWatermark(): void {
+    const hw = this.highWatermark;
+    if (hw === this.lastEmittedHw) return;
+    this.lastEmittedHw = hw;
     this.emit('highWatermark', hw);
   }
 

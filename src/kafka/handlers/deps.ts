@@ -16,6 +16,11 @@ export interface HandlerDeps extends AdminDeps {
   controllerId(): number;
   /** Forwarded to the active controller; resolves when every partition has its leader, or times out. */
   createTopics(topics: readonly CreateTopicRequest[], timeoutMs: number, validateOnly: boolean): Promise<CreateTopicResult[]>;
+  /**
+   * Resolves true once this broker's image satisfies `predicate` (it follows the metadata log a
+   * moment behind the controller), false after `timeoutMs`.
+   */
+  waitForMetadata(predicate: (image: MetadataImage) => boolean, timeoutMs: number): Promise<boolean>;
   /** This broker's replica of a partition, if it hosts one. */
   partition(topic: string, partition: number): Partition | undefined;
   /** Resolves when any of the partitions' high watermarks moves, or after `timeoutMs`. */

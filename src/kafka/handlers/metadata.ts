@@ -1,7 +1,7 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
 import type { MetadataRequest, MetadataResponse } from '../../../protocol/generated/metadata.js';
 import type { TopicState } from '../../cluster/image.js';
-import { validateTopicName } from '../../cluster/controller.js';
+import { leadersInPlace, validateTopicName } from '../../cluster/controller.js';
 import { ErrorCode } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
@@ -11,6 +11,8 @@ type ResponseTopic = MetadataResponse['topics'][number];
 const UNKNOWN_AUTHORIZED_OPERATIONS = -2147483648;
 /** How long a Metadata request waits for an auto-created topic's leaders before answering LEADER_NOT_AVAILABLE. */
 const AUTO_CREATE_WAIT_MS = 5000;
+/** How long a Metadata request waits for this broker to apply a topic the controller already has. */
+const METADATA_CATCH_UP_MS = 1000;
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** Metadata: served from this broker's own image, never forwarded. */
@@ -48,13 +50,20 @@ export function metadataHandler(deps: HandlerDeps): ApiHandler {
       const missing = (request.topics ?? [])
         .map((t) => t.name)
         .filter((name): name is string => name !== null && name !== '' && !deps.metadata().topics.has(name));
+      const known: string[] = [];
       if (missing.length > 0 && deps.autoCreateTopics && request.allowAutoTopicCreation) {
         const results = await deps.createTopics(
           [...new Set(missing)].map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: new Map() })),
           AUTO_CREATE_WAIT_MS, false);
         for (const r of results) {
-          if (r.errorCode !== ErrorCode.NONE) ctx.log.info({ topic: r.name, errorCode: r.errorCode, message: r.errorMessage }, 'topic auto-creation did not complete');
+          if (r.errorCode === ErrorCode.NONE || r.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS) known.push(r.name);
+          else ctx.log.info({ topic: r.name, errorCode: r.errorCode, message: r.errorMessage }, 'topic auto-creation did not complete');
         }
+      }
+      // A topic the controller has (just created, here or by another broker's client) may not be
+      // applied here yet: this broker follows the metadata log a moment behind. Wait for it.
+      if (known.length > 0) {
+        await deps.waitForMetadata((image) => known.every((name) => leadersInPlace(image, name)), METADATA_CATCH_UP_MS);
       }
       const image = deps.metadata();
       let topics: ResponseTopic[];
