@@ -177,8 +177,9 @@ export class Broker {
 }
 
 /**
- * Kafka keeps the cluster id in meta.properties in each log dir; so does raftka. Brokers of a
- * static cluster derive it from the bootstrap list, so they agree without a formatting step.
+ * Kafka keeps the cluster id in meta.properties in each log dir; so does raftka. It is
+ * `cluster.id` when set; otherwise brokers of a static cluster derive it from the node ids of the
+ * bootstrap list, so they agree without a formatting step.
  */
 async function loadOrCreateClusterId(config: BrokerConfig): Promise<string> {
   const path = join(config.dataDir, 'meta.properties');
@@ -188,9 +189,12 @@ async function loadOrCreateClusterId(config: BrokerConfig): Promise<string> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const clusterId = config.bootstrap.length > 0
-    ? createHash('sha256').update(config.bootstrap.map((m) => `${m.nodeId}@${m.host}:${m.port}`).join(',')).digest().subarray(0, 16).toString('base64url')
-    : randomBytes(16).toString('base64url');
+  // The node ids alone, not the addresses: each broker may reach the others through its own
+  // addresses (a proxy, another interface), and they must still agree.
+  const ids = config.bootstrap.map((m) => m.nodeId).sort((a, b) => a - b).join(',');
+  const clusterId = config.clusterId !== '' ? config.clusterId
+    : config.bootstrap.length > 0 ? createHash('sha256').update(`raftka-cluster:${ids}`).digest().subarray(0, 16).toString('base64url')
+      : randomBytes(16).toString('base64url');
   await writeFile(`${path}.tmp`, `version=1\ncluster.id=${clusterId}\nnode.id=${config.nodeId}\n`);
   await rename(`${path}.tmp`, path);
   return clusterId;

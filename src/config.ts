@@ -11,6 +11,8 @@ export interface ClusterMember {
 export interface BrokerConfig {
   /** Every broker of the cluster (the same list on each); empty: a cluster of this broker alone. */
   readonly bootstrap: readonly ClusterMember[];
+  /** cluster.id: empty to derive it (see Broker). */
+  readonly clusterId: string;
   readonly brokerSessionTimeoutMs: number;    // broker.session.timeout.ms
   readonly brokerHeartbeatIntervalMs: number; // broker.heartbeat.interval.ms
   readonly replicaLagTimeMaxMs: number;       // replica.lag.time.max.ms
@@ -37,6 +39,7 @@ export interface BrokerConfig {
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   bootstrap: [],
+  clusterId: '',
   brokerSessionTimeoutMs: 9000,
   brokerHeartbeatIntervalMs: 2000,
   replicaLagTimeMaxMs: 30000,
@@ -83,6 +86,7 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'broker.session.timeout.ms': 'brokerSessionTimeoutMs',
   'broker.heartbeat.interval.ms': 'brokerHeartbeatIntervalMs',
   'replica.lag.time.max.ms': 'replicaLagTimeMaxMs',
+  'cluster.id': 'clusterId',
 };
 
 /** Parses `1@host:port,2@host:port`. */
