@@ -36,6 +36,7 @@ describe('admin APIs on one broker', () => {
   });
   after(async () => {
     raw?.close();
+
     await broker?.kill();
     await removeDataDir(dataDir);
   });
@@ -146,6 +147,23 @@ describe('admin APIs on one broker', () => {
     assert.equal(legacy.responses[0]!.errorCode, ErrorCode.INVALID_CONFIG);
   });
 
+  it('an altered topic config takes effect for the next produce (max.message.bytes)', async () => {
+    const admin = kafka().admin();
+    await admin.connect();
+    const producer = kafka().producer({ retry: { retries: 0 } });
+    await producer.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'small' }] });
+      await producer.send({ topic: 'small', acks: -1, messages: [{ value: 'x'.repeat(500) }] });
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'small', configEntries: [{ name: 'max.message.bytes', value: '200' }] }] });
+      await assert.rejects(producer.send({ topic: 'small', acks: -1, messages: [{ value: 'x'.repeat(500) }] }),
+        (err: Error & { type?: string }) => { assert.equal(err.type, 'MESSAGE_TOO_LARGE'); return true; });
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
   it('DescribeCluster lists the broker and the controller', async () => {
     const res = await call<DescribeClusterResponse>(ApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
     assert.equal(res.errorCode, ErrorCode.NONE);
@@ -205,6 +223,24 @@ describe('admin APIs on one broker', () => {
     ]);
     const v1 = await call<DeleteTopicsResponse>(ApiKey.DeleteTopics, 1, { topicNames: ['twice', 'never-was'], topics: [], timeoutMs: 5000 });
     assert.deepEqual(v1.responses.map((r) => [r.name, r.errorCode]), [['twice', ErrorCode.NONE], ['never-was', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]);
+  });
+
+  it('deletions, new partitions and configs survive a restart', async () => {
+    await broker.stop();
+    broker = await startBroker({ dataDir });
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      const topics = (await admin.listTopics()).sort();
+      assert.ok(!topics.includes('by-id') && !topics.includes('twice'), topics.join(','));
+      assert.ok(topics.includes('grow') && topics.includes('doomed'));
+      assert.equal((await admin.fetchTopicMetadata({ topics: ['grow'] })).topics[0]!.partitions.length, 3);
+      const conf = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'small', configNames: ['max.message.bytes'] }] });
+      assert.equal(conf.resources[0]!.configEntries[0]!.configValue, '200');
+      assert.deepEqual((await admin.fetchTopicOffsets('doomed')).map((o) => [o.partition, o.high]), [[0, '0']]);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
 
