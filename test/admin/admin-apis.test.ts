@@ -36,7 +36,6 @@ describe('admin APIs on one broker', () => {
   });
   after(async () => {
     raw?.close();
-
     await broker?.kill();
     await removeDataDir(dataDir);
   });
