@@ -40,7 +40,7 @@ export class MetadataPublisher {
           continue;
         }
         this.replicas.open({
-          topic: p.topic, partition: p.partition, replicas: p.replicas,
+          topic: p.topic, partition: p.partition, replicas: p.replicas, topicId: topic.topicId,
           logConfig: logConfigOf(topic), partitionConfig: { maxMessageBytes: Number(configOf(topic, 'max.message.bytes')) },
         }).then((partition) => this.watch(partition), (err: unknown) => {
           this.log.error({ err, topic: p.topic, partition: p.partition }, 'cannot start partition replica');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from '../util/log.js';
 import { PartitionLog, type LogConfig } from '../storage/log.js';
 import { Partition, type PartitionConfig } from './partition.js';
@@ -12,7 +12,14 @@ export interface ReplicaSpec {
   readonly replicas: readonly number[];
   readonly logConfig: Partial<LogConfig>;
   readonly partitionConfig: PartitionConfig;
+  /**
+   * The topic's id. Kept in the replica's `partition.metadata` file (as Kafka does), so a
+   * directory left behind by a deleted topic of the same name is wiped instead of reused.
+   */
+  readonly topicId?: string;
 }
+
+const PARTITION_METADATA = 'partition.metadata';
 
 /** Creates the Raft group of one partition replica over its log (the Raft host's job). */
 export type RaftGroupFactory = (groupId: string, log: PartitionLog, replicas: readonly number[]) => PartitionRaft;
@@ -47,7 +54,9 @@ export class ReplicaManager {
     if (opening === undefined) {
       opening = (async () => {
         await this.removing.get(key);
+        if (spec.topicId !== undefined) await this.dropStaleReplica(key, spec.topicId);
         const log = await PartitionLog.open(join(this.dataDir, key), spec.logConfig, this.logger);
+        if (spec.topicId !== undefined) await writePartitionMetadata(join(this.dataDir, key), spec.topicId);
         const raft = this.raftGroups(key, log, spec.replicas);
         const p = new Partition(spec.topic, spec.partition, log, raft, spec.partitionConfig, this.logger.child({ partition: key }));
         this.partitions.set(key, p);
@@ -82,6 +91,22 @@ export class ReplicaManager {
     return removal;
   }
 
+  /** A directory whose partition.metadata names another topic id belongs to a deleted topic: wipe it and its Raft state. */
+  private async dropStaleReplica(key: string, topicId: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dataDir, key, PARTITION_METADATA), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const found = /^topic_id:\s*(\S+)/m.exec(text)?.[1];
+    if (found === undefined || found === topicId) return;
+    this.logger.warn({ partition: key, staleTopicId: found, topicId }, 'deleting a replica left behind by a deleted topic of the same name');
+    await rm(join(this.dataDir, key), { recursive: true, force: true });
+    await this.forgetGroup(key);
+  }
+
   /** Resolves when any of the partitions' high watermarks moves, or after timeoutMs. */
   waitForHighWatermark(partitions: readonly Partition[], timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
@@ -100,4 +125,17 @@ export class ReplicaManager {
     await Promise.all([...this.partitions.values()].map((p) => p.close()));
     this.partitions.clear();
   }
+}
+
+/** Kafka's partition.metadata format (version 0). Written once per directory; a crash before the rename leaves none, which is safe. */
+async function writePartitionMetadata(dir: string, topicId: string): Promise<void> {
+  const path = join(dir, PARTITION_METADATA);
+  try {
+    await readFile(path);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await writeFile(`${path}.tmp`, `version: 0\ntopic_id: ${topicId}\n`);
+  await rename(`${path}.tmp`, path);
 }
