@@ -4,12 +4,14 @@ import { createLogger } from '../util/log.js';
 import { loadBrokerConfig, parseBootstrap, type BrokerConfig } from '../config.js';
 import { Broker } from '../broker.js';
 import { isTool, runTool, TOOLS_USAGE } from './tools.js';
+import { runCluster } from './cluster.js';
 
 const USAGE = `Usage: raftka <command> [options]
 
 Commands:
   start      Run one broker (default: 127.0.0.1:9092, data in ./data)
   broker     Run one broker of a static cluster (--node-id, --port, --data-dir, --bootstrap)
+  cluster    Run a local cluster of N broker processes (raftka cluster --help)
 
 Tools:
 ${TOOLS_USAGE}
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
   switch (command) {
     case 'start': await start(rest, 'start'); break;
     case 'broker': await start(rest, 'broker'); break;
+    case 'cluster': await runCluster(rest); break;
     case undefined: case '-h': case '--help': case 'help': process.stdout.write(USAGE); break;
     default:
       if (isTool(command)) {

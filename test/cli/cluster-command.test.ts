@@ -1,0 +1,86 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { makeDataDir, removeDataDir } from '../helpers/broker-process.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+/** Three consecutive free ports (the cluster command uses base..base+N-1). */
+async function freeRange(n: number): Promise<number> {
+  for (;;) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    const servers = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const s = createServer();
+        await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(base + i, '127.0.0.1', resolve); });
+        servers.push(s);
+      }
+      return base;
+    } catch {
+      // taken: try another range
+    } finally {
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    }
+  }
+}
+
+const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+describe('raftka cluster', () => {
+  let child: ChildProcess | undefined;
+  let dataDir = '';
+  const pids: number[] = [];
+  after(async () => {
+    child?.kill('SIGKILL');
+    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (dataDir !== '') await removeDataDir(dataDir);
+  });
+
+  it('starts three brokers, says so Kafka-style, serves a replicated topic, and stops every broker on SIGTERM', async () => {
+    dataDir = await makeDataDir('raftka-cluster-cmd-');
+    const base = await freeRange(3);
+    child = spawn(process.execPath, [CLI, 'cluster', '--brokers', '3', '--base-port', String(base), '--data-dir', dataDir, '--set', 'num.partitions=2'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTKA_LOG_LEVEL: 'warn' } });
+    let out = '';
+    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+    await new Promise<void>((resolve, reject) => {
+      child!.stdout!.on('data', (c: Buffer) => { out += c.toString(); if (out.includes('cluster ready\n')) resolve(); });
+      child!.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${out}`)));
+    });
+    const lines = out.split('\n').filter((l) => l.startsWith('broker '));
+    assert.equal(lines.length, 3, out);
+    lines.forEach((line, i) => {
+      const m = /^broker (\d+) pid (\d+) port (\d+)$/.exec(line);
+      assert.ok(m !== null, line);
+      assert.equal(Number(m[1]), i + 1);
+      assert.equal(Number(m[3]), base + i);
+      pids.push(Number(m[2]));
+    });
+
+    const kafka = new Kafka({ clientId: 'cluster-cmd', brokers: [`127.0.0.1:${base + 1}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    assert.equal(await admin.createTopics({ topics: [{ topic: 'cmd', numPartitions: 3, replicationFactor: 3 }] }), true);
+    const md = await admin.fetchTopicMetadata({ topics: ['cmd'] });
+    await admin.disconnect();
+    for (const p of md.topics[0]!.partitions) assert.equal(p.leader, p.replicas[0]);
+    // the --set value reached the brokers: auto-created topics get num.partitions=2
+    const producer = kafka.producer({ retry: { retries: 2 } });
+    await producer.connect();
+    await producer.send({ topic: 'auto', acks: -1, messages: [{ value: 'x' }] });
+    await producer.disconnect();
+    const admin2 = kafka.admin();
+    await admin2.connect();
+    assert.equal((await admin2.fetchTopicMetadata({ topics: ['auto'] })).topics[0]!.partitions.length, 2);
+    await admin2.disconnect();
+
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    for (const pid of pids) assert.equal(alive(pid), false, `broker pid ${pid} still running`);
+  });
+});
