@@ -85,8 +85,9 @@ export class KafkaConnection {
     const size = Buffer.alloc(4);
     size.writeInt32BE(payload.length, 0);
     this.socket.write(size);
-    this.socket.write(payload);
-    if (!expectResponse) return Promise.resolve(null);
+    const flushed = this.socket.write(payload);
+    // Without a response to wait for (acks=0), the socket's buffer is the only backpressure.
+    if (!expectResponse) return flushed ? Promise.resolve(null) : new Promise((resolve) => this.socket.once('drain', () => resolve(null)));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.inFlight.delete(correlationId);
