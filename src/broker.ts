@@ -55,13 +55,11 @@ export class Broker {
       : [{ nodeId: config.nodeId, host: config.host, port: config.port }];
     const self = members.find((m) => m.nodeId === config.nodeId);
     if (self === undefined) throw new Error(`node id ${config.nodeId} is not in the bootstrap list`);
-    const quorum = members.slice(0, Math.min(MAX_QUORUM, members.length)).map((m) => m.nodeId);
-    if (!quorum.includes(config.nodeId)) {
-      throw new Error(`broker ${config.nodeId} is not a controller quorum voter (the first ${quorum.length} brokers of the bootstrap list); clusters of more than ${MAX_QUORUM} brokers are not supported yet`);
-    }
-    if (members.length !== quorum.length) {
-      throw new Error(`a cluster of ${members.length} brokers needs brokers outside the controller quorum, which is not supported yet (use 1 or 3 brokers)`);
-    }
+    // The controller quorum: the first 1 or 3 brokers of the bootstrap list (1 for clusters of one
+    // or two). The others follow the metadata log as Raft learners (KRaft's observers).
+    const quorumSize = members.length >= MAX_QUORUM ? MAX_QUORUM : 1;
+    const quorum = members.slice(0, quorumSize).map((m) => m.nodeId);
+    const observers = members.slice(quorumSize).map((m) => m.nodeId);
 
     await mkdir(config.dataDir, { recursive: true });
     const clusterId = await loadOrCreateClusterId(config);
@@ -76,12 +74,12 @@ export class Broker {
     const seed = randomBytes(4).readUInt32BE(0);
     const raft = new BrokerRaft(config.nodeId, hardState, systemClock, new Random(seed), log, { tickMs: RAFT_TICK_MS },
       (to, envelope) => { peers.get(to)?.send(RaftEnvelopeApi, 0, envelope); });
-    const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters) => raft.create(groupId, partitionLog, voters), log,
+    const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters, learners) => raft.create(groupId, partitionLog, voters, learners), log,
       (groupId) => hardState.delete(groupId));
 
     // The metadata log: the controller quorum's Raft group.
     const metadataPartition = await replicas.open({
-      topic: METADATA_TOPIC, partition: 0, replicas: quorum,
+      topic: METADATA_TOPIC, partition: 0, replicas: quorum, learners: observers,
       logConfig: {}, partitionConfig: { maxMessageBytes: 8 * 1024 * 1024 },
     });
     const now = (): number => systemClock.monotonic();

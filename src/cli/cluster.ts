@@ -9,7 +9,7 @@ export const CLUSTER_USAGE = `Usage: raftka cluster --brokers N [options]
 
 Runs N broker processes on one machine: ports base..base+N-1, node ids first..first+N-1, data in
 <data-dir>/broker-<id> (each broker's log in <data-dir>/broker-<id>/broker.log). The controller
-quorum is min(N, 3) brokers; N is 1 or 3 for now.
+quorum is the first 3 brokers (the first one when N < 3); the others follow the metadata log.
 
   --brokers N          number of brokers (required)
   --base-port P        first listener port (default 9092)
@@ -48,7 +48,7 @@ export async function runCluster(argv: string[]): Promise<void> {
     return n;
   };
   const count = int('brokers', values.brokers);
-  if (count !== 1 && count !== 3) throw new Error(`--brokers must be 1 or 3 for now (the controller quorum is every broker), got ${count}`);
+  if (count < 1) throw new Error(`--brokers must be at least 1, got ${count}`);
   const basePort = int('base-port', values['base-port'], 9092);
   const firstId = int('first-node-id', values['first-node-id'], 1);
   const dataDir = resolve(values['data-dir'] ?? './data');

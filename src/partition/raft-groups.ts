@@ -46,12 +46,15 @@ export class BrokerRaft {
 
   receive(envelope: HostEnvelope): void { this.host.receive(envelope); }
 
-  /** Starts the group of one partition replica over its log. The preferred replica (first voter) campaigns at once on a new group. */
-  create(groupId: string, log: PartitionLog, voters: readonly NodeId[]): PartitionRaft {
+  /**
+   * Starts the group of one partition replica over its log. The preferred replica (first voter)
+   * campaigns at once on a new group; learners follow the log without voting.
+   */
+  create(groupId: string, log: PartitionLog, voters: readonly NodeId[], learners: readonly NodeId[] = []): PartitionRaft {
     const group = this.host.addGroup({
       groupId, voters, log, hardStateStore: this.hardState, random: new Random(this.random.nextU32()),
       clock: this.clock, logger: this.logger.child({ group: groupId }),
-      core: { campaignOnFirstTick: voters[0] === this.nodeId },
+      core: { campaignOnFirstTick: voters[0] === this.nodeId, learners },
     });
     // A group of one has nobody to wait for: it elects itself now rather than after a timeout.
     if (voters.length === 1) group.campaign();

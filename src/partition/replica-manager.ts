@@ -10,6 +10,8 @@ export interface ReplicaSpec {
   readonly partition: number;
   /** The Raft group's voters; the first is the preferred leader. */
   readonly replicas: readonly number[];
+  /** Members that follow the log without voting (the metadata log on brokers outside the controller quorum). */
+  readonly learners?: readonly number[];
   readonly logConfig: Partial<LogConfig>;
   readonly partitionConfig: PartitionConfig;
   /**
@@ -22,7 +24,7 @@ export interface ReplicaSpec {
 const PARTITION_METADATA = 'partition.metadata';
 
 /** Creates the Raft group of one partition replica over its log (the Raft host's job). */
-export type RaftGroupFactory = (groupId: string, log: PartitionLog, replicas: readonly number[]) => PartitionRaft;
+export type RaftGroupFactory = (groupId: string, log: PartitionLog, replicas: readonly number[], learners: readonly number[]) => PartitionRaft;
 
 /** The partition replicas this broker hosts, each with its log directory `<data-dir>/<topic>-<partition>`. */
 export class ReplicaManager {
@@ -57,7 +59,7 @@ export class ReplicaManager {
         if (spec.topicId !== undefined) await this.dropStaleReplica(key, spec.topicId);
         const log = await PartitionLog.open(join(this.dataDir, key), spec.logConfig, this.logger);
         if (spec.topicId !== undefined) await writePartitionMetadata(join(this.dataDir, key), spec.topicId);
-        const raft = this.raftGroups(key, log, spec.replicas);
+        const raft = this.raftGroups(key, log, spec.replicas, spec.learners ?? []);
         const p = new Partition(spec.topic, spec.partition, log, raft, spec.partitionConfig, this.logger.child({ partition: key }));
         this.partitions.set(key, p);
         this.logger.info({ partition: key, replicas: spec.replicas, logEndOffset: String(log.logEndOffset) }, 'partition replica started');

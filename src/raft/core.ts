@@ -24,6 +24,11 @@ export interface RaftConfig {
   id: NodeId;
   /** Static voter set (membership changes are not supported yet). */
   voters: readonly NodeId[];
+  /**
+   * Non-voting members (Raft learners, KRaft observers): they receive the log and learn the
+   * commit index, but never vote, never campaign and never count towards a quorum.
+   */
+  learners?: readonly NodeId[];
   random: Random;
   /** Base election timeout in ticks; the randomized timeout is in [base, 2*base). Default 10. */
   electionTimeoutTicks?: number;
@@ -80,6 +85,7 @@ export interface FollowerProgress {
 export class RaftCore {
   readonly id: NodeId;
   readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
   private readonly random: Random;
   private readonly electionTimeout: number;
   private readonly heartbeatInterval: number;
@@ -139,7 +145,9 @@ export class RaftCore {
   constructor(config: RaftConfig, initial: RaftInitialState) {
     this.id = config.id;
     this.voters = [...config.voters];
-    if (!this.voters.includes(this.id)) throw new Error(`node ${this.id} is not a voter of its group`);
+    this.learners = [...(config.learners ?? [])];
+    if (this.learners.some((l) => this.voters.includes(l))) throw new Error('a node cannot be both a voter and a learner');
+    if (!this.voters.includes(this.id) && !this.learners.includes(this.id)) throw new Error(`node ${this.id} is not a member of its group`);
     this.random = config.random;
     this.electionTimeout = config.electionTimeoutTicks ?? 10;
     this.heartbeatInterval = config.heartbeatIntervalTicks ?? 1;
@@ -205,6 +213,7 @@ export class RaftCore {
 
   tick(): void {
     if (this.roleValue === 'leader') { this.tickLeader(); return; }
+    if (!this.voters.includes(this.id)) return; // a learner never campaigns
     if (this.campaignPending) {
       this.campaignPending = false;
       if (this.termValue === 0 && this.logEnd === this.logStart) { this.campaign(false); return; }
@@ -218,7 +227,7 @@ export class RaftCore {
 
   /** Start an election now (pre-vote first when enabled). */
   campaign(transfer: boolean): void {
-    if (this.roleValue === 'leader') return;
+    if (this.roleValue === 'leader' || !this.voters.includes(this.id)) return;
     if (this.preVote && !transfer) this.becomePreCandidate();
     else this.becomeCandidate(transfer);
   }
@@ -427,7 +436,7 @@ export class RaftCore {
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0;
     this.progress.clear();
-    for (const v of this.voters) {
+    for (const v of [...this.voters, ...this.learners]) {
       if (v === this.id) continue;
       this.progress.set(v, {
         match: 0n, next: this.logEnd, state: 'probe', probeSent: false, inflight: [],
@@ -479,6 +488,7 @@ export class RaftCore {
     const pre = this.roleValue === 'precandidate';
     if (m.pre !== pre || (this.roleValue !== 'candidate' && this.roleValue !== 'precandidate')) return;
     if (pre && m.term !== this.termValue + 1) return;
+    if (!this.voters.includes(m.from)) return;
     this.votes.set(m.from, m.granted);
     const granted = this.countVotes();
     let rejected = 0;
@@ -566,7 +576,7 @@ export class RaftCore {
       this.electionElapsed = 0;
       if (this.checkQuorum) {
         let active = 1;
-        for (const pr of this.progress.values()) { if (pr.recentActive) active++; pr.recentActive = false; }
+        for (const [id, pr] of this.progress) { if (pr.recentActive && this.voters.includes(id)) active++; pr.recentActive = false; }
         if (active < this.quorum()) { this.becomeFollower(this.termValue, NO_NODE); return; }
       }
     }
@@ -749,7 +759,7 @@ export class RaftCore {
   private maybeCommit(): void {
     if (this.roleValue !== 'leader') return;
     const matches: bigint[] = [this.persistedEnd];
-    for (const pr of this.progress.values()) matches.push(pr.match);
+    for (const [id, pr] of this.progress) if (this.voters.includes(id)) matches.push(pr.match);
     matches.sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
     const q = matches[this.quorum() - 1]!;
     // the previous-term rule: only past this leader's own first entry

@@ -79,7 +79,7 @@ export class RaftHost {
       nodeId: this.nodeId,
       transport: { send: (to, groupId, message) => this.enqueue(to, groupId, message) },
     });
-    const voters = [...opts.voters];
+    const voters = [...opts.voters, ...(opts.core?.learners ?? [])]; // every member: voters and learners
     for (const v of voters) if (v !== this.nodeId && !this.peers.has(v)) { this.peers.add(v); this.lastHeard.set(v, this.ticks); }
     this.groups.set(opts.groupId, { group, voters, quiesced: false, idleTicks: 0 });
     return group;
