@@ -1,0 +1,260 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, metadata } from '../../compat/harness.js';
+import type { MetadataResponse } from '../../protocol/generated/metadata.js';
+import { LinkProxy, type Direction, type LinkMode } from './proxy.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const HOST = '127.0.0.1';
+
+/** Every broker process this test process started, killed by pid if the test process dies. */
+const live = new Set<number>();
+let exitHook = false;
+function track(pid: number): void {
+  live.add(pid);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const p of live) {
+      try { process.kill(p, 'SIGCONT'); } catch { /* gone */ }
+      try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    }
+  });
+}
+
+export interface FaultClusterOptions {
+  size: number;
+  /** Where data directories and broker logs go (created; removed by destroy unless kept). */
+  workDir: string;
+  /** Extra RAFTKA_* environment for every broker. */
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+/** One broker process of the fault cluster (restartable with the same id, port and data). */
+export class FaultBroker {
+  pid = -1;
+  paused = false;
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  private logFile: WriteStream | null = null;
+  /** The last lines of output, kept in memory for failure messages. */
+  private tail: string[] = [];
+  incarnations = 0;
+
+  constructor(readonly nodeId: number, readonly port: number, readonly dataDir: string, readonly logPath: string,
+    private readonly args: string[], private readonly env: Record<string, string>) {}
+
+  get running(): boolean { return this.child !== null; }
+
+  async start(timeoutMs = 30_000): Promise<void> {
+    if (this.child !== null) throw new Error(`broker ${this.nodeId} is running`);
+    this.logFile ??= createWriteStream(this.logPath, { flags: 'a' });
+    const child = spawn(process.execPath, [CLI, ...this.args], {
+      env: { ...process.env, RAFTKA_LOG_LEVEL: process.env.RAFTKA_LOG_LEVEL ?? 'info', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (child.pid === undefined) throw new Error(`broker ${this.nodeId}: spawn failed`);
+    const pid = child.pid;
+    track(pid);
+    this.pid = pid;
+    this.paused = false;
+    this.incarnations++;
+    this.child = child;
+    this.exited = new Promise<void>((resolve) => child.once('exit', () => {
+      live.delete(pid);
+      if (this.child === child) { this.child = null; this.paused = false; }
+      resolve();
+    }));
+    const exited = this.exited;
+    this.write(`{"faults":"start","incarnation":${this.incarnations},"pid":${pid},"time":${Date.now()}}\n`);
+    let seen = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`broker ${this.nodeId} not ready after ${timeoutMs} ms`)), timeoutMs);
+      let ready = false;
+      child.stdout!.on('data', (c: Buffer) => {
+        const s = c.toString();
+        this.write(s);
+        if (!ready) {
+          seen += s;
+          if (/ready on [^\s:]+:\d+/.test(seen)) { ready = true; clearTimeout(timer); resolve(); }
+        }
+      });
+      child.stderr!.on('data', (c: Buffer) => this.write(c.toString()));
+      exited.then(() => { clearTimeout(timer); if (!ready) reject(new Error(`broker ${this.nodeId} exited before it was ready`)); }, () => undefined);
+    });
+  }
+
+  /** SIGKILL (resuming a paused process first is not needed: SIGKILL works on stopped processes). */
+  async kill(): Promise<void> {
+    const c = this.child;
+    if (c === null) return;
+    this.write(`{"faults":"SIGKILL","time":${Date.now()}}\n`);
+    c.kill('SIGKILL');
+    await this.exited;
+  }
+
+  pause(): void {
+    if (this.child === null || this.paused) return;
+    this.write(`{"faults":"SIGSTOP","time":${Date.now()}}\n`);
+    this.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (this.child === null || !this.paused) return;
+    this.child.kill('SIGCONT');
+    this.paused = false;
+    this.write(`{"faults":"SIGCONT","time":${Date.now()}}\n`);
+  }
+
+  /** The last `n` lines of output (all incarnations). */
+  lastLines(n = 40): string[] { return this.tail.slice(-n); }
+
+  async closeLog(): Promise<void> {
+    const f = this.logFile;
+    this.logFile = null;
+    if (f !== null) await new Promise<void>((resolve) => f.end(() => resolve()));
+  }
+
+  private write(s: string): void {
+    this.logFile?.write(s);
+    for (const line of s.split('\n')) if (line !== '') this.tail.push(line);
+    if (this.tail.length > 400) this.tail.splice(0, this.tail.length - 200);
+  }
+}
+
+/**
+ * A cluster of broker processes on loopback where every broker-to-broker link i->j goes through
+ * its own proxy: broker i's bootstrap list names the proxy i->j as broker j's address (its own
+ * entry is its real port), so cutting proxy i->j silences what i sends to j (requests and Raft
+ * envelopes) and the answers to them. Clients use the real ports.
+ */
+export class FaultCluster {
+  private constructor(readonly brokers: FaultBroker[], private readonly proxies: Map<string, LinkProxy>, readonly workDir: string) {}
+
+  static async start(options: FaultClusterOptions): Promise<FaultCluster> {
+    const { size, workDir } = options;
+    await mkdir(workDir, { recursive: true });
+    const ids = Array.from({ length: size }, (_, i) => i + 1);
+    const ports = await Promise.all(ids.map(() => freePort()));
+    const proxies = new Map<string, LinkProxy>();
+    for (const i of ids) {
+      for (const j of ids) {
+        if (i === j) continue;
+        const p = new LinkProxy(`${i}->${j}`, HOST, ports[j - 1]!);
+        await p.listen();
+        proxies.set(`${i}->${j}`, p);
+      }
+    }
+    const env = { RAFTKA_CLUSTER_ID: 'raftka-faults', ...options.env };
+    const brokers = ids.map((i) => {
+      const bootstrap = ids.map((j) => `${j}@${HOST}:${i === j ? ports[j - 1] : proxies.get(`${i}->${j}`)!.port}`).join(',');
+      const dataDir = join(workDir, `broker-${i}`);
+      return new FaultBroker(i, ports[i - 1]!, dataDir, join(workDir, `broker-${i}.log`),
+        ['broker', '--node-id', String(i), '--port', String(ports[i - 1]), '--data-dir', dataDir, '--bootstrap', bootstrap], env);
+    });
+    const cluster = new FaultCluster(brokers, proxies, workDir);
+    try {
+      await Promise.all(brokers.map((b) => b.start(options.readyTimeoutMs ?? 60_000)));
+    } catch (err) {
+      await cluster.destroy(true);
+      throw err;
+    }
+    return cluster;
+  }
+
+  get ids(): number[] { return this.brokers.map((b) => b.nodeId); }
+  get bootstrapList(): string[] { return this.brokers.map((b) => `${HOST}:${b.port}`); }
+
+  broker(id: number): FaultBroker {
+    const b = this.brokers[id - 1];
+    if (b === undefined) throw new Error(`no broker ${id}`);
+    return b;
+  }
+
+  proxy(from: number, to: number): LinkProxy {
+    const p = this.proxies.get(`${from}->${to}`);
+    if (p === undefined) throw new Error(`no link ${from}->${to}`);
+    return p;
+  }
+
+  /**
+   * Sets what happens to traffic sent by `from` to `to`: the forward direction of proxy from->to
+   * (from's requests and envelopes) and the backward direction of proxy to->from (from's answers
+   * to to's requests).
+   */
+  setOneWay(from: number, to: number, mode: LinkMode, delayMs = 0): void {
+    this.proxy(from, to).set('forward' as Direction, mode, delayMs);
+    this.proxy(to, from).set('backward' as Direction, mode, delayMs);
+  }
+
+  /** Cuts (or black-holes) both directions between every node of `a` and every node of `b`. */
+  partition(a: number[], b: number[], mode: Exclude<LinkMode, 'pass'> = 'cut'): void {
+    for (const x of a) for (const y of b) { this.setOneWay(x, y, mode); this.setOneWay(y, x, mode); }
+  }
+
+  /** Slows every link by `delayMs` each way. */
+  delayAll(delayMs: number): void {
+    for (const p of this.proxies.values()) p.set('both', 'pass', delayMs);
+  }
+
+  healNetwork(): void { for (const p of this.proxies.values()) p.heal(); }
+
+  /** Links that are not plain pass-through, for the report. */
+  networkState(): string {
+    return [...this.proxies.values()].filter((p) => p.describe() !== 'pass').map((p) => `${p.name}: ${p.describe()}`).join(', ');
+  }
+
+  /** Heals the network, resumes paused brokers and starts stopped ones. */
+  async healAll(): Promise<void> {
+    this.healNetwork();
+    for (const b of this.brokers) b.resume();
+    await Promise.all(this.brokers.filter((b) => !b.running).map((b) => b.start(60_000)));
+  }
+
+  /** Metadata from the first running, unpaused broker that answers (null when none does). */
+  async metadata(topics: string[] | null, timeoutMs = 3000): Promise<MetadataResponse | null> {
+    for (const b of this.brokers) {
+      if (!b.running || b.paused) continue;
+      try {
+        return await withTimeout(metadata(b.port, topics), timeoutMs);
+      } catch { /* next broker */ }
+    }
+    return null;
+  }
+
+  /** Broker log lines (pino JSON with a `time` field) within `windowMs` of `at`, for every broker. */
+  async logsAround(at: number, windowMs = 3000, maxLines = 60): Promise<string> {
+    const out: string[] = [];
+    for (const b of this.brokers) {
+      let text = '';
+      try { text = await readFile(b.logPath, 'utf8'); } catch { /* no log */ }
+      const lines = text.split('\n').filter((line) => {
+        const m = /"time":(\d+)/.exec(line);
+        return m !== null && Math.abs(Number(m[1]) - at) <= windowMs;
+      });
+      out.push(`--- broker ${b.nodeId} (${b.logPath}), ${lines.length} lines within ${windowMs} ms of ${new Date(at).toISOString()} ---`);
+      out.push(...lines.slice(-maxLines));
+    }
+    return out.join('\n');
+  }
+
+  async destroy(removeData: boolean): Promise<void> {
+    for (const b of this.brokers) b.resume();
+    await Promise.all(this.brokers.map((b) => b.kill()));
+    await Promise.all([...this.proxies.values()].map((p) => p.close()));
+    await Promise.all(this.brokers.map((b) => b.closeLog()));
+    if (removeData) await rm(this.workDir, { recursive: true, force: true });
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what = 'operation'): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e as Error); });
+  });
+}

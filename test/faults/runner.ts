@@ -1,0 +1,233 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Random } from '../../src/util/random.js';
+import { fetchAllWithKafkajs } from '../helpers/kafkajs-fetch.js';
+import { FaultCluster, withTimeout } from './cluster.js';
+import { check, type CheckResult } from './checker.js';
+import { emptyHistory, type FaultRecord, type FinalState, type History } from './history.js';
+import { FAULT_KINDS, Nemesis, type FaultKind } from './nemesis.js';
+import { COMMIT_GROUP, Workload } from './workload.js';
+
+export interface RunOptions {
+  seed: number;
+  /** Seconds of faults (the run takes longer: start, heal, final read). */
+  timeSec: number;
+  /** Brokers (3; 5 once the cluster supports brokers outside the controller quorum). */
+  size?: number;
+  kinds?: readonly FaultKind[];
+  /** Where data and broker logs go (default a fresh directory under the OS temp dir). */
+  workDir?: string;
+  /** Keep the data directory even when the run passes. */
+  keep?: boolean;
+  say?: (line: string) => void;
+  /** Nemesis timing overrides (ms). */
+  minFaultMs?: number; maxFaultMs?: number; minQuietMs?: number; maxQuietMs?: number;
+}
+
+export interface FaultReport extends FaultRecord {
+  /** Longest stretch without any acknowledged write between this fault's start and the next fault's. */
+  unavailableMs: number;
+  /** From healing to the first acknowledged write after it (-1: none before the next fault). */
+  recoveryMs: number;
+}
+
+export interface RunReport {
+  seed: number;
+  size: number;
+  ok: boolean;
+  durationMs: number;
+  faults: FaultReport[];
+  result: CheckResult;
+  workDir: string;
+  /** Broker log lines around the first anomalies (empty when the run passed). */
+  logs: string;
+}
+
+export const TOPIC = 'faults';
+const PARTITIONS = 3;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const CLUSTER_ENV: Record<string, string> = {
+  RAFTKA_BROKER_SESSION_TIMEOUT_MS: '3000',
+  RAFTKA_BROKER_HEARTBEAT_INTERVAL_MS: '500',
+  RAFTKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+  RAFTKA_OFFSETS_TOPIC_NUM_PARTITIONS: '3',
+  RAFTKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '3',
+  RAFTKA_NUM_PARTITIONS: '3',
+  RAFTKA_DEFAULT_REPLICATION_FACTOR: '3',
+  RAFTKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+};
+
+/** One Jepsen-style run: cluster, workload, nemesis for `timeSec`, heal, read back, check. */
+export async function runFaults(options: RunOptions): Promise<RunReport> {
+  const say = options.say ?? ((): void => undefined);
+  const size = options.size ?? 3;
+  const random = new Random(options.seed);
+  const workDir = options.workDir ?? join(tmpdir(), `raftka-faults-${options.seed}-${process.pid}-${Date.now()}`);
+  const started = Date.now();
+  say(`seed ${options.seed}: ${size} brokers, ${options.timeSec} s of faults, data and logs in ${workDir}`);
+  const cluster = await FaultCluster.start({ size, workDir, env: CLUSTER_ENV });
+  const history = emptyHistory();
+  let passed = false;
+  try {
+    const kafka = new Kafka({ clientId: 'faults-setup', brokers: cluster.bootstrapList, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: Math.min(3, size) }], timeout: 15000 });
+    await admin.disconnect();
+
+    const workload = new Workload({
+      bootstrap: cluster.bootstrapList, topic: TOPIC, partitions: PARTITIONS,
+      idempotentProducers: 2, plainProducers: 2, readers: 2, groupMembers: 2, topicEveryMs: 7000,
+      random: new Random(random.nextU32()), history,
+    });
+    workload.start();
+    await sleep(2000); // let the clients warm up before the first fault
+    const nemesis = new Nemesis({
+      cluster, random: new Random(random.nextU32()), nextAck: () => workload.nextAck(), topic: TOPIC,
+      faults: history.faults, say, kinds: options.kinds ?? FAULT_KINDS,
+      minFaultMs: options.minFaultMs, maxFaultMs: options.maxFaultMs, minQuietMs: options.minQuietMs, maxQuietMs: options.maxQuietMs,
+    });
+    await nemesis.run(Date.now() + options.timeSec * 1000);
+    await cluster.healAll();
+    say(`healed; ${workload.acknowledged()} records acknowledged so far; letting the clients catch up`);
+    await waitConverged(cluster, [TOPIC], 60_000);
+    await sleep(5000);
+    const faultsEnd = Date.now();
+    await workload.stop();
+    say('workload stopped; reading back');
+
+    const final = await readFinalState(cluster, history);
+    const result = check(history, final);
+    const faults = unavailability(history, faultsEnd);
+    passed = result.ok;
+    let logs = '';
+    if (!result.ok) {
+      const times = [...new Set(result.anomalies.map((a) => a.time).filter((t) => t > 0))].slice(0, 3);
+      logs = (await Promise.all(times.map((t) => cluster.logsAround(t)))).join('\n');
+    }
+    return { seed: options.seed, size, ok: result.ok, durationMs: Date.now() - started, faults, result, workDir, logs };
+  } catch (err) {
+    const tails = cluster.brokers.map((b) => `--- broker ${b.nodeId} (${b.logPath}) ---\n${b.lastLines(25).join('\n')}`).join('\n');
+    throw new Error(`seed ${options.seed}: the run failed: ${(err as Error).message}\nfaults so far: ${history.faults.map((f) => `${f.kind} (${f.detail})`).join('; ')}\ndata and logs kept in ${workDir}\n${tails}`, { cause: err });
+  } finally {
+    await cluster.destroy(passed && options.keep !== true);
+  }
+}
+
+/** Waits until every broker is registered and every partition of `topics` has a leader. */
+async function waitConverged(cluster: FaultCluster, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const md = await cluster.metadata(topics);
+    if (md !== null) {
+      const leaderless = md.topics.flatMap((t) => t.partitions.filter((p) => p.leaderId < 0 || p.errorCode !== 0).map((p) => `${t.name}-${p.partitionIndex}`));
+      const missing = md.topics.filter((t) => t.errorCode !== 0).map((t) => t.name);
+      if (md.brokers.length === cluster.ids.length && md.controllerId > 0 && leaderless.length === 0 && missing.length === 0) return;
+      last = `brokers [${md.brokers.map((b) => b.nodeId).join(',')}], controller ${md.controllerId}, leaderless [${leaderless.join(',')}], missing [${missing.join(',')}]`;
+    }
+    if (Date.now() > deadline) throw new Error(`cluster did not converge after healing in ${timeoutMs} ms: ${last}`);
+    await sleep(250);
+  }
+}
+
+async function readFinalState(cluster: FaultCluster, history: History): Promise<FinalState> {
+  const kafka = new Kafka({ clientId: 'faults-check', brokers: cluster.bootstrapList, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
+  // One acks=all write per partition first: its acknowledgement means the high watermark covers everything before it.
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  for (let p = 0; p < PARTITIONS; p++) {
+    const start = Date.now();
+    const value = `final:${p}`;
+    const [r] = await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value }] });
+    history.sends.push({ producer: 'final', idempotent: false, topic: TOPIC, partition: p, values: [value], start, end: Date.now(), outcome: 'ok', baseOffset: BigInt(r!.baseOffset ?? -1) });
+  }
+  await producer.disconnect();
+
+  const logs = new Map<string, { offset: bigint; value: string }[]>();
+  const records = await withTimeout(fetchAllWithKafkajs(kafka, TOPIC), 60_000, 'final read');
+  for (let p = 0; p < PARTITIONS; p++) logs.set(`${TOPIC}-${p}`, []);
+  for (const m of records) logs.get(`${TOPIC}-${m.partition}`)!.push({ offset: BigInt(m.offset), value: m.value?.toString() ?? '' });
+  for (const list of logs.values()) list.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+
+  const committed = new Map<string, bigint>();
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const t of await admin.fetchOffsets({ groupId: COMMIT_GROUP, topics: [TOPIC] })) {
+      for (const p of t.partitions) committed.set(`${t.topic}-${p.partition}`, BigInt(p.offset));
+    }
+    const createdTopics: FinalState['createdTopics'] = new Map();
+    const names = [...new Set(history.topics.map((t) => t.topic))];
+    if (names.length > 0) {
+      const existing = new Set(await admin.listTopics());
+      for (const topic of names) createdTopics.set(topic, await probeTopic(cluster, kafka, topic, existing.has(topic)));
+    }
+    return { logs, committed, createdTopics };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A topic created during the faults: leaders everywhere, and a write to each partition reads back. */
+async function probeTopic(cluster: FaultCluster, kafka: Kafka, topic: string, exists: boolean): Promise<{ exists: boolean; leaders: boolean; usable: boolean; error?: string }> {
+  if (!exists) return { exists, leaders: false, usable: false };
+  try {
+    await waitConverged(cluster, [topic], 30_000);
+  } catch (err) {
+    return { exists, leaders: false, usable: false, error: (err as Error).message };
+  }
+  try {
+    const md = await cluster.metadata([topic]);
+    const partitions = md?.topics[0]?.partitions.map((p) => p.partitionIndex) ?? [];
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    for (const p of partitions) await producer.send({ topic, acks: -1, messages: [{ partition: p, value: `probe:${topic}:${p}` }] });
+    await producer.disconnect();
+    const read = await withTimeout(fetchAllWithKafkajs(kafka, topic), 30_000, `read of ${topic}`);
+    const missing = partitions.filter((p) => !read.some((m) => m.partition === p && m.value?.toString() === `probe:${topic}:${p}`));
+    return { exists, leaders: true, usable: missing.length === 0, error: missing.length > 0 ? `probe records missing in partitions ${missing.join(',')}` : undefined };
+  } catch (err) {
+    return { exists, leaders: true, usable: false, error: (err as Error).message };
+  }
+}
+
+/** Per fault: the longest stretch without an acknowledged write, and the time to the first ack after healing. */
+export function unavailability(history: History, end: number): FaultReport[] {
+  const acks = history.sends.filter((s) => s.outcome === 'ok' && s.producer !== 'final').map((s) => s.end).sort((a, b) => a - b);
+  return history.faults.map((f, i) => {
+    const windowEnd = history.faults[i + 1]?.start ?? end;
+    let prev = f.start;
+    let longest = 0;
+    for (const t of acks) {
+      if (t <= f.start) continue;
+      if (t > windowEnd) break;
+      longest = Math.max(longest, t - prev);
+      prev = t;
+    }
+    longest = Math.max(longest, windowEnd - prev);
+    const after = acks.find((t) => t >= f.healed && t <= windowEnd);
+    return { ...f, unavailableMs: longest, recoveryMs: after === undefined ? -1 : after - f.healed };
+  });
+}
+
+/** A human-readable report (printed by the CLI and on test failure). */
+export function formatReport(r: RunReport): string {
+  const c = r.result.counts;
+  const lines = [
+    `seed ${r.seed}: ${r.ok ? 'PASS' : 'FAIL'} in ${(r.durationMs / 1000).toFixed(1)} s, ${r.size} brokers, ${r.faults.length} faults`,
+    `  records: acknowledged ${c.acknowledged}, lost ${c.lost}, duplicated ${c.duplicated} (idempotent), unexpected ${c.unexpected}, offset mismatches ${c.offsetMismatches}, gaps ${c.gaps}`,
+    `  indeterminate sends' records ${c.indeterminate} (${c.indeterminateWritten} written), non-idempotent duplicates ${c.duplicatedNonIdempotent} (allowed), final log ${c.finalRecords} records`,
+    `  reads checked ${c.readsChecked} (vanished ${c.readsVanished}); commits acknowledged ${c.commitsAcknowledged} (lost ${c.commitsLost}); topics created during faults ${c.topicsCreatedDuringFaults} (unusable ${c.topicsUnusable})`,
+    '  faults (longest stretch without an acknowledged write / time from heal to the first ack):',
+    ...r.faults.map((f, i) => `    ${String(i + 1).padStart(3)} ${f.kind.padEnd(22)} ${String(f.unavailableMs).padStart(6)} ms / ${f.recoveryMs < 0 ? '   none' : `${String(f.recoveryMs).padStart(6)} ms`}  ${f.detail}`),
+  ];
+  if (!r.ok) {
+    lines.push(`  ${r.result.anomalies.length} anomalies (data and logs kept in ${r.workDir}):`);
+    for (const a of r.result.anomalies.slice(0, 30)) lines.push(`    ${a.kind} ${a.where}: ${a.detail}`);
+    if (r.logs !== '') lines.push('  broker logs around the first anomalies:', r.logs);
+  }
+  return lines.join('\n');
+}
