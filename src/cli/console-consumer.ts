@@ -2,6 +2,9 @@ import { intFlag, keyValues, parseFlags, required, unescape, UsageError } from '
 import { KafkaClient } from './client/client.js';
 import { eprintln, flushStdout } from './output.js';
 import { PartitionReader, type ConsumedRecord, type StartPosition } from './reader.js';
+import { GroupMember } from './client/group-member.js';
+import { fetchOffsets } from './client/groups.js';
+import type { KafkaClient as Client } from './client/client.js';
 
 export const CONSUME_USAGE = `Usage: raftka consume --bootstrap-server HOST:PORT --topic T [options]   (like kafka-console-consumer.sh)
 
@@ -14,7 +17,10 @@ export const CONSUME_USAGE = `Usage: raftka consume --bootstrap-server HOST:PORT
   --property key.separator=SEP     between key and value (default: a tab)
   --property line.separator=SEP    after each record (default: a newline)
 
-Prints "Processed a total of N messages" to stderr on exit. Consumer groups (--group) are not supported yet.
+  --group G                        join consumer group G (range assignor): start at its committed offsets,
+                                   commit every 5 s and on exit
+
+Prints "Processed a total of N messages" to stderr on exit.
 `;
 
 /** raftka consume: a console consumer over assigned partitions. */
@@ -27,7 +33,9 @@ export async function consumeCommand(argv: string[]): Promise<void> {
   if (f.help === true) { process.stdout.write(CONSUME_USAGE); return; }
   const bootstrap = required('bootstrap-server', f['bootstrap-server']);
   const topic = required('topic', f.topic);
-  if (f.group !== undefined) throw new UsageError('--group is not supported yet: raftka consume reads assigned partitions without a consumer group');
+  if (f.group !== undefined && (f.partition !== undefined || f.offset !== undefined)) {
+    throw new UsageError('Options group and partition/offset cannot be specified together (a group member is assigned its partitions).');
+  }
   const partitionFlag = intFlag('partition', f.partition, { min: 0 });
   const maxMessages = intFlag('max-messages', f['max-messages'], { min: 1 });
   const timeoutMs = intFlag('timeout-ms', f['timeout-ms'], { min: 1 });
@@ -40,6 +48,7 @@ export async function consumeCommand(argv: string[]): Promise<void> {
   const client = await KafkaClient.connect(bootstrap, { clientId: 'console-consumer' });
   let processed = 0;
   let stopped = false;
+  let stopGroup = async (): Promise<void> => undefined;
   const stop = (): void => { stopped = true; };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -51,9 +60,12 @@ export async function consumeCommand(argv: string[]): Promise<void> {
     if (partitionFlag !== undefined && !t.partitions.some((p) => p.partition === partitionFlag)) {
       throw new UsageError(`Partition ${partitionFlag} of topic ${topic} does not exist`);
     }
-    const reader = await PartitionReader.open(client, topic, partitions, start);
+    const group = f.group === undefined ? null : new GroupSession(client, f.group, topic, f['from-beginning'] === true ? 'earliest' : 'latest');
+    let reader = group === null ? await PartitionReader.open(client, topic, partitions, start) : await group.start();
+    stopGroup = async () => { if (group !== null) await group.close(reader); };
     let lastRecordAt = Date.now();
     while (!stopped) {
+      if (group !== null) reader = await group.tick(reader);
       const waitMs = timeoutMs === undefined ? 500 : Math.max(1, Math.min(500, timeoutMs - (Date.now() - lastRecordAt)));
       const records = await reader.poll(waitMs);
       for (const r of records) {
@@ -68,6 +80,7 @@ export async function consumeCommand(argv: string[]): Promise<void> {
       }
     }
   } finally {
+    await stopGroup().catch(() => undefined);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     client.close();
@@ -102,4 +115,44 @@ function formatter(props: ReadonlyMap<string, string>): (r: ConsumedRecord) => s
     if (printValue) parts.push(text(r.value));
     return parts.join(keySeparator) + lineSeparator;
   };
+}
+
+const HEARTBEAT_MS = 3000;
+const AUTO_COMMIT_MS = 5000;
+
+/** The console consumer as a group member: heartbeats, auto-commit, and a new reader after each rebalance. */
+class GroupSession {
+  private member: GroupMember | null = null;
+  private lastHeartbeat = 0;
+  private lastCommit = 0;
+
+  constructor(private readonly client: Client, private readonly groupId: string, private readonly topic: string, private readonly reset: 'earliest' | 'latest') {}
+
+  async start(): Promise<PartitionReader> {
+    this.member = await GroupMember.join(this.client, this.groupId, this.topic, { memberId: this.member?.memberId });
+    const committed = (await fetchOffsets(this.client, this.groupId)).get(this.topic) ?? new Map<number, bigint>();
+    this.lastHeartbeat = Date.now();
+    this.lastCommit = Date.now();
+    return PartitionReader.openAt(this.client, this.topic, new Map(this.member.partitions.map((p) => [p, committed.get(p) ?? this.reset])));
+  }
+
+  /** Heartbeats and commits when due; rejoins (returning a new reader) when the group rebalances. */
+  async tick(reader: PartitionReader): Promise<PartitionReader> {
+    const now = Date.now();
+    if (now - this.lastCommit >= AUTO_COMMIT_MS) {
+      this.lastCommit = now;
+      await this.member!.commit(reader.allPositions());
+    }
+    if (now - this.lastHeartbeat < HEARTBEAT_MS) return reader;
+    this.lastHeartbeat = now;
+    if (await this.member!.heartbeat() === 'ok') return reader;
+    await this.member!.commit(reader.allPositions()).catch(() => undefined);
+    return this.start();
+  }
+
+  async close(reader: PartitionReader): Promise<void> {
+    if (this.member === null) return;
+    await this.member.commit(reader.allPositions());
+    await this.member.leave();
+  }
 }

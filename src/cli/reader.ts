@@ -28,12 +28,20 @@ export class PartitionReader {
   private constructor(private readonly client: KafkaClient, readonly topic: string) {}
 
   static async open(client: KafkaClient, topic: string, partitions: readonly number[], start: StartPosition): Promise<PartitionReader> {
+    return PartitionReader.openAt(client, topic, new Map(partitions.map((p) => [p, start])));
+  }
+
+  /** Each partition from its own start (a group member: its committed offset, else the reset policy). */
+  static async openAt(client: KafkaClient, topic: string, starts: ReadonlyMap<number, StartPosition>): Promise<PartitionReader> {
     const reader = new PartitionReader(client, topic);
-    for (const p of partitions) reader.positions.set(p, await reader.resolve(p, start));
+    for (const [p, start] of starts) reader.positions.set(p, await reader.resolve(p, start));
     return reader;
   }
 
   position(partition: number): bigint | undefined { return this.positions.get(partition); }
+
+  /** The next offset to read of every partition. */
+  allPositions(): Map<number, bigint> { return new Map(this.positions); }
 
   private async resolve(partition: number, start: StartPosition): Promise<bigint> {
     if (typeof start === 'bigint') return start;

@@ -63,4 +63,22 @@ describe('raftka consumer-groups against a broker process', () => {
     assertOneLineError(r, /^Error: Consumer group 'idle' does not exist\.$/);
   });
 
+
+  it('consume --group starts at the committed offsets, commits on exit, and shows up with its lag', async () => {
+    await raftka(['topics', ...bs, '--create', '--topic', 'tail', '--partitions', '3']);
+    const first = Array.from({ length: 30 }, (_, i) => `a${i}`);
+    await raftka(['produce', ...bs, '--topic', 'tail'], first.join('\n'));
+    let r = await raftka(['consume', ...bs, '--topic', 'tail', '--group', 'reader', '--from-beginning', '--max-messages', '30']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([...r.lines].sort(), [...first].sort());
+    r = await raftka(['consumer-groups', ...bs, '--describe', '--group', 'reader']);
+    const lags = r.lines.slice(1).map((l) => l.split(/\s+/)[5]);
+    assert.ok(lags.length > 0 && lags.every((lag) => lag === '0'), r.stdout);
+
+    const second = ['b1', 'b2', 'b3'];
+    await raftka(['produce', ...bs, '--topic', 'tail'], second.join('\n'));
+    r = await raftka(['consume', ...bs, '--topic', 'tail', '--group', 'reader', '--from-beginning', '--max-messages', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.lines, second, '--from-beginning applies only without a committed offset');
+  });
 });
