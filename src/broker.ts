@@ -8,7 +8,7 @@ import type { BrokerConfig, ClusterMember } from './config.js';
 import { HardStateStore } from './storage/hard-state.js';
 import { ReplicaManager } from './partition/replica-manager.js';
 import { BrokerRaft } from './partition/raft-groups.js';
-import { FileProducerIdBlockSource, ProducerIdManager, producerIdFile } from './partition/producer-ids.js';
+import { PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from './partition/producer-ids.js';
 import { Controller } from './cluster/controller.js';
 import { ControllerClient } from './cluster/controller-client.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
@@ -98,7 +98,10 @@ export class Broker {
     const publisher = new MetadataPublisher(config.nodeId, replicas, controllerClient,
       Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log);
 
-    const producerIds = new ProducerIdManager(config.nodeId, new FileProducerIdBlockSource(producerIdFile(config.dataDir), config.nodeId));
+    // Producer ids come in blocks committed by the controller (AllocateProducerIds).
+    const producerIds = new ProducerIdManager(config.nodeId, {
+      allocate: () => controllerClient.allocateProducerIds(PRODUCER_ID_BLOCK_SIZE, 30000),
+    });
     const groups = new GroupCoordinator(groupCoordinatorConfig(config), {
       nodeId: config.nodeId, metadata: () => metadata.image(), partition: (topic, p) => replicas.get(topic, p),
       createTopics: (topics, timeoutMs, validateOnly) => controllerClient.createTopics(topics, timeoutMs, validateOnly),

@@ -49,6 +49,8 @@ export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord
       }
       return next;
     }
+    case 'ProducerIds':
+      return image.withNextProducerId(record.data.nextProducerId, offset);
     case 'RemoveTopic': {
       const topic = image.topicById(record.data.topicId);
       return topic === undefined ? image : image.withoutTopic(topic.name, offset);

@@ -2,6 +2,7 @@ import { BrokerRegistrationApi, type BrokerRegistrationResponse } from '../../pr
 import { BrokerHeartbeatApi, type BrokerHeartbeatResponse } from '../../protocol/generated/broker-heartbeat.js';
 import { AlterPartitionApi, type AlterPartitionResponse } from '../../protocol/generated/alter-partition.js';
 import { CreateTopicsApi, type CreateTopicsResponse } from '../../protocol/generated/create-topics.js';
+import { AllocateProducerIdsApi, type AllocateProducerIdsResponse } from '../../protocol/generated/allocate-producer-ids.js';
 import type { Logger } from '../util/log.js';
 import type { PeerClient } from '../server/peer-client.js';
 import type { Partition } from '../partition/partition.js';
@@ -75,6 +76,16 @@ export class ControllerClient implements LeaderReporter {
           }] }],
         }) as AlterPartitionResponse;
         return { errorCode: res.errorCode, value: undefined };
+      });
+  }
+
+  /** A block of producer ids for this broker (Kafka's AllocateProducerIds). */
+  allocateProducerIds(blockSize: number, timeoutMs: number): Promise<{ firstProducerId: bigint; size: number }> {
+    return this.call('AllocateProducerIds', timeoutMs,
+      () => this.controller.allocateProducerIds(this.nodeId, blockSize),
+      async (peer) => {
+        const res = await peer.request(AllocateProducerIdsApi, 0, { brokerId: this.nodeId, brokerEpoch: -1n }) as AllocateProducerIdsResponse;
+        return { errorCode: res.errorCode, value: { firstProducerId: res.producerIdStart, size: res.producerIdLen } };
       });
   }
 

@@ -76,6 +76,20 @@ export class Controller {
     return next;
   }
 
+  /**
+   * Hands `brokerId` the next block of producer ids, committed (a ProducerIdsRecord) before it is
+   * returned, so no id is ever given out twice, across controller failovers too.
+   */
+  allocateProducerIds(brokerId: number, blockSize: number): Promise<{ firstProducerId: bigint; size: number }> {
+    return this.serialise(async () => {
+      const first = this.metadata.image().nextProducerId;
+      await this.metadata.append([{
+        type: 'ProducerIds', data: { brokerId, brokerEpoch: this.brokerEpoch(brokerId), nextProducerId: first + BigInt(blockSize) },
+      }]);
+      return { firstProducerId: first, size: blockSize };
+    });
+  }
+
   /** The broker's epoch (the offset of its registration), -1 if unknown. */
   brokerEpoch(nodeId: number): bigint { return this.metadata.image().brokers.get(nodeId)?.epoch ?? -1n; }
 

@@ -31,14 +31,20 @@ export interface TopicState {
 }
 
 export class MetadataImage {
-  static readonly EMPTY = new MetadataImage(new Map(), new Map(), -1n);
+  static readonly EMPTY = new MetadataImage(new Map(), new Map(), -1n, 0n);
 
   private constructor(
     readonly brokers: ReadonlyMap<number, BrokerRegistration>,
     readonly topics: ReadonlyMap<string, TopicState>,
     /** Offset of the last metadata record applied (-1 for none). */
     readonly offset: bigint,
+    /** The first producer id no broker has been given yet (ProducerIdsRecord). */
+    readonly nextProducerId: bigint,
   ) {}
+
+  withNextProducerId(nextProducerId: bigint, offset: bigint): MetadataImage {
+    return new MetadataImage(this.brokers, this.topics, offset, nextProducerId);
+  }
 
   topicById(topicId: string): TopicState | undefined {
     for (const t of this.topics.values()) if (t.topicId === topicId) return t;
@@ -52,19 +58,19 @@ export class MetadataImage {
   withBroker(b: BrokerRegistration, offset: bigint): MetadataImage {
     const brokers = new Map(this.brokers);
     brokers.set(b.nodeId, b);
-    return new MetadataImage(brokers, this.topics, offset);
+    return new MetadataImage(brokers, this.topics, offset, this.nextProducerId);
   }
 
   withTopic(t: TopicState, offset: bigint): MetadataImage {
     const topics = new Map(this.topics);
     topics.set(t.name, t);
-    return new MetadataImage(this.brokers, topics, offset);
+    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId);
   }
 
   withoutTopic(name: string, offset: bigint): MetadataImage {
     const topics = new Map(this.topics);
     topics.delete(name);
-    return new MetadataImage(this.brokers, topics, offset);
+    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId);
   }
 
   withPartition(p: PartitionState, offset: bigint): MetadataImage {

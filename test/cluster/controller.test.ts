@@ -109,6 +109,17 @@ describe('controller: CreateTopics', () => {
   });
 });
 
+describe('controller: producer id blocks', () => {
+  it('hands out disjoint blocks, each committed (ProducerIdsRecord) before it is returned', async () => {
+    const { controller, metadata } = await controllerWithBrokers([1, 2], false);
+    const blocks = await Promise.all([controller.allocateProducerIds(1, 1000), controller.allocateProducerIds(2, 1000), controller.allocateProducerIds(1, 1000)]);
+    const starts = blocks.map((b) => b.firstProducerId).sort((a, b) => (a < b ? -1 : 1));
+    assert.deepEqual(starts, [0n, 1000n, 2000n]);
+    assert.equal(metadata.image().nextProducerId, 3000n);
+    assert.equal(metadata.appended.filter((r) => r.type === 'ProducerIds').length, 3);
+  });
+});
+
 describe('replica assignment', () => {
   it('spreads preferred leaders and replicas evenly, never twice on one broker', () => {
     const brokers = [1, 2, 3, 4, 5];

@@ -2,6 +2,8 @@ import { ApiKey } from '../../../protocol/generated/index.js';
 import { defaultBrokerRegistrationResponse, type BrokerRegistrationRequest, type BrokerRegistrationResponse } from '../../../protocol/generated/broker-registration.js';
 import type { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from '../../../protocol/generated/broker-heartbeat.js';
 import type { AlterPartitionRequest, AlterPartitionResponse } from '../../../protocol/generated/alter-partition.js';
+import type { AllocateProducerIdsRequest, AllocateProducerIdsResponse } from '../../../protocol/generated/allocate-producer-ids.js';
+import { PRODUCER_ID_BLOCK_SIZE } from '../../partition/producer-ids.js';
 import type { HostEnvelope } from '../../raft/host.js';
 import type { Controller } from '../../cluster/controller.js';
 import { RaftEnvelopeApi, InternalApiKey } from '../../server/internal-apis.js';
@@ -60,6 +62,21 @@ export function createInternalHandlers(deps: InternalDeps): ApiHandler[] {
         }
       },
       errorResponse: (_req, errorCode) => ({ throttleTimeMs: 0, errorCode, isCaughtUp: false, isFenced: true, shouldShutDown: false }),
+    }),
+    defineHandler<AllocateProducerIdsRequest, AllocateProducerIdsResponse>({
+      apiKey: ApiKey.AllocateProducerIds, minVersion: 0, maxVersion: 0, internal: true,
+      async handle(req) {
+        const answer = (errorCode: number, producerIdStart = -1n, producerIdLen = 0): AllocateProducerIdsResponse =>
+          ({ throttleTimeMs: 0, errorCode, producerIdStart, producerIdLen });
+        if (!deps.isActiveController()) return answer(ErrorCode.NOT_CONTROLLER);
+        try {
+          const block = await deps.controller.allocateProducerIds(req.brokerId, PRODUCER_ID_BLOCK_SIZE);
+          return answer(ErrorCode.NONE, block.firstProducerId, block.size);
+        } catch (err) {
+          return answer(controllerError(err));
+        }
+      },
+      errorResponse: (_req, errorCode) => ({ throttleTimeMs: 0, errorCode, producerIdStart: -1n, producerIdLen: 0 }),
     }),
     defineHandler<AlterPartitionRequest, AlterPartitionResponse>({
       // A partition leader reports itself (leader epoch = its Raft term) and its in-sync replicas.
