@@ -6,6 +6,11 @@
  * that node's oldest pending write; a crash drops everything not yet durable. Messages sit in one
  * in-flight list; the scheduler picks which to deliver (reorder), drops or duplicates them.
  * Invariants are checked as events happen; a violation throws an InvariantError.
+ *
+ * Voters are nodes 1..size; learners (non-voting members) are size+1..size+learners. `ids` lists
+ * every node, so every invariant (log matching, HW monotonic, committed entries never lost,
+ * nothing sent before it is durable) covers learners too. A learner must also never be leader or
+ * (pre)candidate, never be asked for a vote, never ask for or grant one, never persist a vote.
  */
 import { RaftCore, type RaftConfig } from '../../src/raft/core.js';
 import { NO_NODE, type Entry, type HardState, type NodeId, type RaftMessage, type Ready } from '../../src/raft/types.js';
@@ -16,10 +21,13 @@ export class InvariantError extends Error {}
 export interface InFlight { from: NodeId; to: NodeId; msg: RaftMessage; id: number }
 
 export interface ClusterOptions {
+  /** Number of voters (ids 1..size). */
   size: number;
+  /** Number of learners (ids size+1..size+learners). Default 0. */
+  learners?: number;
   seed: number;
   /** Overrides for every node's config. */
-  config?: Partial<Omit<RaftConfig, 'id' | 'voters' | 'random'>>;
+  config?: Partial<Omit<RaftConfig, 'id' | 'voters' | 'learners' | 'random'>>;
   /** Complete disk writes at once (unit tests) instead of when the scheduler says. */
   syncDisk?: boolean;
 }
@@ -61,7 +69,11 @@ export class SimNode {
 
 export class SimCluster {
   readonly nodes = new Map<NodeId, SimNode>();
+  /** Every node: voters, then learners. */
   readonly ids: NodeId[];
+  readonly voterIds: NodeId[];
+  readonly learnerIds: NodeId[];
+  private readonly learnerSet: Set<NodeId>;
   inflight: InFlight[] = [];
   private nextMsgId = 0;
   /** blocked.has(`${a}>${b}`): messages from a to b are dropped. */
@@ -83,7 +95,10 @@ export class SimCluster {
   private readonly awaitingAck = new Map<string, { leader: NodeId; baseOffset: bigint; epoch: number }>();
 
   constructor(readonly opts: ClusterOptions) {
-    this.ids = Array.from({ length: opts.size }, (_, i) => i + 1);
+    this.voterIds = Array.from({ length: opts.size }, (_, i) => i + 1);
+    this.learnerIds = Array.from({ length: opts.learners ?? 0 }, (_, i) => opts.size + i + 1);
+    this.learnerSet = new Set(this.learnerIds);
+    this.ids = [...this.voterIds, ...this.learnerIds];
     for (const id of this.ids) {
       const n = new SimNode(id);
       this.nodes.set(id, n);
@@ -93,15 +108,19 @@ export class SimCluster {
 
   node(id: NodeId): SimNode { return this.nodes.get(id)!; }
   core(id: NodeId): RaftCore { return this.node(id).core; }
+  isLearner(id: NodeId): boolean { return this.learnerSet.has(id); }
+  /** Votes needed for a quorum (of voters only). */
+  get quorum(): number { return Math.floor(this.voterIds.length / 2) + 1; }
 
   private boot(n: SimNode): void {
     n.core = new RaftCore(
-      { id: n.id, voters: this.ids, random: new Random(this.opts.seed * 7919 + n.id * 104729 + n.restarts), ...this.opts.config },
+      { id: n.id, voters: this.voterIds, learners: this.learnerIds, random: new Random(this.opts.seed * 7919 + n.id * 104729 + n.restarts), ...this.opts.config },
       { hardState: { ...n.durableHard }, logStartOffset: 0n, logEndOffset: n.logEnd(), epochs: epochStartsOf(n.log) },
     );
     n.lifeHw = n.core.highWatermark;
     n.lifeTerm = n.core.term;
     if (n.lifeHw < n.durableHard.commitOffset) throw new InvariantError(`node ${n.id} restarted with HW ${n.lifeHw} below durable ${n.durableHard.commitOffset}`);
+    this.checkNode(n);
   }
 
   private log(line: string): void { if (this.traceEnabled) this.trace.push(line); }
@@ -170,6 +189,8 @@ export class SimCluster {
       if (hs.term < old.term) throw new InvariantError(`node ${n.id} durable term ${old.term} -> ${hs.term}`);
       if (hs.commitOffset < old.commitOffset) throw new InvariantError(`node ${n.id} durable HW ${old.commitOffset} -> ${hs.commitOffset}`);
       if (hs.commitOffset > n.durableEnd) throw new InvariantError(`node ${n.id} durable HW ${hs.commitOffset} beyond durable log ${n.durableEnd}`);
+      if (hs.votedFor !== NO_NODE && this.isLearner(n.id)) throw new InvariantError(`learner ${n.id} persists a vote for ${hs.votedFor} in term ${hs.term}`);
+      if (hs.votedFor !== NO_NODE && this.isLearner(hs.votedFor)) throw new InvariantError(`node ${n.id} persists a vote for learner ${hs.votedFor} in term ${hs.term}`);
       if (hs.votedFor !== NO_NODE) {
         const k = `${n.id}@${hs.term}`;
         const prev = this.durableVotes.get(k);
@@ -187,6 +208,12 @@ export class SimCluster {
 
   /** Invariant 9: what a message claims is durable at the moment it is sent. */
   private checkSendable(n: SimNode, m: RaftMessage): void {
+    if (this.isLearner(n.id) && (m.type === 'vote' || m.type === 'timeoutNow' || m.type === 'append' || m.type === 'heartbeat' || (m.type === 'voteResponse' && m.granted))) {
+      throw new InvariantError(`learner ${n.id} sends ${m.type}${m.type === 'voteResponse' ? ' (granted)' : ''} to ${m.to} at term ${m.term}`);
+    }
+    if (this.isLearner(m.to) && (m.type === 'vote' || m.type === 'timeoutNow')) {
+      throw new InvariantError(`node ${n.id} sends ${m.type} to learner ${m.to} at term ${m.term}`);
+    }
     if (m.term > n.durableHard.term && !(m.type === 'vote' && m.pre) && !(m.type === 'voteResponse' && m.pre)) {
       throw new InvariantError(`node ${n.id} sends ${m.type} at term ${m.term} with durable term ${n.durableHard.term}`);
     }
@@ -281,6 +308,10 @@ export class SimCluster {
 
   checkNode(n: SimNode): void {
     const c = n.core;
+    if (this.isLearner(n.id)) {
+      if (c.role !== 'follower') throw new InvariantError(`learner ${n.id} is ${c.role} in term ${c.term}`);
+      if (c.votedForId !== NO_NODE) throw new InvariantError(`learner ${n.id} voted for ${c.votedForId} in term ${c.term}`);
+    }
     if (c.term < n.lifeTerm) throw new InvariantError(`node ${n.id} term went back ${n.lifeTerm} -> ${c.term}`);
     n.lifeTerm = c.term;
     if (c.term < n.durableHard.term) throw new InvariantError(`node ${n.id} term ${c.term} below durable ${n.durableHard.term}`);

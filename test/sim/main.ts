@@ -3,6 +3,7 @@
  *   node dist/test/sim/main.js --seed S [--nodes 3|5] [--steps N]     replay one seed (with a trace on failure)
  *   node dist/test/sim/main.js --seeds N [--first-seed S] [--nodes 3|5|both]
  * --churn P sets the share of seeds that run the leader-churn schedule (default 0.5).
+ * --learners N adds N non-voting members (Raft learners) to every group (default 0).
  * Exits non-zero if any seed broke an invariant; each failure prints its replay command.
  */
 import { runSeed, type SimResult } from './sim.js';
@@ -13,12 +14,15 @@ function arg(name: string): string | undefined {
 }
 
 function report(r: SimResult): void {
-  process.stderr.write(`FAIL seed ${r.seed} nodes ${r.nodes}: ${r.error ?? ''}\n  replay: npm run sim -- --seed ${r.seed} --nodes ${r.nodes}\n`);
+  const l = r.learners > 0 ? ` --learners ${r.learners}` : '';
+  process.stderr.write(`FAIL seed ${r.seed} nodes ${r.nodes}${l}: ${r.error ?? ''}\n  replay: node dist/test/sim/main.js --seed ${r.seed} --nodes ${r.nodes}${l}\n`);
 }
 
 const steps = arg('steps') !== undefined ? Number(arg('steps')) : undefined;
 const churn = arg('churn') !== undefined ? Number(arg('churn')) : undefined;
-const extra = { ...(steps !== undefined ? { steps } : {}), ...(churn !== undefined ? { churn } : {}) };
+const learners = arg('learners') !== undefined ? Number(arg('learners')) : 0;
+if (!Number.isInteger(learners) || learners < 0) throw new Error(`--learners must be a non-negative integer, got ${arg('learners') ?? ''}`);
+const extra = { learners, ...(steps !== undefined ? { steps } : {}), ...(churn !== undefined ? { churn } : {}) };
 const nodesArg = arg('nodes') ?? 'both';
 const nodeCounts = nodesArg === 'both' ? [3, 5] : [Number(nodesArg)];
 const one = arg('seed');
@@ -29,7 +33,7 @@ if (one !== undefined) {
   for (const nodes of nodeCounts) {
     const r = runSeed(seed, { nodes, trace: true, ...extra });
     if (r.ok) {
-      process.stdout.write(`ok seed ${seed} nodes ${nodes}: ${JSON.stringify(r.stats, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+      process.stdout.write(`ok seed ${seed} nodes ${nodes} learners ${learners}: ${JSON.stringify(r.stats, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
     } else {
       failed = true;
       process.stderr.write((r.trace ?? []).slice(-80).join('\n') + '\n');
@@ -40,7 +44,7 @@ if (one !== undefined) {
 } else {
   const count = Number(arg('seeds') ?? '1000');
   const first = arg('first-seed') !== undefined ? Number(arg('first-seed')) : Math.floor(Math.random() * 2 ** 31);
-  process.stdout.write(`running ${count} seeds from ${first} on ${nodeCounts.join(' and ')} nodes\n`);
+  process.stdout.write(`running ${count} seeds from ${first} on ${nodeCounts.join(' and ')} nodes${learners > 0 ? ` + ${learners} learners` : ''}\n`);
   const t0 = performance.now();
   let failures = 0;
   for (let s = first; s < first + count; s++) {

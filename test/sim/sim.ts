@@ -14,13 +14,19 @@
  * Phase 2 (liveness): heal everything, restart everyone, then within a bounded number of rounds
  * a single leader must be known by all, a new proposal must commit everywhere, and every
  * acknowledged write must be on every node.
+ * With `learners` > 0 the group also has non-voting members: they take every fault a voter does
+ * (crash, partition, forced campaign, which a learner must ignore), must never lead, campaign or
+ * vote, and must converge in phase 2 like everyone else; quorums count voters only.
  */
 import { Random } from '../../src/util/random.js';
 import { InvariantError, SimCluster } from './cluster.js';
 import type { NodeId } from '../../src/raft/types.js';
 
 export interface SimOptions {
+  /** Voters. */
   nodes: number;
+  /** Non-voting members (Raft learners) on top of the voters. */
+  learners: number;
   steps: number;
   /** Rounds allowed for phase 2 (each round: every node ticks once, everything is delivered). */
   livenessRounds: number;
@@ -32,19 +38,21 @@ export interface SimOptions {
 export interface SimResult {
   seed: number;
   nodes: number;
+  learners: number;
   ok: boolean;
   error?: string;
   trace?: string[];
   stats: { committedOffsets: bigint; acked: number; leadersElected: number; crashes: number; livenessRounds: number; churnKills: number };
 }
 
-export const defaultSimOptions: SimOptions = { nodes: 3, steps: 1500, livenessRounds: 300, churn: 0.5 };
+export const defaultSimOptions: SimOptions = { nodes: 3, learners: 0, steps: 1500, livenessRounds: 300, churn: 0.5 };
 
 export function runSeed(seed: number, options: Partial<SimOptions> = {}): SimResult {
   const opts = { ...defaultSimOptions, ...options };
   const rng = new Random(seed);
   const cluster = new SimCluster({
     size: opts.nodes,
+    learners: opts.learners,
     seed,
     config: {
       electionTimeoutTicks: 10,
@@ -71,10 +79,10 @@ export function runSeed(seed: number, options: Partial<SimOptions> = {}): SimRes
     stats.committedOffsets = cluster.committedEnd;
     stats.acked = cluster.acked.length;
     stats.leadersElected = cluster.leaders.size;
-    return { seed, nodes: opts.nodes, ok: true, stats };
+    return { seed, nodes: opts.nodes, learners: opts.learners, ok: true, stats };
   } catch (err) {
     const message = err instanceof InvariantError ? `invariant: ${err.message}` : err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err);
-    const result: SimResult = { seed, nodes: opts.nodes, ok: false, error: message, stats };
+    const result: SimResult = { seed, nodes: opts.nodes, learners: opts.learners, ok: false, error: message, stats };
     if (opts.trace === true) result.trace = cluster.trace;
     return result;
   }
@@ -129,8 +137,10 @@ function churnStep(c: SimCluster, rng: Random, st: ChurnState, stats: SimResult[
       const k = cur.core;
       const own = k.epochStarts().find((e) => e.epoch === k.term);
       const epochStart = own?.startOffset ?? k.logEndOffset;
-      const matches = [k.durableEndOffset, ...[...k.followerProgress().values()].map((p) => p.match)].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-      const q = matches[Math.floor(c.ids.length / 2)]!;
+      // voters only: a learner's copy does not count towards the quorum
+      const voterMatches = [...k.followerProgress()].filter(([id]) => !c.isLearner(id)).map(([, p]) => p.match);
+      const matches = [k.durableEndOffset, ...voterMatches].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+      const q = matches[c.quorum - 1]!;
       if (q > st.hwAtElection && q <= epochStart) { st.tailKillTried = true; tailMoment = rng.bool(0.7); }
     }
     if (!tailMoment && st.left-- > 0) return false;
