@@ -16,6 +16,8 @@ import { MetadataPublisher } from './cluster/publisher.js';
 import { localAdminDeps } from './cluster/admin-local.js';
 import { createHandlers } from './kafka/handlers/index.js';
 import { createInternalHandlers } from './kafka/handlers/internal.js';
+import { forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
+import { ApiKey, apiByKey } from '../protocol/generated/index.js';
 import { KafkaServer } from './server/server.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
 import { systemScheduler } from './groups/scheduler.js';
@@ -124,6 +126,19 @@ export class Broker {
         transferLeadership: (topic, p, to) => replicas.get(topic, p)?.transferLeadership(to),
       }),
     });
+    const forwarder: Forwarder = {
+      isActiveController: () => metadataPartition.isLeader,
+      toController: (apiKey, apiVersion, request) => {
+        const peer = peers.get(controllerClient.activeControllerId());
+        const api = apiByKey(apiKey);
+        if (peer === undefined || api === undefined) return Promise.reject(new Error('no active controller to forward to'));
+        return peer.request(api, apiVersion, request);
+      },
+    };
+    for (const apiKey of [ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs, ApiKey.ElectLeaders]) {
+      const h = handlers.get(apiKey);
+      if (h !== undefined) handlers.set(apiKey, forwardedToController(h, forwarder));
+    }
     for (const h of createInternalHandlers({
       isActiveController: () => metadataPartition.isLeader,
       controller,

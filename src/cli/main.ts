@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../util/log.js';
 import { loadBrokerConfig, parseBootstrap, type BrokerConfig } from '../config.js';
-import { Broker } from '../broker.js';
 import { isTool, runTool, TOOLS_USAGE } from './tools.js';
 import { runCluster } from './cluster.js';
 
@@ -59,6 +58,8 @@ async function start(argv: string[], command: 'start' | 'broker'): Promise<void>
   };
   const config = loadBrokerConfig({ configFile: values.config, env: process.env, overrides });
   const log = createLogger({ nodeId: config.nodeId });
+  // Loaded here, not at the top: the tools share this entry point and should start fast.
+  const { Broker } = await import('../broker.js');
   const broker = await Broker.start(config, log);
   process.stdout.write(`raftka broker ${config.nodeId} ready on ${config.host}:${broker.port} (data in ${config.dataDir})\n`);
   let stopping = false;

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
 import { metadata, startCluster, type Cluster } from '../../compat/harness.js';
 import type { MetadataResponse } from '../../protocol/generated/metadata.js';
+import type { CreatePartitionsResponse } from '../../protocol/generated/create-partitions.js';
+import { ApiKey } from '../../protocol/generated/index.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 /** Polls Metadata on `port` until `check` holds (the cluster converges on its own; there is no event to await from outside). */
 async function eventually(port: number, topics: string[] | null, check: (md: MetadataResponse) => boolean, what: string, timeoutMs = 20000): Promise<MetadataResponse> {
@@ -63,6 +66,21 @@ describe('a cluster of three broker processes', () => {
     } finally {
       await producer.disconnect();
     }
+  });
+
+  it('serves metadata-changing admin requests on any broker, forwarding them to the active controller', async () => {
+    const md = await metadata(cluster.brokers[0]!.port, []);
+    const other = cluster.brokers.find((b) => b.nodeId !== md.controllerId)!;
+    const client = await RawClient.connect(other.port);
+    try {
+      client.send(ApiKey.CreatePartitions, 3, { topics: [{ name: 'one', count: 2, assignments: null }], timeoutMs: 10000, validateOnly: false });
+      const res = (await client.receive()).body as CreatePartitionsResponse;
+      assert.deepEqual(res.results.map((r) => [r.name, r.errorCode]), [['one', 0]]);
+    } finally {
+      client.close();
+    }
+    assert.ok(preferredLeaders(await metadata(other.port, ['one']), 'one'));
+    assert.equal((await metadata(other.port, ['one'])).topics[0]!.partitions.length, 2);
   });
 
   it('fences a killed broker, elects new leaders among the live replicas, and gives leadership back to the preferred replica when it returns', async () => {
