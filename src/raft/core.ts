@@ -100,6 +100,8 @@ export class RaftCore {
   private termValue: number;
   private votedFor: NodeId;
   private hw: bigint;
+  /** The term last made durable (advance() of a Ready carrying it): 'now' messages never run ahead of it. */
+  private durableTerm: number;
   // Volatile state.
   private roleValue: Role = 'follower';
   private leader: NodeId = NO_NODE;
@@ -158,6 +160,7 @@ export class RaftCore {
     this.maxWindowBytes = config.maxWindowBytes ?? 4 << 20;
     this.makeLeaderChange = config.leaderChangeEntry ?? (() => ({ data: Buffer.alloc(0), recordCount: 1 }));
     this.termValue = initial.hardState.term;
+    this.durableTerm = initial.hardState.term;
     this.votedFor = initial.hardState.votedFor;
     this.epochs = new EpochView(initial.epochs);
     this.logStart = initial.logStartOffset;
@@ -294,6 +297,7 @@ export class RaftCore {
   /** The driver persisted (and truncated/appended/flushed) everything in `ready`. */
   advance(ready: Ready): void {
     this.truncations = this.truncations.filter((t) => t.seq > ready.seq);
+    if (ready.hardState !== undefined) this.durableTerm = ready.hardState.term;
     let durable = ready.logEndOffset;
     for (const t of this.truncations) if (t.offset < durable) durable = t.offset;
     if (durable > this.logEnd) durable = this.logEnd;
@@ -784,7 +788,12 @@ export class RaftCore {
   }
 
   private send(m: RaftMessage, when: 'now' | 'after'): void {
-    if (when === 'now') this.outNow.push(m);
+    // A leader's appends may go out before its own write is durable only when their term already
+    // is. A single voter becomes leader in the same step it takes a new term (no vote round trip
+    // waits for the term to be persisted), so with learners its first appends would otherwise
+    // carry a term that a crash can lose: after a restart it could lead that same term again with
+    // a different log, and a learner would hold two different entries of one epoch at one offset.
+    if (when === 'now' && m.term <= this.durableTerm) this.outNow.push(m);
     else this.outAfter.push(m);
   }
 }
