@@ -2,22 +2,35 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from './sim.js';
 
-// A bounded, fixed set of seeds for `npm test`; `npm run sim -- --seeds N` runs many more.
-// RAFTKA_SIM_SEEDS=N raises the count here too.
+// A bounded, fixed set of seeds for `npm test`; `node dist/test/sim/main.js --seeds N` runs many
+// more. RAFTKA_SIM_SEEDS=N raises the count here too (RAFTKA_SIM_LEARNER_SEEDS for learner groups).
 const seeds = Number(process.env.RAFTKA_SIM_SEEDS ?? '200');
+const learnerSeeds = Number(process.env.RAFTKA_SIM_LEARNER_SEEDS ?? '100');
+
+function runMany(nodes: number, learners: number, count: number): void {
+  const failures: string[] = [];
+  let committed = 0n;
+  for (let seed = 1; seed <= count; seed++) {
+    const r = runSeed(seed, { nodes, learners });
+    const l = learners > 0 ? ` --learners ${learners}` : '';
+    if (!r.ok) failures.push(`seed ${seed}: ${r.error ?? ''} (replay: node dist/test/sim/main.js --seed ${seed} --nodes ${nodes}${l})`);
+    committed += r.stats.committedOffsets;
+  }
+  assert.deepEqual(failures, []);
+  // the runs must actually commit data, or the invariants are checked on nothing
+  assert.ok(committed > BigInt(count) * 10n, `only ${committed} offsets committed over ${count} seeds`);
+}
 
 for (const nodes of [3, 5]) {
   test(`raft simulation: ${seeds} seeds on ${nodes} nodes keep every invariant and elect after heal`, () => {
-    const count = seeds;
-    const failures: string[] = [];
-    let committed = 0n;
-    for (let seed = 1; seed <= count; seed++) {
-      const r = runSeed(seed, { nodes });
-      if (!r.ok) failures.push(`seed ${seed}: ${r.error ?? ''} (replay: npm run sim -- --seed ${seed} --nodes ${nodes})`);
-      committed += r.stats.committedOffsets;
-    }
-    assert.deepEqual(failures, []);
-    // the runs must actually commit data, or the invariants are checked on nothing
-    assert.ok(committed > BigInt(count) * 10n, `only ${committed} offsets committed over ${count} seeds`);
+    runMany(nodes, 0, seeds);
+  });
+}
+
+// Learners take every fault a voter does; they must converge after heal like everyone else. The
+// 1-voter case is the broker's small-cluster metadata log (one controller, the others observers).
+for (const [nodes, learners] of [[1, 2], [2, 1], [3, 2]] as const) {
+  test(`raft simulation: ${learnerSeeds} seeds on ${nodes} voters + ${learners} learners keep every invariant, learners never lead or vote, all converge`, () => {
+    runMany(nodes, learners, learnerSeeds);
   });
 }
