@@ -43,6 +43,8 @@ export interface CheckCounts {
   topicsCreatedDuringFaults: number;
   topicsUnusable: number;
   finalRecords: number;
+  /** Control records in the final logs (the LeaderChange batch each new Raft leader appends). */
+  controlRecords: number;
 }
 
 export interface CheckResult {
@@ -63,7 +65,7 @@ export function check(history: History, final: FinalState): CheckResult {
     sends: history.sends.length, acknowledged: 0, indeterminate: 0, indeterminateWritten: 0, lost: 0,
     duplicated: 0, duplicatedNonIdempotent: 0, unexpected: 0, offsetMismatches: 0, gaps: 0,
     readsChecked: 0, readsVanished: 0, commitsAcknowledged: history.commits.length, commitsLost: 0,
-    topicsCreatedDuringFaults: 0, topicsUnusable: 0, finalRecords: 0,
+    topicsCreatedDuringFaults: 0, topicsUnusable: 0, finalRecords: 0, controlRecords: 0,
   };
 
   // Where each value was sent.
@@ -88,6 +90,7 @@ export function check(history: History, final: FinalState): CheckResult {
         anomalies.push({ kind: 'gap', where, detail: `offset ${r.offset} follows ${expected - 1n}`, time: sentBy.get(r.value)?.op.end ?? 0 });
       }
       expected = r.offset + 1n;
+      if (r.control) { counts.controlRecords++; continue; }
       byOffset.set(r.offset, r.value);
       const list = positions.get(r.value) ?? [];
       list.push({ where, offset: r.offset });

@@ -69,8 +69,8 @@ export function emptyHistory(): History {
 
 /** The final state read back after healing. */
 export interface FinalState {
-  /** Per `${topic}-${partition}`: the records from offset 0 up to the high watermark, in offset order. */
-  logs: Map<string, { offset: bigint; value: string }[]>;
+  /** Per `${topic}-${partition}`: the records from offset 0 up to the high watermark, in offset order (control records included). */
+  logs: Map<string, { offset: bigint; value: string; control: boolean }[]>;
   /** The group's committed offsets after healing, per `${topic}-${partition}` (-1: none). */
   committed: Map<string, bigint>;
   /** Topics created during the faults: does it exist, does every partition have a leader, did a write and read-back work. */

@@ -48,8 +48,9 @@ export class Nemesis {
 
   constructor(private readonly o: NemesisOptions) {}
 
-  async run(until: number): Promise<void> {
-    while (Date.now() < until) {
+  /** Injects faults until `until` (wall clock ms) or until `maxFaults` were injected. */
+  async run(until: number, maxFaults = Number.POSITIVE_INFINITY): Promise<void> {
+    for (let n = 0; n < maxFaults && Date.now() < until; n++) {
       const kind = this.nextKind();
       await this.inject(kind);
       await sleep(this.o.random.int(this.o.minQuietMs ?? 2000, this.o.maxQuietMs ?? 4000));
@@ -92,7 +93,7 @@ export class Nemesis {
       }
       case 'pause': {
         const b = cluster.broker(random.pick(ids));
-        const ms = Math.max(duration, 3000);
+        const ms = Math.max(duration, 2500);
         record.detail = `broker ${b.nodeId} stopped ${ms} ms`;
         this.begin(record);
         b.pause();

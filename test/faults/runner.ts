@@ -2,8 +2,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Random } from '../../src/util/random.js';
-import { fetchAllWithKafkajs } from '../helpers/kafkajs-fetch.js';
 import { FaultCluster, withTimeout } from './cluster.js';
+import { readTopic } from './read-log.js';
 import { check, type CheckResult } from './checker.js';
 import { emptyHistory, type FaultRecord, type FinalState, type History } from './history.js';
 import { FAULT_KINDS, Nemesis, type FaultKind } from './nemesis.js';
@@ -21,6 +21,8 @@ export interface RunOptions {
   /** Keep the data directory even when the run passes. */
   keep?: boolean;
   say?: (line: string) => void;
+  /** Stop after this many faults even when time is left. */
+  maxFaults?: number;
   /** Nemesis timing overrides (ms). */
   minFaultMs?: number; maxFaultMs?: number; minQuietMs?: number; maxQuietMs?: number;
 }
@@ -89,11 +91,11 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
       faults: history.faults, say, kinds: options.kinds ?? FAULT_KINDS,
       minFaultMs: options.minFaultMs, maxFaultMs: options.maxFaultMs, minQuietMs: options.minQuietMs, maxQuietMs: options.maxQuietMs,
     });
-    await nemesis.run(Date.now() + options.timeSec * 1000);
+    await nemesis.run(Date.now() + options.timeSec * 1000, options.maxFaults);
     await cluster.healAll();
     say(`healed; ${workload.acknowledged()} records acknowledged so far; letting the clients catch up`);
     await waitConverged(cluster, [TOPIC], 60_000);
-    await sleep(5000);
+    await sleep(3000);
     const faultsEnd = Date.now();
     await workload.stop();
     say('workload stopped; reading back');
@@ -146,11 +148,8 @@ async function readFinalState(cluster: FaultCluster, history: History): Promise<
   }
   await producer.disconnect();
 
-  const logs = new Map<string, { offset: bigint; value: string }[]>();
-  const records = await withTimeout(fetchAllWithKafkajs(kafka, TOPIC), 60_000, 'final read');
-  for (let p = 0; p < PARTITIONS; p++) logs.set(`${TOPIC}-${p}`, []);
-  for (const m of records) logs.get(`${TOPIC}-${m.partition}`)!.push({ offset: BigInt(m.offset), value: m.value?.toString() ?? '' });
-  for (const list of logs.values()) list.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  const logs: FinalState['logs'] = new Map();
+  for (const [p, records] of await withTimeout(readTopic(kafka, TOPIC), 60_000, 'final read')) logs.set(`${TOPIC}-${p}`, records);
 
   const committed = new Map<string, bigint>();
   const admin = kafka.admin();
@@ -186,8 +185,8 @@ async function probeTopic(cluster: FaultCluster, kafka: Kafka, topic: string, ex
     await producer.connect();
     for (const p of partitions) await producer.send({ topic, acks: -1, messages: [{ partition: p, value: `probe:${topic}:${p}` }] });
     await producer.disconnect();
-    const read = await withTimeout(fetchAllWithKafkajs(kafka, topic), 30_000, `read of ${topic}`);
-    const missing = partitions.filter((p) => !read.some((m) => m.partition === p && m.value?.toString() === `probe:${topic}:${p}`));
+    const read = await withTimeout(readTopic(kafka, topic), 30_000, `read of ${topic}`);
+    const missing = partitions.filter((p) => !(read.get(p) ?? []).some((m) => m.value === `probe:${topic}:${p}`));
     return { exists, leaders: true, usable: missing.length === 0, error: missing.length > 0 ? `probe records missing in partitions ${missing.join(',')}` : undefined };
   } catch (err) {
     return { exists, leaders: true, usable: false, error: (err as Error).message };
@@ -219,7 +218,7 @@ export function formatReport(r: RunReport): string {
   const lines = [
     `seed ${r.seed}: ${r.ok ? 'PASS' : 'FAIL'} in ${(r.durationMs / 1000).toFixed(1)} s, ${r.size} brokers, ${r.faults.length} faults`,
     `  records: acknowledged ${c.acknowledged}, lost ${c.lost}, duplicated ${c.duplicated} (idempotent), unexpected ${c.unexpected}, offset mismatches ${c.offsetMismatches}, gaps ${c.gaps}`,
-    `  indeterminate sends' records ${c.indeterminate} (${c.indeterminateWritten} written), non-idempotent duplicates ${c.duplicatedNonIdempotent} (allowed), final log ${c.finalRecords} records`,
+    `  indeterminate sends' records ${c.indeterminate} (${c.indeterminateWritten} written), non-idempotent duplicates ${c.duplicatedNonIdempotent} (allowed), final log ${c.finalRecords} records (${c.controlRecords} control)`,
     `  reads checked ${c.readsChecked} (vanished ${c.readsVanished}); commits acknowledged ${c.commitsAcknowledged} (lost ${c.commitsLost}); topics created during faults ${c.topicsCreatedDuringFaults} (unusable ${c.topicsUnusable})`,
     '  faults (longest stretch without an acknowledged write / time from heal to the first ack):',
     ...r.faults.map((f, i) => `    ${String(i + 1).padStart(3)} ${f.kind.padEnd(22)} ${String(f.unavailableMs).padStart(6)} ms / ${f.recoveryMs < 0 ? '   none' : `${String(f.recoveryMs).padStart(6)} ms`}  ${f.detail}`),
