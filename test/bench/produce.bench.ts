@@ -1,0 +1,229 @@
+// `npm run bench:produce` (issue 7): a benchmark, never a test.
+// 3 broker processes, one topic of 6 partitions x RF 3, 1 KiB records:
+//  - `raftka perf produce` (the project's tool, 16 KiB batches, 5 in flight) at acks=all and
+//    acks=1, unthrottled: MiB/s, records/s, latency p50/p99/p99.9 (ms, as the tool prints them);
+//    and acks=all throttled to 10 MiB/s for the latency target.
+//  - kcat (librdkafka defaults) producing the same number of 1 KiB lines at acks=all and acks=1,
+//    timed from start to exit (kcat waits for every delivery report before it exits).
+//  - `raftka perf consume` from the start of the log (fetch throughput).
+//  - In the same run, the loopback baseline: a raw Node.js socket pair on 127.0.0.1 pushing the
+//    same number of bytes with 1 MiB writes (and with 16 KiB writes, the producer's batch size).
+// Each figure is the median of RAFTKA_BENCH_RUNS runs and a ratio to the 1 MiB loopback median.
+// Env knobs: RAFTKA_BENCH_RUNS (3), RAFTKA_BENCH_PRODUCE_MB (32: MiB per perf produce run),
+//   RAFTKA_BENCH_KCAT_MB (128: MiB per kcat run), RAFTKA_BENCH_FETCH_MB (256: MiB kcat reads from
+//   the start of the log), RAFTKA_BENCH_PERF_FETCH_MB (32: MiB perf consume reads; it is slower).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCluster, type Cluster } from '../../compat/harness.js';
+import { KafkaClient } from '../../src/cli/client/client.js';
+import { createTopic } from '../../src/cli/client/admin.js';
+import { envInt, fmt, machineNote, median, progress, ratio, spreadPct, table } from './lib.js';
+
+const RUNS = Math.max(1, envInt('RAFTKA_BENCH_RUNS', 3));
+const PRODUCE_MB = Math.max(1, envInt('RAFTKA_BENCH_PRODUCE_MB', 32));
+const KCAT_MB = Math.max(1, envInt('RAFTKA_BENCH_KCAT_MB', 128));
+const FETCH_MB = Math.max(1, envInt('RAFTKA_BENCH_FETCH_MB', 256));
+const PERF_FETCH_MB = Math.max(1, envInt('RAFTKA_BENCH_PERF_FETCH_MB', 32));
+const LOOPBACK_MB = 256;
+const RECORD = 1024;
+const MIB = 1024 * 1024;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const TOPIC = 'bench-produce';
+
+/**
+ * MiB/s of a raw loopback socket pair pushing `total` bytes in `chunk`-byte writes (one buffer
+ * reused): this process writes, a child Node.js process reads and answers one byte at the end,
+ * so each side has its own event loop as a client and a broker do.
+ */
+async function loopback(total: number, chunk: number): Promise<number> {
+  const sink = `const s = require('net').createServer((c) => { let got = 0; c.on('data', (b) => { got += b.length; if (got >= ${total}) c.end('x'); }); });
+    s.listen(0, '127.0.0.1', () => process.stdout.write(s.address().port + '\\n'));`;
+  const child = spawn(process.execPath, ['-e', sink], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    const client = connect({ host: '127.0.0.1', port: Number(line.toString().trim()) });
+    await once(client, 'connect');
+    const done = once(client, 'data');
+    const buf = Buffer.alloc(chunk, 0x41);
+    const t0 = performance.now();
+    for (let sent = 0; sent < total; sent += chunk) {
+      if (!client.write(buf)) await once(client, 'drain');
+    }
+    await done;
+    const secs = (performance.now() - t0) / 1000;
+    client.destroy();
+    return total / MIB / secs;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
+  });
+}
+
+interface ProduceResult { mibs: number; recs: number; p50: number; p99: number; p999: number }
+
+async function perfProduce(bootstrap: string, records: number, acks: string, throughput = -1): Promise<ProduceResult> {
+  const r = await run(process.execPath, [CLI, 'perf', 'produce', '--bootstrap-server', bootstrap, '--topic', TOPIC,
+    '--num-records', String(records), '--record-size', String(RECORD), '--throughput', String(throughput), '--acks', acks, '--reporting-interval', '600000']);
+  const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th, (\d+) ms 99.9th/.exec(r.stdout);
+  if (r.code !== 0 || m === null) throw new Error(`perf produce failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return { recs: Number(m[2]), mibs: Number(m[3]), p50: Number(m[4]), p99: Number(m[5]), p999: Number(m[6]) };
+}
+
+async function kcatProduce(bootstrap: string, file: string, records: number, acks: string): Promise<ProduceResult> {
+  const before = await endOffsets(bootstrap, 6);
+  const r = await run('kcat', ['-P', '-b', bootstrap, '-t', TOPIC, '-X', `acks=${acks}`, '-l', file]);
+  if (r.code !== 0) throw new Error(`kcat failed (exit ${r.code}): ${r.stderr}`);
+  // The check reads high watermarks: with acks=1 they may trail kcat's exit by a moment.
+  let delivered = 0;
+  for (let i = 0; i < 100 && delivered < records; i++) {
+    delivered = (await endOffsets(bootstrap, 6)) - before;
+    if (delivered < records) await new Promise((res) => setTimeout(res, 100));
+  }
+  if (delivered !== records) throw new Error(`kcat delivered ${delivered} of ${records} records: ${r.stderr}`);
+  const secs = r.ms / 1000;
+  return { recs: records / secs, mibs: (records * RECORD) / MIB / secs, p50: NaN, p99: NaN, p999: NaN };
+}
+
+async function perfConsume(bootstrap: string, messages: number): Promise<{ mibs: number; recs: number; fetchP99: number }> {
+  const r = await run(process.execPath, [CLI, 'perf', 'consume', '--bootstrap-server', bootstrap, '--topic', TOPIC, '--messages', String(messages), '--timeout', '30000']);
+  const lines = r.stdout.trim().split('\n');
+  const data = lines.find((l) => /^\d{4}-/.test(l))?.split(',').map((s) => s.trim());
+  const fetch = /([\d.]+) ms 99th/.exec(lines.find((l) => l.startsWith('fetch latency')) ?? '');
+  if (r.code !== 0 || data === undefined) throw new Error(`perf consume failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  if (Number(data[4]) < messages) throw new Error(`perf consume read ${data[4]} of ${messages} records`);
+  return { mibs: Number(data[3]), recs: Number(data[5]), fetchP99: fetch === null ? NaN : Number(fetch[1]) };
+}
+
+/** kcat consuming `messages` records from the beginning of every partition, timed spawn to exit. */
+async function kcatConsume(bootstrap: string, messages: number): Promise<{ mibs: number; recs: number; fetchP99: number }> {
+  const r = await run('kcat', ['-C', '-b', bootstrap, '-t', TOPIC, '-o', 'beginning', '-c', String(messages), '-e', '-q', '-f', '%o\\n']);
+  const got = r.stdout.length === 0 ? 0 : r.stdout.trimEnd().split('\n').length;
+  if (r.code !== 0 || got < messages) throw new Error(`kcat -C read ${got} of ${messages} (exit ${r.code}): ${r.stderr}`);
+  const secs = r.ms / 1000;
+  return { mibs: (messages * RECORD) / MIB / secs, recs: messages / secs, fetchP99: NaN };
+}
+
+async function endOffsets(bootstrap: string, partitions: number): Promise<number> {
+  const c = await KafkaClient.connect(bootstrap);
+  try {
+    let total = 0;
+    for (let p = 0; p < partitions; p++) total += Number(await c.listOffset(TOPIC, p, -1n));
+    return total;
+  } finally {
+    c.close();
+  }
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`${machineNote()}\n\n`);
+  const records = Math.round((PRODUCE_MB * MIB) / RECORD);
+  const kcatRecords = Math.round((KCAT_MB * MIB) / RECORD);
+  const loopBytes = LOOPBACK_MB * MIB;
+  const dir = mkdtempSync(join(tmpdir(), 'raftka-bench-produce-'));
+  const kcatFile = join(dir, 'records.txt');
+  writeFileSync(kcatFile, `${'K'.repeat(RECORD - 1)}\n`.repeat(kcatRecords)); // 1023 bytes + newline delimiter = 1 KiB value
+
+  progress('starting 3 brokers');
+  let cluster: Cluster | null = null;
+  try {
+    cluster = await startCluster({ size: 3, readyTimeoutMs: 60_000 });
+    const bootstrap = cluster.bootstrap;
+    const admin = await KafkaClient.connect(bootstrap);
+    try {
+      await admin.metadata([]);
+      const created = await createTopic(admin, { name: TOPIC, numPartitions: 6, replicationFactor: 3, assignments: null, configs: new Map() }, 60_000);
+      if (created.error !== null) throw created.error;
+    } finally {
+      admin.close();
+    }
+    // Warm-up: connections, JIT, segment files.
+    await perfProduce(bootstrap, Math.min(records, 5000), '-1');
+
+    const series = new Map<string, ProduceResult[]>();
+    const loop1m: number[] = [];
+    const loop16k: number[] = [];
+    const add = (name: string, r: ProduceResult): void => { series.set(name, [...(series.get(name) ?? []), r]); };
+    for (let i = 0; i < RUNS; i++) {
+      const tag = `run ${i + 1}/${RUNS}`;
+      loop1m.push(await loopback(loopBytes, MIB));
+      loop16k.push(await loopback(loopBytes, 16 * 1024));
+      progress(`${tag}: loopback ${fmt(loop1m.at(-1)!, 0)} MiB/s (1 MiB writes), ${fmt(loop16k.at(-1)!, 0)} MiB/s (16 KiB writes)`);
+      for (const acks of ['-1', '1']) {
+        const r = await perfProduce(bootstrap, records, acks);
+        add(`perf acks=${acks === '-1' ? 'all' : acks}`, r);
+        progress(`${tag}: perf produce acks=${acks}: ${fmt(r.mibs, 1)} MiB/s, p99 ${r.p99} ms`);
+      }
+      const limited = await perfProduce(bootstrap, Math.min(records, 10 * 1024 * 5), '-1', 10 * 1024);
+      add('perf acks=all at 10 MiB/s', limited);
+      progress(`${tag}: perf produce acks=all throttled to 10 MiB/s: p50 ${limited.p50} ms, p99 ${limited.p99} ms, p99.9 ${limited.p999} ms`);
+      for (const acks of ['all', '1']) {
+        const r = await kcatProduce(bootstrap, kcatFile, kcatRecords, acks);
+        add(`kcat acks=${acks}`, r);
+        progress(`${tag}: kcat acks=${acks}: ${fmt(r.mibs, 1)} MiB/s`);
+      }
+    }
+    const base = median(loop1m);
+    const rows: string[][] = [
+      ['loopback socket pair, 1 MiB writes (baseline)', fmt(base, 0), '', '1.000', '', '', '', `${fmt(spreadPct(loop1m), 0)}%`],
+      ['loopback socket pair, 16 KiB writes', fmt(median(loop16k), 0), '', ratio(median(loop16k), base), '', '', '', `${fmt(spreadPct(loop16k), 0)}%`],
+    ];
+    for (const [name, rs] of series) {
+      const mibs = rs.map((r) => r.mibs);
+      rows.push([name, fmt(median(mibs), 1), fmt(median(rs.map((r) => r.recs)), 0), ratio(median(mibs), base),
+        fmt(median(rs.map((r) => r.p50)), 0), fmt(median(rs.map((r) => r.p99)), 0), fmt(median(rs.map((r) => r.p999)), 0), `${fmt(spreadPct(mibs), 0)}%`]);
+    }
+
+    const available = await endOffsets(bootstrap, 6);
+    const fetchRecords = Math.min(available, Math.round((FETCH_MB * MIB) / RECORD));
+    const perfFetchRecords = Math.min(available, Math.round((PERF_FETCH_MB * MIB) / RECORD));
+    const fetches: { mibs: number; recs: number; fetchP99: number }[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const f = await perfConsume(bootstrap, perfFetchRecords);
+      fetches.push(f);
+      progress(`perf consume run ${i + 1}/${RUNS}: ${perfFetchRecords} records from the start: ${fmt(f.mibs, 1)} MiB/s`);
+    }
+    const kfetches: { mibs: number; recs: number; fetchP99: number }[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const f = await kcatConsume(bootstrap, fetchRecords);
+      kfetches.push(f);
+      progress(`kcat -C run ${i + 1}/${RUNS}: ${fetchRecords} records from the start: ${fmt(f.mibs, 1)} MiB/s`);
+    }
+    const fetchRow = (name: string, fs: { mibs: number; recs: number; fetchP99: number }[], n: number): string[] => {
+      const fm = fs.map((f) => f.mibs);
+      const p99 = median(fs.map((f) => f.fetchP99));
+      return [`${name} from the start (${fmt((n * RECORD) / MIB, 0)} MiB)`, fmt(median(fm), 1), fmt(median(fs.map((f) => f.recs)), 0), ratio(median(fm), base),
+        '', Number.isNaN(p99) ? '' : `${fmt(p99, 1)} (Fetch)`, '', `${fmt(spreadPct(fm), 0)}%`];
+    };
+    rows.push(fetchRow('perf consume', fetches, perfFetchRecords), fetchRow('kcat -C', kfetches, fetchRecords));
+    table(`Produce and fetch, 3 brokers, 6 partitions x RF 3, 1 KiB records (perf ${PRODUCE_MB} MiB, kcat ${KCAT_MB} MiB per run, median of ${RUNS} runs)`,
+      ['client', 'MiB/s', 'records/s', 'ratio to loopback', 'p50 ms', 'p99 ms', 'p99.9 ms', 'spread (max-min)/median'],
+      rows, [
+        '`perf` is `raftka perf produce --record-size 1024 --throughput -1` (16 KiB batches, 5 requests in flight, round-robin over partitions); its latency is from send to acknowledgement, in whole ms. The 10 MiB/s row uses `--throughput 10240`.',
+        '`kcat` is `kcat -P -b <bootstrap> -t <topic> -X acks=<acks> -l <file of 1 KiB lines>` with librdkafka defaults, timed from spawn to exit (includes its start-up and final flush); it prints no latencies.',
+        'Fetch rows: `raftka perf consume --messages N` from offset 0 of all 6 partitions (1 MiB fetches to the leaders; its p99 column is the Fetch request latency), and `kcat -C -o beginning -c N -e` (librdkafka defaults, timed spawn to exit).',
+        `Loopback: this process writes, a child Node.js process reads (each with its own event loop), ${LOOPBACK_MB} MiB per run.`,
+      ]);
+  } finally {
+    await cluster?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => { process.stderr.write(`${(err as Error).stack ?? String(err)}\n`); process.exit(1); });
