@@ -13,6 +13,7 @@ import { Controller } from './cluster/controller.js';
 import { ControllerClient } from './cluster/controller-client.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
+import { LogMaintenance } from './partition/log-maintenance.js';
 import { localAdminDeps } from './cluster/admin-local.js';
 import { createHandlers } from './kafka/handlers/index.js';
 import { createInternalHandlers } from './kafka/handlers/internal.js';
@@ -48,6 +49,7 @@ export class Broker {
     private readonly hardState: HardStateStore,
     private readonly peers: Map<number, PeerClient>,
     private readonly timers: NodeJS.Timeout[],
+    private readonly maintenance: LogMaintenance,
     private readonly log: Logger,
   ) {}
 
@@ -157,6 +159,10 @@ export class Broker {
     metadata.on('image', (image) => publisher.publish(image));
     publisher.publish(metadata.image());
 
+    const maintenance = new LogMaintenance(() => [...replicas.all()].filter((p) => p.topic !== METADATA_TOPIC), {
+      retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, cleanerBackoffMs: config.logCleanerBackoffMs,
+    }, systemClock, log.child({ component: 'log-maintenance' }));
+    maintenance.start();
     const timers = [
       setInterval(() => publisher.checkLeaders(), LEADER_CHECK_MS),
       setInterval(() => {
@@ -178,11 +184,12 @@ export class Broker {
     }, 60000);
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
     log.info({ host: config.host, port, dataDir: config.dataDir, clusterId, quorum }, 'broker ready');
-    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, log);
+    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, log);
   }
 
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.maintenance.stop();
     await this.server.close();
     await this.replicas.close();
     await this.raft.close();

@@ -16,6 +16,8 @@ export interface BrokerConfig {
   readonly brokerSessionTimeoutMs: number;    // broker.session.timeout.ms
   readonly brokerHeartbeatIntervalMs: number; // broker.heartbeat.interval.ms
   readonly replicaLagTimeMaxMs: number;       // replica.lag.time.max.ms
+  readonly logRetentionCheckIntervalMs: number; // log.retention.check.interval.ms
+  readonly logCleanerBackoffMs: number;       // log.cleaner.backoff.ms
   readonly nodeId: number;                    // node.id
   readonly host: string;                      // listener host
   readonly port: number;                      // listener port (0: any free port)
@@ -43,6 +45,8 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   brokerSessionTimeoutMs: 9000,
   brokerHeartbeatIntervalMs: 2000,
   replicaLagTimeMaxMs: 30000,
+  logRetentionCheckIntervalMs: 300000,
+  logCleanerBackoffMs: 15000,
   nodeId: 1,
   host: '127.0.0.1',
   port: 9092,
@@ -87,6 +91,8 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'broker.heartbeat.interval.ms': 'brokerHeartbeatIntervalMs',
   'replica.lag.time.max.ms': 'replicaLagTimeMaxMs',
   'cluster.id': 'clusterId',
+  'log.retention.check.interval.ms': 'logRetentionCheckIntervalMs',
+  'log.cleaner.backoff.ms': 'logCleanerBackoffMs',
 };
 
 /** Parses `1@host:port,2@host:port`. */

@@ -51,6 +51,8 @@ export async function fetchAllWithKafkajs(kafka: Kafka, topic: string): Promise<
           offset = BigInt(m.offset) + 1n;
         }
         if (offset >= BigInt(p.highWatermark)) break;
+        // kafkajs hands back no offsets for batches with no records left: use fetchPartition (raw-fetch.ts) for such logs
+        if (p.messages.length === 0) throw new Error(`no progress at offset ${offset} of ${topic}-${partitionId} (high watermark ${p.highWatermark})`);
       }
     }
     return out;
