@@ -50,6 +50,8 @@ export class Broker {
     private readonly peers: Map<number, PeerClient>,
     private readonly timers: NodeJS.Timeout[],
     private readonly maintenance: LogMaintenance,
+    /** Hands this broker's leaderships to other replicas (Kafka's controlled shutdown). */
+    private readonly controlledShutdown: (timeoutMs: number) => Promise<void>,
     private readonly log: Logger,
   ) {}
 
@@ -184,12 +186,46 @@ export class Broker {
     }, 60000);
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
     log.info({ host: config.host, port, dataDir: config.dataDir, clusterId, quorum }, 'broker ready');
-    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, log);
+    const controlledShutdown = async (timeoutMs: number): Promise<void> => {
+      if (peers.size === 0) return;
+      const deadline = now() + timeoutMs;
+      // Fenced first, so that no leadership moves here while this broker hands its own away.
+      try {
+        await controllerClient.heartbeat(metadata.image().offset, timeoutMs, true);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'controlled shutdown: the controller did not answer; stopping anyway');
+        return;
+      }
+      await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === true, deadline).catch(() => undefined);
+      const image = metadata.image();
+      const moves: Promise<void>[] = [];
+      for (const p of replicas.all()) {
+        if (!p.isLeader) continue;
+        const candidates = p.topic === METADATA_TOPIC ? quorum : (image.partition(p.topic, p.index)?.isr ?? []);
+        const target = candidates.find((id) => id !== config.nodeId && image.brokers.get(id)?.fenced === false);
+        if (target === undefined) continue;
+        moves.push(new Promise<void>((resolve) => {
+          const done = (): void => { if (p.isLeader) return; clearTimeout(timer); p.off('leadership', done); resolve(); };
+          const timer = setTimeout(() => { p.off('leadership', done); resolve(); }, Math.max(0, deadline - now()));
+          p.on('leadership', done);
+        }));
+        p.transferLeadership(target);
+      }
+      await Promise.all(moves);
+      const still = [...replicas.all()].filter((p) => p.isLeader).length;
+      log.info({ moved: moves.length, stillLeading: still }, 'controlled shutdown: leaderships handed over');
+    };
+    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, controlledShutdown, log);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops the broker. With `controlled` (SIGTERM), its leaderships move to other in-sync replicas
+   * first, so clients see only a retriable NOT_LEADER_OR_FOLLOWER, never a timeout.
+   */
+  async close(controlled = false, timeoutMs = 10000): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.maintenance.stop();
+    if (controlled) await this.controlledShutdown(timeoutMs);
     await this.server.close();
     await this.replicas.close();
     await this.raft.close();

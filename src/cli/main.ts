@@ -63,11 +63,17 @@ async function start(argv: string[], command: 'start' | 'broker'): Promise<void>
   const broker = await Broker.start(config, log);
   process.stdout.write(`raftka broker ${config.nodeId} ready on ${config.host}:${broker.port} (data in ${config.dataDir})\n`);
   let stopping = false;
+  // The first SIGTERM/SIGINT shuts down in order (controlled shutdown: leaderships move away
+  // first); a second one, or 30 s, forces the exit.
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'shutting down');
-    broker.close().then(() => process.exit(0), (err: unknown) => {
+    setTimeout(() => { log.warn('shutdown took over 30 s: exiting now'); process.exit(1); }, 30000).unref();
+    broker.close(true).then(() => process.exit(0), (err: unknown) => {
       log.error({ err }, 'unclean shutdown');
       process.exit(1);
     });

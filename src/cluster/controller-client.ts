@@ -54,12 +54,12 @@ export class ControllerClient implements LeaderReporter {
       });
   }
 
-  heartbeat(currentMetadataOffset: bigint, timeoutMs: number): Promise<void> {
+  heartbeat(currentMetadataOffset: bigint, timeoutMs: number, wantShutDown = false): Promise<void> {
     return this.call('BrokerHeartbeat', timeoutMs,
-      async () => { await this.controller.heartbeat(this.nodeId); },
+      async () => { await this.controller.heartbeat(this.nodeId, wantShutDown); },
       async (peer) => {
         const res = await peer.request(BrokerHeartbeatApi, 0, {
-          brokerId: this.nodeId, brokerEpoch: -1n, currentMetadataOffset, wantFence: false, wantShutDown: false, offlineLogDirs: [],
+          brokerId: this.nodeId, brokerEpoch: -1n, currentMetadataOffset, wantFence: false, wantShutDown, offlineLogDirs: [],
         }) as BrokerHeartbeatResponse;
         return { errorCode: res.errorCode, value: undefined };
       });

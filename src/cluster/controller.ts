@@ -100,12 +100,23 @@ export class Controller {
     for (const id of this.metadata.image().brokers.keys()) this.lastHeartbeat.set(id, now);
   }
 
-  /** A broker heartbeat: keeps it unfenced, and unfences it if it was fenced. */
-  heartbeat(nodeId: number): Promise<{ known: boolean; fenced: boolean }> {
+  /**
+   * A broker heartbeat: keeps it unfenced, and unfences it if it was fenced. With `wantShutDown`
+   * (controlled shutdown) it fences the broker at once, so that no leadership moves to it while
+   * it hands its own away.
+   */
+  heartbeat(nodeId: number, wantShutDown = false): Promise<{ known: boolean; fenced: boolean }> {
     this.lastHeartbeat.set(nodeId, this.now());
     return this.serialise(async () => {
       const b = this.metadata.image().brokers.get(nodeId);
       if (b === undefined) return { known: false, fenced: true };
+      if (wantShutDown) {
+        if (!b.fenced) {
+          this.log.info({ broker: nodeId }, 'fencing broker for its controlled shutdown');
+          await this.metadata.append([{ type: 'FenceBroker', data: { id: nodeId, epoch: b.epoch } }]);
+        }
+        return { known: true, fenced: true };
+      }
       if (b.fenced) {
         this.log.info({ broker: nodeId }, 'unfencing broker');
         await this.metadata.append([{ type: 'UnfenceBroker', data: { id: nodeId, epoch: b.epoch } }]);

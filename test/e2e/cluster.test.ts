@@ -104,6 +104,32 @@ describe('a cluster of three broker processes', () => {
     await eventually(survivor.port, ['orders'], (m) => m.brokers.length === 3 && preferredLeaders(m, 'orders'), 'preferred leaders restored');
   });
 
+  it('on SIGTERM a broker hands its leaderships over first (controlled shutdown): a producer writing meanwhile sees no error', async () => {
+    const leaving = cluster.brokers[2]!;
+    const stay = cluster.brokers[0]!;
+    const md = await metadata(stay.port, ['orders']);
+    assert.ok(md.topics[0]!.partitions.some((p) => p.leaderId === leaving.nodeId), 'the broker leads some partitions before it stops');
+    const producer = kafka().producer({ retry: { retries: 10, initialRetryTime: 50 } });
+    await producer.connect();
+    let stop = false;
+    let sent = 0;
+    const loop = (async () => {
+      while (!stop) {
+        for (let p = 0; p < 12; p++) await producer.send({ topic: 'orders', acks: -1, messages: [{ partition: p, value: `rolling-${sent}` }] });
+        sent++;
+      }
+    })();
+    await leaving.stop(20000);
+    stop = true;
+    await loop; // rejects if any send failed
+    await producer.disconnect();
+    assert.ok(sent > 0);
+    const after = await metadata(stay.port, ['orders']);
+    for (const p of after.topics[0]!.partitions) assert.notEqual(p.leaderId, leaving.nodeId);
+    await leaving.restart();
+    await eventually(stay.port, ['orders'], (m) => m.brokers.length === 3 && preferredLeaders(m, 'orders'), 'preferred leaders restored after the restart');
+  });
+
   it('survives losing the active controller: another broker takes over and topics can still be created', async () => {
     const before = await metadata(cluster.brokers[0]!.port, []);
     const controller = cluster.broker(before.controllerId);

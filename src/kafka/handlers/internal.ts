@@ -55,8 +55,9 @@ export function createInternalHandlers(deps: InternalDeps): ApiHandler[] {
         });
         if (!deps.isActiveController()) return answer(ErrorCode.NOT_CONTROLLER, true);
         try {
-          const { known, fenced } = await deps.controller.heartbeat(req.brokerId);
-          return answer(known ? ErrorCode.NONE : ErrorCode.BROKER_NOT_AVAILABLE, fenced);
+          const { known, fenced } = await deps.controller.heartbeat(req.brokerId, req.wantShutDown);
+          const res = answer(known ? ErrorCode.NONE : ErrorCode.BROKER_NOT_AVAILABLE, fenced);
+          return req.wantShutDown ? { ...res, shouldShutDown: true } : res;
         } catch (err) {
           return answer(controllerError(err), true);
         }
