@@ -1,0 +1,194 @@
+// `npm run bench:raft` (issue 5): a benchmark, never a test.
+// 3 broker processes. Idle cost first with no user partitions (only the metadata group), then
+// with RAFTKA_BENCH_PARTITIONS partitions x RF 3 (1,000 by default; 10,000 with the knob):
+//  - idle CPU per broker: /proc/<pid>/stat utime+stime over RAFTKA_BENCH_IDLE_S seconds (30),
+//    as % of one core; RSS;
+//  - traffic between idle brokers: TCP segments and bytes each broker process sends per second
+//    (ss -tinp counters of its sockets; no client is connected during the window). The RaftHost
+//    coalesces heartbeats per peer and quiesces idle groups, so this should not grow with the
+//    number of groups.
+// Then leader failover per group: SIGKILL a broker (never the active controller), and for each
+// partition it led, the time until one of the two surviving replicas answers ListOffsets as
+// leader (the Raft leadership itself), and until Metadata names a new leader (what clients see).
+// Baseline: the same cluster with no user partitions (CPU, traffic); a Metadata RTT for latency.
+// Env knobs: RAFTKA_BENCH_PARTITIONS (1000), RAFTKA_BENCH_IDLE_S (30), RAFTKA_BENCH_SETTLE_S (5),
+//   RAFTKA_BENCH_FAILOVER_TRIALS (2).
+import { startCluster, type Cluster, type ClusterBroker } from '../../compat/harness.js';
+import { KafkaClient } from '../../src/cli/client/client.js';
+import type { KafkaConnection } from '../../src/cli/client/connection.js';
+import { createTopic, electLeaders } from '../../src/cli/client/admin.js';
+import { ListOffsetsApi, type ListOffsetsResponse } from '../../protocol/generated/list-offsets.js';
+import {
+  cpuSeconds, envInt, fmt, machineNote, median, metadataRoundTripMs, percentile, progress, rssMiB, sleep, table, tcpCounters, tcpDelta,
+} from './lib.js';
+
+const PARTITIONS = Math.max(1, envInt('RAFTKA_BENCH_PARTITIONS', 1000));
+const IDLE_S = Math.max(1, envInt('RAFTKA_BENCH_IDLE_S', 30));
+const SETTLE_S = envInt('RAFTKA_BENCH_SETTLE_S', 5);
+const TRIALS = envInt('RAFTKA_BENCH_FAILOVER_TRIALS', 2);
+const PER_TOPIC = 1000;
+
+interface Idle { cpuPct: number[]; segsPerS: number[]; bytesPerS: number[]; rss: number[] }
+
+async function measureIdle(cluster: Cluster, label: string): Promise<Idle> {
+  const pids = cluster.brokers.map((b) => b.pid);
+  progress(`${label}: measuring idle CPU and traffic for ${IDLE_S} s`);
+  const cpu0 = pids.map(cpuSeconds);
+  const tcp0 = tcpCounters(pids);
+  const t0 = performance.now();
+  const step = Math.max(1, Math.floor(IDLE_S / 3));
+  for (let left = IDLE_S; left > 0; left -= step) {
+    await sleep(Math.min(step, left) * 1000);
+    progress(`${label}: ${Math.max(0, left - step)} s left`);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const cpu1 = pids.map(cpuSeconds);
+  const d = tcpDelta(tcp0, tcpCounters(pids));
+  return {
+    cpuPct: pids.map((_, i) => ((cpu1[i]! - cpu0[i]!) / secs) * 100),
+    segsPerS: pids.map((p) => (d.get(p)?.segs ?? 0) / secs),
+    bytesPerS: pids.map((p) => (d.get(p)?.bytes ?? 0) / secs),
+    rss: pids.map(rssMiB),
+  };
+}
+
+async function createPartitions(cluster: Cluster): Promise<string[]> {
+  const topics: string[] = [];
+  const c = await KafkaClient.connect(cluster.bootstrap, { requestTimeoutMs: 300_000 });
+  try {
+    await c.metadata([]);
+    for (let made = 0; made < PARTITIONS; made += PER_TOPIC) {
+      const name = `bench-raft-${topics.length}`;
+      const n = Math.min(PER_TOPIC, PARTITIONS - made);
+      const t0 = performance.now();
+      const r = await createTopic(c, { name, numPartitions: n, replicationFactor: 3, assignments: null, configs: new Map() }, 300_000);
+      if (r.error !== null) throw r.error;
+      topics.push(name);
+      progress(`created ${name} (${n} partitions x RF 3) in ${fmt(performance.now() - t0, 0)} ms`);
+    }
+  } finally {
+    c.close();
+  }
+  return topics;
+}
+
+interface Led { topic: string; partition: number; survivors: number[] }
+
+async function listOffsetsLeaders(conn: KafkaConnection, parts: Led[]): Promise<Set<string>> {
+  const byTopic = new Map<string, number[]>();
+  for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+  const { body } = await conn.request<ListOffsetsResponse>(ListOffsetsApi, {
+    replicaId: -1, isolationLevel: 0, timeoutMs: 5000,
+    topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 })) })),
+  }, { preferred: 7, min: 1, timeoutMs: 5000 });
+  const out = new Set<string>();
+  for (const t of body.topics) for (const p of t.partitions) if (p.errorCode === 0) out.add(`${t.name}/${p.partitionIndex}`);
+  return out;
+}
+
+interface Trial { victim: number; raftMs: number[]; metadataMs: number[]; missing: number }
+
+async function failoverTrial(cluster: Cluster, topics: string[], victim: ClusterBroker): Promise<Trial> {
+  const survivors = cluster.brokers.filter((b) => b !== victim);
+  const client = await KafkaClient.connect(`127.0.0.1:${survivors[0]!.port}`, { requestTimeoutMs: 10_000 });
+  try {
+    const md = await client.metadata(topics);
+    const led: Led[] = md.topics.flatMap((t) => t.partitions.filter((p) => p.leader === victim.nodeId)
+      .map((p) => ({ topic: t.name, partition: p.partition, survivors: p.replicas.filter((r) => r !== victim.nodeId) })));
+    const conns = new Map<number, KafkaConnection>();
+    for (const s of survivors) conns.set(s.nodeId, await client.broker(s.nodeId));
+    const raftAt = new Map<string, number>();
+    const mdAt = new Map<string, number>();
+    const key = (p: { topic: string; partition: number }): string => `${p.topic}/${p.partition}`;
+    const ledKeys = new Set(led.map(key));
+    const t0 = performance.now();
+    await victim.kill();
+    while ((raftAt.size < led.length || mdAt.size < led.length) && performance.now() - t0 < 60_000) {
+      const pending = led.filter((p) => !raftAt.has(key(p)));
+      const answers = await Promise.all([...conns].map(([id, conn]) =>
+        listOffsetsLeaders(conn, pending.filter((p) => p.survivors.includes(id))).catch(() => new Set<string>())));
+      const now = performance.now() - t0;
+      for (const set of answers) for (const k of set) if (!raftAt.has(k)) raftAt.set(k, now);
+      if (mdAt.size < led.length) {
+        const m = await client.metadata(topics);
+        const at = performance.now() - t0;
+        for (const t of m.topics) for (const p of t.partitions) {
+          const k = `${t.name}/${p.partition}`;
+          if (ledKeys.has(k) && !mdAt.has(k) && p.errorCode === 0 && p.leader >= 0 && p.leader !== victim.nodeId) mdAt.set(k, at);
+        }
+      }
+      await sleep(20);
+    }
+    const metadataMs = [...mdAt.values()];
+    return { victim: victim.nodeId, raftMs: [...raftAt.values()], metadataMs, missing: led.length - Math.min(raftAt.size, metadataMs.length) };
+  } finally {
+    client.close();
+  }
+}
+
+async function restore(cluster: Cluster, victim: ClusterBroker, topics: string[]): Promise<void> {
+  await victim.restart();
+  await cluster.waitReady(120_000);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const c = await KafkaClient.connect(cluster.bootstrap, { requestTimeoutMs: 60_000 });
+    try {
+      const md = await c.metadata(topics);
+      const off = md.topics.flatMap((t) => t.partitions).filter((p) => p.leader !== p.replicas[0]).length;
+      if (off === 0) return;
+      await electLeaders(c, 0, null, 30_000).catch(() => undefined);
+    } finally {
+      c.close();
+    }
+    if (Date.now() > deadline) throw new Error('preferred leaders not restored within 120 s');
+    await sleep(1000);
+  }
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`${machineNote()}\n\n`);
+  progress('starting 3 brokers');
+  const cluster = await startCluster({ size: 3, readyTimeoutMs: 60_000 });
+  try {
+    await sleep(SETTLE_S * 1000);
+    const base = await measureIdle(cluster, 'no user partitions');
+    const topics = await createPartitions(cluster);
+    await sleep(SETTLE_S * 1000);
+    const loaded = await measureIdle(cluster, `${PARTITIONS} partitions`);
+    const row = (label: string, x: Idle): string[][] => cluster.brokers.map((b, i) => [
+      `${label}, broker ${b.nodeId}`, fmt(x.cpuPct[i]!, 2), fmt(x.segsPerS[i]!, 1), fmt(x.bytesPerS[i]! / 1024, 2), fmt(x.rss[i]!, 0),
+    ]);
+    const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+    table(`Idle brokers: 3 processes, ${IDLE_S} s windows`,
+      ['groups (partitions x RF 3)', 'CPU % of one core', 'TCP segments sent/s', 'KiB sent/s', 'RSS MiB'],
+      [...row('0 (metadata group only)', base), ...row(`${PARTITIONS}`, loaded)],
+      [`Ratios ${PARTITIONS} partitions / none (sum over brokers): CPU ${fmt(sum(loaded.cpuPct) / Math.max(1e-9, sum(base.cpuPct)), 2)}x, segments ${fmt(sum(loaded.segsPerS) / Math.max(1e-9, sum(base.segsPerS)), 2)}x, bytes ${fmt(sum(loaded.bytesPerS) / Math.max(1e-9, sum(base.bytesPerS)), 2)}x.`,
+        'CPU from /proc/<pid>/stat (utime+stime); traffic from `ss -tinp` counters of every socket of the broker process (inter-broker only: no client is connected during the window). Settle time before each window: ' + `${SETTLE_S} s.`]);
+
+    const rtt = await (async () => { const c = await KafkaClient.connect(cluster.bootstrap); try { return await metadataRoundTripMs(c, 100); } finally { c.close(); } })();
+    const trials: Trial[] = [];
+    for (let i = 0; i < TRIALS; i++) {
+      const controllerId = await (async () => { const c = await KafkaClient.connect(cluster.bootstrap); try { return (await c.metadata([])).controllerId; } finally { c.close(); } })();
+      const candidates = cluster.brokers.filter((b) => b.nodeId !== controllerId);
+      const victim = candidates[i % candidates.length]!;
+      const t = await failoverTrial(cluster, topics, victim);
+      trials.push(t);
+      progress(`failover trial ${i + 1}/${TRIALS}: broker ${victim.nodeId} killed, ${t.raftMs.length} groups: Raft leader p50 ${fmt(median(t.raftMs), 0)} ms p99 ${fmt(percentile(t.raftMs, 99), 0)} ms; Metadata p50 ${fmt(median(t.metadataMs), 0)} ms p99 ${fmt(percentile(t.metadataMs, 99), 0)} ms${t.missing > 0 ? `; ${t.missing} groups without a new leader after 60 s` : ''}`);
+      if (i + 1 < TRIALS) { progress('restarting the victim and restoring preferred leaders'); await restore(cluster, victim, topics); }
+    }
+    const raft = trials.flatMap((t) => t.raftMs);
+    const md = trials.flatMap((t) => t.metadataMs);
+    table(`Leader failover per group after SIGKILL of a (non-controller) broker, ${PARTITIONS} partitions x RF 3, ${TRIALS} trials`,
+      ['leadership seen by', 'groups', 'p50 ms', 'p99 ms', 'max ms', 'p50 / Metadata RTT'],
+      [
+        ['a survivor answering ListOffsets as leader (Raft)', String(raft.length), fmt(median(raft), 0), fmt(percentile(raft, 99), 0), fmt(Math.max(...raft), 0), fmt(median(raft) / median(rtt), 0)],
+        ['Metadata naming a live leader (clients)', String(md.length), fmt(median(md), 0), fmt(percentile(md, 99), 0), fmt(Math.max(...md), 0), fmt(median(md) / median(rtt), 0)],
+      ],
+      [`Default timeouts: Raft tick 100 ms, election timeout 10 ticks (randomised 1-2 s), host peer timeout 10 ticks; broker.session.timeout.ms 9000. Polling every 20 ms; Metadata RTT p50 ${fmt(median(rtt), 2)} ms.`,
+        ...trials.filter((t) => t.missing > 0).map((t) => `- broker ${t.victim}: ${t.missing} groups had no new leader after 60 s`)]);
+  } finally {
+    await cluster.destroy();
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => { process.stderr.write(`${(err as Error).stack ?? String(err)}\n`); process.exit(1); });
