@@ -67,13 +67,13 @@ async function syncAll(members: Member[], groupId: string, joins: JoinGroupRespo
     return codes.every((c) => c === 0);
 }
 /** Joins and syncs until the whole group is stable in one generation (what a client's retry loop does). */
-async function stabilise(members: Member[], groupId: string): Promise<void> {
+async function stabilise(members: Member[], groupId: string): Promise<number> {
     for (let attempt = 0; attempt < 20; attempt++) {
         const joins = await joinAll(members, groupId);
         if (process.env.BENCH_DEBUG)
             process.stderr.write(`${joins.map((j) => `${j.errorCode}/${j.generationId}`).join(" ")}\n`);
         if (await syncAll(members, groupId, joins))
-            return;
+            return joins[0]!.generationId;
     }
     throw new Error('group did not stabilise');
 }
@@ -87,7 +87,7 @@ try {
     for (let run = 0; run < RUNS; run++) {
         const groupId = `bench-${run}`;
         const members: Member[] = await Promise.all(Array.from({ length: MEMBERS }, async () => ({ client: await RawClient.connect(broker.port), memberId: '' })));
-        await stabilise(members, groupId);
+        const generation = await stabilise(members, groupId);
         const newcomer: Member = { client: await RawClient.connect(broker.port), memberId: '' };
         const all = [...members, newcomer];
         const started = performance.now();
@@ -96,7 +96,6 @@ try {
         newcomer.memberId = first.memberId;
         const newcomerJoin = joinAll([newcomer], groupId);
         // The others learn of the rebalance from their next heartbeat (here: at once), then rejoin.
-        const generation = (await joinAll([members[1]!], groupId))[0]!.generationId;
         while ((await call<HeartbeatResponse>(members[0]!.client, ApiKey.Heartbeat, 4, { groupId, generationId: generation, memberId: members[0]!.memberId, groupInstanceId: null })).errorCode !== 27)
             ;
         const joins = await Promise.all([joinAll(members, groupId), newcomerJoin]);
