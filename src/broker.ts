@@ -31,6 +31,8 @@ const RAFT_TICK_MS = 100;
 const LEADER_CHECK_MS = 500;
 /** How often the active controller looks for brokers to fence. */
 const FENCE_CHECK_MS = 1000;
+/** How often a broker in controlled shutdown asks again for its remaining leaderships to move. */
+const SHUTDOWN_RETRY_MS = 100;
 /** Largest controller quorum: the first brokers of the bootstrap list (KRaft's controller.quorum.voters). */
 const MAX_QUORUM = 3;
 
@@ -189,31 +191,35 @@ export class Broker {
     const controlledShutdown = async (timeoutMs: number): Promise<void> => {
       if (peers.size === 0) return;
       const deadline = now() + timeoutMs;
-      // Fenced first, so that no leadership moves here while this broker hands its own away.
+      // Marked in controlled shutdown first, so that no leadership moves here while this broker
+      // hands its own away; it stays listed (and leading) until each leadership has moved.
       try {
         await controllerClient.heartbeat(metadata.image().offset, timeoutMs, true);
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'controlled shutdown: the controller did not answer; stopping anyway');
         return;
       }
-      await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === true, deadline).catch(() => undefined);
-      const image = metadata.image();
-      const moves: Promise<void>[] = [];
-      for (const p of replicas.all()) {
-        if (!p.isLeader) continue;
-        const candidates = p.topic === METADATA_TOPIC ? quorum : (image.partition(p.topic, p.index)?.isr ?? []);
-        const target = candidates.find((id) => id !== config.nodeId && image.brokers.get(id)?.fenced === false);
-        if (target === undefined) continue;
-        moves.push(new Promise<void>((resolve) => {
-          const done = (): void => { if (p.isLeader) return; clearTimeout(timer); p.off('leadership', done); resolve(); };
-          const timer = setTimeout(() => { p.off('leadership', done); resolve(); }, Math.max(0, deadline - now()));
-          p.on('leadership', done);
-        }));
-        p.transferLeadership(target);
+      await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.inControlledShutdown === true, deadline).catch(() => undefined);
+      // Hand every leadership over; ask again until none is left or the time is up (a transfer
+      // can be abandoned, or answered by a replica that has not yet seen this broker leaving).
+      let moved = 0;
+      while (now() < deadline) {
+        const led = [...replicas.all()].filter((p) => p.isLeader);
+        if (led.length === 0) break;
+        const image = metadata.image();
+        for (const p of led) {
+          const candidates = p.topic === METADATA_TOPIC ? quorum : (image.partition(p.topic, p.index)?.isr ?? []);
+          const target = candidates.find((id) => id !== config.nodeId && image.brokers.get(id)?.fenced === false && image.brokers.get(id)?.inControlledShutdown === false);
+          if (target !== undefined) p.transferLeadership(target);
+        }
+        moved = Math.max(moved, led.length);
+        await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_RETRY_MS));
       }
-      await Promise.all(moves);
       const still = [...replicas.all()].filter((p) => p.isLeader).length;
-      log.info({ moved: moves.length, stillLeading: still }, 'controlled shutdown: leaderships handed over');
+      log.info({ leaderships: moved, stillLeading: still }, 'controlled shutdown: leaderships handed over');
+      // Now fenced: out of every ISR, and no longer listed.
+      await controllerClient.heartbeat(metadata.image().offset, Math.max(1000, deadline - now()), false, true)
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'controlled shutdown: could not be fenced; the session timeout will'));
     };
     return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, controlledShutdown, log);
   }

@@ -9,7 +9,7 @@ export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord
       const endpoint = d.endPoints[0];
       return image.withBroker({
         nodeId: d.brokerId, host: endpoint?.host ?? '', port: endpoint?.port ?? 0,
-        rack: d.rack, fenced: d.fenced, epoch: d.brokerEpoch,
+        rack: d.rack, fenced: d.fenced, inControlledShutdown: d.inControlledShutdown, epoch: d.brokerEpoch,
       }, offset);
     }
     case 'Topic':
@@ -48,6 +48,14 @@ export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord
         }
       }
       return next;
+    }
+    case 'BrokerRegistrationChange': {
+      // KRaft's BrokerRegistrationChangeRecord: int8 fields, 1 = set, -1 = clear, 0 = unchanged.
+      const d = record.data;
+      const b = image.brokers.get(d.brokerId);
+      if (b === undefined) return image;
+      const flag = (v: number, current: boolean): boolean => (v === 1 ? true : v === -1 ? false : current);
+      return image.withBroker({ ...b, inControlledShutdown: flag(d.inControlledShutdown, b.inControlledShutdown) }, offset);
     }
     case 'ProducerIds':
       return image.withNextProducerId(record.data.nextProducerId, offset);

@@ -8,7 +8,7 @@ import type { PeerClient } from '../server/peer-client.js';
 import type { Partition } from '../partition/partition.js';
 import { ErrorCode, KafkaError } from '../kafka/errors.js';
 import { TimeoutError, type Controller, type CreateTopicRequest, type CreateTopicResult } from './controller.js';
-import type { LeaderReporter } from './publisher.js';
+import type { LeaderReport, LeaderReporter } from './publisher.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
@@ -54,26 +54,31 @@ export class ControllerClient implements LeaderReporter {
       });
   }
 
-  heartbeat(currentMetadataOffset: bigint, timeoutMs: number, wantShutDown = false): Promise<void> {
+  heartbeat(currentMetadataOffset: bigint, timeoutMs: number, wantShutDown = false, wantFence = false): Promise<void> {
     return this.call('BrokerHeartbeat', timeoutMs,
-      async () => { await this.controller.heartbeat(this.nodeId, wantShutDown); },
+      async () => { await this.controller.heartbeat(this.nodeId, wantShutDown, wantFence); },
       async (peer) => {
         const res = await peer.request(BrokerHeartbeatApi, 0, {
-          brokerId: this.nodeId, brokerEpoch: -1n, currentMetadataOffset, wantFence: false, wantShutDown, offlineLogDirs: [],
+          brokerId: this.nodeId, brokerEpoch: -1n, currentMetadataOffset, wantFence, wantShutDown, offlineLogDirs: [],
         }) as BrokerHeartbeatResponse;
         return { errorCode: res.errorCode, value: undefined };
       });
   }
 
-  recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number, isr?: readonly number[]): Promise<void> {
+  recordLeaders(reports: readonly LeaderReport[]): Promise<void> {
     return this.call('AlterPartition', 10000,
-      () => this.controller.recordLeader(topic, partition, leader, leaderEpoch, isr),
+      () => this.controller.recordLeaders(reports),
       async (peer) => {
+        const byTopic = new Map<string, LeaderReport[]>();
+        for (const r of reports) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
         const res = await peer.request(AlterPartitionApi, 1, {
-          brokerId: leader, brokerEpoch: -1n,
-          topics: [{ topicName: topic, topicId: ZERO_UUID, partitions: [{
-            partitionIndex: partition, leaderEpoch, newIsr: [...(isr ?? [leader])], newIsrWithEpochs: [], leaderRecoveryState: 0, partitionEpoch: -1,
-          }] }],
+          brokerId: this.nodeId, brokerEpoch: -1n,
+          topics: [...byTopic].map(([topic, rs]) => ({
+            topicName: topic, topicId: ZERO_UUID,
+            partitions: rs.map((r) => ({
+              partitionIndex: r.partition, leaderEpoch: r.leaderEpoch, newIsr: [...r.isr], newIsrWithEpochs: [], leaderRecoveryState: 0, partitionEpoch: -1,
+            })),
+          })),
         }) as AlterPartitionResponse;
         return { errorCode: res.errorCode, value: undefined };
       });

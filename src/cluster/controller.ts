@@ -101,21 +101,28 @@ export class Controller {
   }
 
   /**
-   * A broker heartbeat: keeps it unfenced, and unfences it if it was fenced. With `wantShutDown`
-   * (controlled shutdown) it fences the broker at once, so that no leadership moves to it while
-   * it hands its own away.
+   * A broker heartbeat: keeps it unfenced, and unfences it if it was fenced. `wantShutDown`
+   * starts its controlled shutdown (it stays listed and leading, but no leadership moves to it
+   * while it hands its own away); `wantFence` then fences it at once.
    */
-  heartbeat(nodeId: number, wantShutDown = false): Promise<{ known: boolean; fenced: boolean }> {
+  heartbeat(nodeId: number, wantShutDown = false, wantFence = false): Promise<{ known: boolean; fenced: boolean }> {
     this.lastHeartbeat.set(nodeId, this.now());
     return this.serialise(async () => {
       const b = this.metadata.image().brokers.get(nodeId);
       if (b === undefined) return { known: false, fenced: true };
-      if (wantShutDown) {
+      if (wantFence) {
         if (!b.fenced) {
-          this.log.info({ broker: nodeId }, 'fencing broker for its controlled shutdown');
+          this.log.info({ broker: nodeId }, 'fencing broker at its request (end of its controlled shutdown)');
           await this.metadata.append([{ type: 'FenceBroker', data: { id: nodeId, epoch: b.epoch } }]);
         }
         return { known: true, fenced: true };
+      }
+      if (wantShutDown) {
+        if (!b.inControlledShutdown) {
+          this.log.info({ broker: nodeId }, 'broker in controlled shutdown: no leadership moves to it');
+          await this.metadata.append([{ type: 'BrokerRegistrationChange', data: { brokerId: nodeId, brokerEpoch: b.epoch, fenced: 0, inControlledShutdown: 1, logDirs: [] } }]);
+        }
+        return { known: true, fenced: b.fenced };
       }
       if (b.fenced) {
         this.log.info({ broker: nodeId }, 'unfencing broker');
@@ -142,7 +149,7 @@ export class Controller {
     this.lastHeartbeat.set(nodeId, this.now());
     return this.serialise(async () => {
       const existing = this.metadata.image().brokers.get(nodeId);
-      if (existing !== undefined && existing.host === host && existing.port === port && !existing.fenced && existing.rack === rack) return;
+      if (existing !== undefined && existing.host === host && existing.port === port && !existing.fenced && !existing.inControlledShutdown && existing.rack === rack) return;
       const epoch = this.metadata.image().offset + 1n;
       await this.metadata.append([{
         type: 'RegisterBroker',
@@ -160,15 +167,24 @@ export class Controller {
    * replicas in sync with it): record it in the metadata. Reports of older epochs are ignored.
    */
   recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number, isr?: readonly number[]): Promise<void> {
+    return this.recordLeaders([{ topic, partition, leader, leaderEpoch, isr }]);
+  }
+
+  /** Many leader reports, committed as one metadata batch (only the partitions that change). */
+  recordLeaders(reports: readonly { topic: string; partition: number; leader: number; leaderEpoch: number; isr?: readonly number[] }[]): Promise<void> {
     return this.serialise(async () => {
       const image = this.metadata.image();
-      const t = image.topics.get(topic);
-      const p = t?.partitions[partition];
-      if (t === undefined || p === undefined || leaderEpoch < p.leaderEpoch) return;
-      // Fenced brokers are never in the ISR, whatever a leader says.
-      const newIsr = (isr ?? p.isr).filter((r) => p.replicas.includes(r) && image.brokers.get(r)?.fenced === false);
-      if (p.leader === leader && p.leaderEpoch === leaderEpoch && sameMembers(newIsr, p.isr)) return;
-      await this.metadata.append([partitionRecord(t.topicId, { ...p, leader, leaderEpoch, isr: newIsr, partitionEpoch: p.partitionEpoch + 1 })]);
+      const records: MetadataRecord[] = [];
+      for (const r of reports) {
+        const t = image.topics.get(r.topic);
+        const p = t?.partitions[r.partition];
+        if (t === undefined || p === undefined || r.leaderEpoch < p.leaderEpoch) continue;
+        // Fenced brokers are never in the ISR, whatever a leader says.
+        const newIsr = (r.isr ?? p.isr).filter((id) => p.replicas.includes(id) && image.brokers.get(id)?.fenced === false);
+        if (p.leader === r.leader && p.leaderEpoch === r.leaderEpoch && sameMembers(newIsr, p.isr)) continue;
+        records.push(partitionRecord(t.topicId, { ...p, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: newIsr, partitionEpoch: p.partitionEpoch + 1 }));
+      }
+      if (records.length > 0) await this.metadata.append(records);
     });
   }
 
@@ -362,7 +378,8 @@ export function leadersInPlace(image: MetadataImage, topic: string): boolean {
   if (t === undefined || t.partitions.length === 0) return false;
   return t.partitions.every((p) => {
     const preferred = p.replicas[0]!;
-    const preferredLive = image.brokers.get(preferred)?.fenced === false;
+    const broker = image.brokers.get(preferred);
+    const preferredLive = broker?.fenced === false && !broker.inControlledShutdown;
     if (preferredLive) return p.leader === preferred;
     return p.leader !== -1 && image.brokers.get(p.leader)?.fenced === false;
   });

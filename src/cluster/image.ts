@@ -9,6 +9,8 @@ export interface BrokerRegistration {
   readonly port: number;
   readonly rack: string | null;
   readonly fenced: boolean;
+  /** Handing its leaderships away before it stops: no leadership is moved to it. */
+  readonly inControlledShutdown: boolean;
   readonly epoch: bigint;
 }
 

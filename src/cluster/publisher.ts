@@ -4,9 +4,19 @@ import type { ReplicaManager } from '../partition/replica-manager.js';
 import { TOPIC_CONFIG_DEFAULTS } from './topic-config.js';
 import type { MetadataImage, TopicState } from './image.js';
 
+/** A partition leader's report: itself, its epoch (Raft term) and the replicas in sync with it. */
+export interface LeaderReport {
+  readonly topic: string;
+  readonly partition: number;
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly isr: readonly number[];
+}
+
 /** How leadership facts reach the controller (a direct call on the controller's broker, an RPC elsewhere). */
 export interface LeaderReporter {
-  recordLeader(topic: string, partition: number, leader: number, leaderEpoch: number, isr?: readonly number[]): Promise<void>;
+  /** Many partitions at once: one request, and one metadata batch on the controller. */
+  recordLeaders(reports: readonly LeaderReport[]): Promise<void>;
 }
 
 /**
@@ -17,7 +27,10 @@ export interface LeaderReporter {
 export class MetadataPublisher {
   private image: MetadataImage | null = null;
   private readonly watched = new Set<Partition>();
-  private readonly reporting = new Set<string>();
+  /** Reports waiting for the next batch (the latest per partition). */
+  private readonly pending = new Map<string, LeaderReport>();
+  private flushScheduled = false;
+  private reportInFlight = false;
 
   constructor(
     private readonly nodeId: number,
@@ -84,20 +97,40 @@ export class MetadataPublisher {
     const state = this.image?.partition(partition.topic, partition.index);
     if (state === undefined || !partition.isLeader) return;
     const preferred = state.replicas[0]!;
-    if (preferred !== this.nodeId && this.image?.brokers.get(preferred)?.fenced === false) {
+    const target = this.image?.brokers.get(preferred);
+    if (preferred !== this.nodeId && target?.fenced === false && !target.inControlledShutdown) {
       partition.transferLeadership(preferred);
       return;
     }
-    const isr = partition.inSyncReplicas(this.isrLagTicks);
+    // The controller keeps fenced brokers out of every ISR: compare on the same terms, or the
+    // leader would report the same ISR again and again until the follower falls behind.
+    const isr = partition.inSyncReplicas(this.isrLagTicks).filter((r) => this.image?.brokers.get(r)?.fenced === false);
     const isrChanged = isr.length !== state.isr.length || isr.some((r) => !state.isr.includes(r));
     if (state.leader !== this.nodeId || state.leaderEpoch !== partition.leaderEpoch || isrChanged) {
-      const key = `${partition.topic}-${partition.index}`;
-      if (this.reporting.has(key)) return; // one report in flight per partition; the next check sends the latest
-      this.reporting.add(key);
-      this.reporter.recordLeader(partition.topic, partition.index, this.nodeId, partition.leaderEpoch, isr)
-        .catch((err: unknown) => this.log.warn({ err, topic: partition.topic, partition: partition.index }, 'cannot record the partition leader'))
-        .finally(() => this.reporting.delete(key));
+      this.pending.set(`${partition.topic}-${partition.index}`, {
+        topic: partition.topic, partition: partition.index, leader: this.nodeId, leaderEpoch: partition.leaderEpoch, isr,
+      });
+      this.scheduleFlush();
     }
+  }
+
+  /** Reports go out in batches: whatever is pending at the end of this turn, one batch in flight at a time. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.reportInFlight) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const batch = [...this.pending.values()];
+      this.pending.clear();
+      if (batch.length === 0) return;
+      this.reportInFlight = true;
+      this.reporter.recordLeaders(batch)
+        .catch((err: unknown) => this.log.warn({ err, partitions: batch.length }, 'cannot record partition leaders'))
+        .finally(() => {
+          this.reportInFlight = false;
+          if (this.pending.size > 0) this.scheduleFlush();
+        });
+    });
   }
 
   /** Periodic: leaders report ISR changes (followers falling behind or catching up). */

@@ -6,6 +6,7 @@ import { decodeRegisterBrokerRecord, encodeRegisterBrokerRecord, type RegisterBr
 import { decodeConfigRecord, encodeConfigRecord, type ConfigRecord } from '../../protocol/generated/metadata/config-record.js';
 import { decodeRemoveTopicRecord, encodeRemoveTopicRecord, type RemoveTopicRecord } from '../../protocol/generated/metadata/remove-topic-record.js';
 import { decodeProducerIdsRecord, encodeProducerIdsRecord, type ProducerIdsRecord } from '../../protocol/generated/metadata/producer-ids-record.js';
+import { decodeBrokerRegistrationChangeRecord, encodeBrokerRegistrationChangeRecord, type BrokerRegistrationChangeRecord } from '../../protocol/generated/metadata/broker-registration-change-record.js';
 import { decodeFenceBrokerRecord, encodeFenceBrokerRecord, type FenceBrokerRecord } from '../../protocol/generated/metadata/fence-broker-record.js';
 import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord, type UnfenceBrokerRecord } from '../../protocol/generated/metadata/unfence-broker-record.js';
 
@@ -22,12 +23,13 @@ export type MetadataRecord =
   | { readonly type: 'RemoveTopic'; readonly data: RemoveTopicRecord }
   | { readonly type: 'FenceBroker'; readonly data: FenceBrokerRecord }
   | { readonly type: 'UnfenceBroker'; readonly data: UnfenceBrokerRecord }
-  | { readonly type: 'ProducerIds'; readonly data: ProducerIdsRecord };
+  | { readonly type: 'ProducerIds'; readonly data: ProducerIdsRecord }
+  | { readonly type: 'BrokerRegistrationChange'; readonly data: BrokerRegistrationChangeRecord };
 
 const FRAME_VERSION = 1;
-const RecordType = { RegisterBroker: 0, Topic: 2, Partition: 3, Config: 4, FenceBroker: 7, UnfenceBroker: 8, RemoveTopic: 9, ProducerIds: 15 } as const;
+const RecordType = { RegisterBroker: 0, Topic: 2, Partition: 3, Config: 4, FenceBroker: 7, UnfenceBroker: 8, RemoveTopic: 9, ProducerIds: 15, BrokerRegistrationChange: 17 } as const;
 /** Versions raftka writes. */
-const Version = { RegisterBroker: 1, Topic: 0, Partition: 0, Config: 0, FenceBroker: 0, UnfenceBroker: 0, RemoveTopic: 0, ProducerIds: 0 } as const;
+const Version = { RegisterBroker: 1, Topic: 0, Partition: 0, Config: 0, FenceBroker: 0, UnfenceBroker: 0, RemoveTopic: 0, ProducerIds: 0, BrokerRegistrationChange: 1 } as const;
 
 export function encodeMetadataRecord(record: MetadataRecord): Buffer {
   const w = new Writer();
@@ -43,6 +45,7 @@ export function encodeMetadataRecord(record: MetadataRecord): Buffer {
     case 'FenceBroker': encodeFenceBrokerRecord(w, Version.FenceBroker, record.data); break;
     case 'UnfenceBroker': encodeUnfenceBrokerRecord(w, Version.UnfenceBroker, record.data); break;
     case 'ProducerIds': encodeProducerIdsRecord(w, Version.ProducerIds, record.data); break;
+    case 'BrokerRegistrationChange': encodeBrokerRegistrationChangeRecord(w, Version.BrokerRegistrationChange, record.data); break;
   }
   return w.toBuffer();
 }
@@ -63,6 +66,7 @@ export function decodeMetadataRecord(value: Buffer): MetadataRecord | null {
     case RecordType.FenceBroker: return { type: 'FenceBroker', data: decodeFenceBrokerRecord(r, version) };
     case RecordType.UnfenceBroker: return { type: 'UnfenceBroker', data: decodeUnfenceBrokerRecord(r, version) };
     case RecordType.ProducerIds: return { type: 'ProducerIds', data: decodeProducerIdsRecord(r, version) };
+    case RecordType.BrokerRegistrationChange: return { type: 'BrokerRegistrationChange', data: decodeBrokerRegistrationChangeRecord(r, version) };
     default: return null;
   }
 }

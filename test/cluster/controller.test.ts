@@ -109,6 +109,38 @@ describe('controller: CreateTopics', () => {
   });
 });
 
+describe('controller: broker lifecycle', () => {
+  it('controlled shutdown marks the broker (still listed), then fences it on request; a heartbeat unfences it', async () => {
+    const { controller, metadata } = await controllerWithBrokers([1, 2], false);
+    await controller.heartbeat(2, true);
+    assert.deepEqual(pick(metadata.image().brokers.get(2)!), { fenced: false, inControlledShutdown: true });
+    await controller.heartbeat(2, false, true);
+    assert.deepEqual(pick(metadata.image().brokers.get(2)!), { fenced: true, inControlledShutdown: true });
+    await controller.registerBroker(2, '127.0.0.1', 9002, null, '00000000-0000-4000-8000-000000000001');
+    assert.deepEqual(pick(metadata.image().brokers.get(2)!), { fenced: false, inControlledShutdown: false });
+  });
+
+  it('fences brokers whose heartbeats stop, and takes them out of every ISR and leadership', async () => {
+    let now = 0;
+    const metadata = new MemoryMetadata();
+    const controller = new Controller(metadata, { numPartitions: 1, defaultReplicationFactor: 1 }, new Random(3), () => now, silentLogger);
+    for (const id of [1, 2, 3]) await controller.registerBroker(id, '127.0.0.1', 9000 + id, null, '00000000-0000-4000-8000-000000000001');
+    await controller.createTopics([topic('t', 1, 3)], 0, false);
+    const p = metadata.image().partition('t', 0)!;
+    await controller.recordLeader('t', 0, p.replicas[0]!, 1, [1, 2, 3]);
+    now = 5000;
+    for (const id of [1, 2, 3].filter((x) => x !== p.replicas[0])) await controller.heartbeat(id);
+    now = 10000;
+    await controller.fenceExpiredBrokers(9000);
+    const after = metadata.image();
+    assert.equal(after.brokers.get(p.replicas[0]!)!.fenced, true);
+    assert.equal(after.partition('t', 0)!.leader, -1);
+    assert.ok(!after.partition('t', 0)!.isr.includes(p.replicas[0]!));
+  });
+});
+
+const pick = (b: { fenced: boolean; inControlledShutdown: boolean }) => ({ fenced: b.fenced, inControlledShutdown: b.inControlledShutdown });
+
 describe('controller: producer id blocks', () => {
   it('hands out disjoint blocks, each committed (ProducerIdsRecord) before it is returned', async () => {
     const { controller, metadata } = await controllerWithBrokers([1, 2], false);

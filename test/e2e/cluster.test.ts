@@ -107,6 +107,9 @@ describe('a cluster of three broker processes', () => {
   it('on SIGTERM a broker hands its leaderships over first (controlled shutdown): a producer writing meanwhile sees no error', async () => {
     const leaving = cluster.brokers[2]!;
     const stay = cluster.brokers[0]!;
+    for (const b of cluster.brokers) {
+      await eventually(b.port, ['orders'], (m) => m.brokers.length === 3 && m.controllerId !== -1 && preferredLeaders(m, 'orders'), `broker ${b.nodeId} settled`);
+    }
     const md = await metadata(stay.port, ['orders']);
     assert.ok(md.topics[0]!.partitions.some((p) => p.leaderId === leaving.nodeId), 'the broker leads some partitions before it stops');
     const producer = kafka().producer({ retry: { retries: 10, initialRetryTime: 50 } });
@@ -131,7 +134,7 @@ describe('a cluster of three broker processes', () => {
   });
 
   it('survives losing the active controller: another broker takes over and topics can still be created', async () => {
-    const before = await metadata(cluster.brokers[0]!.port, []);
+    const before = await eventually(cluster.brokers[0]!.port, [], (m) => m.controllerId !== -1 && m.brokers.length === 3, 'a settled cluster');
     const controller = cluster.broker(before.controllerId);
     await controller.kill();
     const other = cluster.brokers.find((b) => b.nodeId !== controller.nodeId)!;

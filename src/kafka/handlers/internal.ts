@@ -55,7 +55,7 @@ export function createInternalHandlers(deps: InternalDeps): ApiHandler[] {
         });
         if (!deps.isActiveController()) return answer(ErrorCode.NOT_CONTROLLER, true);
         try {
-          const { known, fenced } = await deps.controller.heartbeat(req.brokerId, req.wantShutDown);
+          const { known, fenced } = await deps.controller.heartbeat(req.brokerId, req.wantShutDown, req.wantFence);
           const res = answer(known ? ErrorCode.NONE : ErrorCode.BROKER_NOT_AVAILABLE, fenced);
           return req.wantShutDown ? { ...res, shouldShutDown: true } : res;
         } catch (err) {
@@ -85,9 +85,9 @@ export function createInternalHandlers(deps: InternalDeps): ApiHandler[] {
       async handle(req) {
         if (!deps.isActiveController()) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_CONTROLLER, topics: [] };
         try {
-          for (const t of req.topics) for (const p of t.partitions) {
-            await deps.controller.recordLeader(t.topicName, p.partitionIndex, req.brokerId, p.leaderEpoch, p.newIsr);
-          }
+          await deps.controller.recordLeaders(req.topics.flatMap((t) => t.partitions.map((p) => ({
+            topic: t.topicName, partition: p.partitionIndex, leader: req.brokerId, leaderEpoch: p.leaderEpoch, isr: p.newIsr,
+          }))));
           return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, topics: [] };
         } catch (err) {
           return { throttleTimeMs: 0, errorCode: controllerError(err), topics: [] };
