@@ -52,6 +52,7 @@ export class Broker {
     private readonly peers: Map<number, PeerClient>,
     private readonly timers: NodeJS.Timeout[],
     private readonly maintenance: LogMaintenance,
+    private readonly groups: GroupCoordinator,
     /** Hands this broker's leaderships to other replicas (Kafka's controlled shutdown). */
     private readonly controlledShutdown: (timeoutMs: number) => Promise<void>,
     private readonly log: Logger,
@@ -221,7 +222,7 @@ export class Broker {
       await controllerClient.heartbeat(metadata.image().offset, Math.max(1000, deadline - now()), false, true)
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'controlled shutdown: could not be fenced; the session timeout will'));
     };
-    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, controlledShutdown, log);
+    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, groups, controlledShutdown, log);
   }
 
   /**
@@ -232,6 +233,7 @@ export class Broker {
     for (const t of this.timers) clearInterval(t);
     this.maintenance.stop();
     if (controlled) await this.controlledShutdown(timeoutMs);
+    this.groups.close();
     await this.server.close();
     await this.replicas.close();
     await this.raft.close();

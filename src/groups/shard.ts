@@ -8,7 +8,6 @@ import type { Logger } from '../util/log.js';
 import { ErrorCode, KafkaError } from '../kafka/errors.js';
 import type { GroupMetadataValue } from '../../protocol/generated/coordinator/index.js';
 import { ClassicGroup, Member, decodeSubscriptionTopics, type GroupState, type JoinResult, type Protocol, type SyncResult } from './group.js';
-import { GroupErrorCode } from './errors.js';
 import {
   groupMetadataKey, groupMetadataValue, offsetCommitKey, offsetCommitValue,
   type OffsetAndMetadata, type OffsetsRecord,
@@ -736,8 +735,8 @@ export class GroupShard {
   async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ errorCode: number; codes: number[] }> {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, codes: [] };
     const g = this.groups.get(groupId);
-    if (g === undefined || g.is('Dead')) return { errorCode: GroupErrorCode.GROUP_ID_NOT_FOUND, codes: [] };
-    if (!g.is('Empty') && g.protocolType !== 'consumer') return { errorCode: GroupErrorCode.NON_EMPTY_GROUP, codes: [] };
+    if (g === undefined || g.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, codes: [] };
+    if (!g.is('Empty') && g.protocolType !== 'consumer') return { errorCode: ErrorCode.NON_EMPTY_GROUP, codes: [] };
     const codes: number[] = [];
     const writes: OffsetsWrite[] = [];
     const deleted: { topic: string; partition: number }[] = [];
@@ -785,8 +784,8 @@ export class GroupShard {
   async deleteGroup(groupId: string): Promise<number> {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
     const g = this.groups.get(groupId);
-    if (g === undefined || g.is('Dead')) return GroupErrorCode.GROUP_ID_NOT_FOUND;
-    if (!g.is('Empty')) return GroupErrorCode.NON_EMPTY_GROUP;
+    if (g === undefined || g.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!g.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
     const writes: OffsetsWrite[] = [];
     for (const [topic, ps] of g.offsets) for (const p of ps.keys()) writes.push({ key: offsetCommitKey(groupId, topic, p), value: null });
     writes.push({ key: groupMetadataKey(groupId), value: null });

@@ -5,7 +5,6 @@ import { ErrorCode } from '../../src/kafka/errors.js';
 import { ManualScheduler } from '../../src/groups/scheduler.js';
 import { GroupShard, type GroupConfig, type JoinGroupInput, type OffsetsWrite } from '../../src/groups/shard.js';
 import { decodeOffsetsRecord } from '../../src/groups/records.js';
-import { GroupErrorCode } from '../../src/groups/errors.js';
 import type { JoinResult } from '../../src/groups/group.js';
 
 const CONFIG: GroupConfig = {
@@ -285,10 +284,10 @@ describe('group shard: offsets', () => {
 
   it('DeleteGroups: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, then tombstones for the group and its offsets', async () => {
     const h = harness();
-    assert.equal(await h.shard.deleteGroup('g'), GroupErrorCode.GROUP_ID_NOT_FOUND);
+    assert.equal(await h.shard.deleteGroup('g'), ErrorCode.GROUP_ID_NOT_FOUND);
     const { ids, generation } = await stableGroup(h, 1);
     await h.shard.commitOffsets({ groupId: 'g', generationId: generation, memberId: ids[0]!, groupInstanceId: null, offsets: [{ topic: 't', partition: 0, offset: 1n, leaderEpoch: -1, metadata: '', commitTimestamp: -1n }] });
-    assert.equal(await h.shard.deleteGroup('g'), GroupErrorCode.NON_EMPTY_GROUP);
+    assert.equal(await h.shard.deleteGroup('g'), ErrorCode.NON_EMPTY_GROUP);
     h.shard.leave('g', [{ memberId: ids[0]!, groupInstanceId: null }]);
     await settle();
     const before = h.log.length;
@@ -306,7 +305,7 @@ describe('group shard: offsets', () => {
     const r = await h.shard.deleteOffsets('g', [{ topic: 't', partition: 0 }, { topic: 'old', partition: 0 }]);
     assert.deepEqual(r, { errorCode: 0, codes: [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC, 0] });
     assert.deepEqual(h.shard.fetchOffsets('g', null).topics.map((t) => t.name), ['t']);
-    assert.equal((await h.shard.deleteOffsets('none', [])).errorCode, GroupErrorCode.GROUP_ID_NOT_FOUND);
+    assert.equal((await h.shard.deleteOffsets('none', [])).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
   it('expires the offsets of an empty group after offsets.retention.minutes, then the group', async () => {

@@ -12,10 +12,6 @@ import { currentLeaderOf, nodeEndpointsFor } from './leader-hints.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
 
-/** Kafka's fetch session error codes (KIP-227, KIP-516). */
-const FETCH_SESSION_ID_NOT_FOUND = 70;
-const INVALID_FETCH_SESSION_EPOCH = 71;
-const FETCH_SESSION_TOPIC_ID_ERROR = 106;
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** Kafka answers a partition without data with an empty record set, never a null one (clients reject -1). */
@@ -50,9 +46,9 @@ export function fetchHandler(deps: HandlerDeps, sessions = new FetchSessionCache
         wanted = requested;
       } else {
         session = sessions.get(request.sessionId);
-        if (session === undefined) return topLevelError(FETCH_SESSION_ID_NOT_FOUND);
-        if (session.epoch !== request.sessionEpoch) return topLevelError(INVALID_FETCH_SESSION_EPOCH);
-        if (session.usesTopicIds !== usesTopicIds) return topLevelError(FETCH_SESSION_TOPIC_ID_ERROR);
+        if (session === undefined) return topLevelError(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+        if (session.epoch !== request.sessionEpoch) return topLevelError(ErrorCode.INVALID_FETCH_SESSION_EPOCH);
+        if (session.usesTopicIds !== usesTopicIds) return topLevelError(ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR);
         for (const p of requested) {
           const key = keyOf(p, usesTopicIds);
           const cached = session.partitions.get(key);
