@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { check } from './checker.js';
-import { emptyHistory, type FinalState, type History, type SendOp } from './history.js';
+import { emptyHistory, recordRead, type FinalState, type History, type SendOp } from './history.js';
 
 const send = (producer: string, partition: number, values: string[], outcome: SendOp['outcome'], baseOffset = -1n, idempotent = true): SendOp => ({
   producer, idempotent, topic: 't', partition, values, start: 1, end: 2, outcome, baseOffset,
@@ -56,11 +56,15 @@ describe('the fault checker', () => {
 
   it('flags reads that the final log does not hold at the same offset', () => {
     const h = history([send('a', 0, ['a:0', 'a:1'], 'ok', 0n)]);
-    h.reads.push({ consumer: 'c', topic: 't', partition: 0, offset: 0n, value: 'a:0', time: 5 });
-    h.reads.push({ consumer: 'c', topic: 't', partition: 0, offset: 1n, value: 'gone', time: 6 });
+    recordRead(h.reads, { consumer: 'c', topic: 't', partition: 0, offset: 0n, value: 'a:0', time: 5 });
+    recordRead(h.reads, { consumer: 'd', topic: 't', partition: 0, offset: 0n, value: 'a:0', time: 5 });
+    recordRead(h.reads, { consumer: 'c', topic: 't', partition: 0, offset: 1n, value: 'gone', time: 6 });
     const r = check(h, final({ 't-0': log('a:0', 'a:1') }));
     assert.deepEqual(r.anomalies.map((a) => a.kind), ['offset-reused']);
     assert.equal(r.counts.readsVanished, 1);
+    assert.equal(r.counts.readsChecked, 3);
+    recordRead(h.reads, { consumer: 'd', topic: 't', partition: 0, offset: 0n, value: 'other', time: 7 });
+    assert.deepEqual(check(h, final({ 't-0': log('a:0', 'a:1') })).anomalies.map((a) => a.kind), ['offset-reused', 'offset-reused']);
   });
 
   it('flags committed offsets that went back below an acknowledged commit', () => {

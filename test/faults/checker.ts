@@ -138,17 +138,18 @@ export function check(history: History, final: FinalState): CheckResult {
   }
 
   // Consumers saw only records that the final log still holds at the same offset.
-  const vanishedReported = new Set<string>();
-  for (const r of history.reads) {
-    counts.readsChecked++;
-    const where = key(r.topic, r.partition);
-    const holder = valueAt.get(where)?.get(r.offset);
-    if (holder === r.value) continue;
+  counts.readsChecked = history.reads.count;
+  for (const { earlier, later } of history.reads.conflicts) {
     counts.readsVanished++;
-    const id = `${where}@${r.offset}=${r.value}`;
-    if (vanishedReported.has(id)) continue;
-    vanishedReported.add(id);
-    anomalies.push({ kind: 'offset-reused', where, detail: `${r.consumer} read '${r.value}' at offset ${r.offset} (${new Date(r.time).toISOString()}); the final log holds ${holder === undefined ? 'nothing' : `'${holder}'`} there`, time: r.time });
+    anomalies.push({ kind: 'offset-reused', where: key(later.topic, later.partition), detail: `${earlier.consumer} read '${earlier.value}' at offset ${earlier.offset} (${new Date(earlier.time).toISOString()}), ${later.consumer} read '${later.value}' there (${new Date(later.time).toISOString()})`, time: later.time });
+  }
+  for (const [where, byOffset] of history.reads.first) {
+    for (const r of byOffset.values()) {
+      const holder = valueAt.get(where)?.get(r.offset);
+      if (holder === r.value) continue;
+      counts.readsVanished++;
+      anomalies.push({ kind: 'offset-reused', where, detail: `${r.consumer} read '${r.value}' at offset ${r.offset} (${new Date(r.time).toISOString()}); the final log holds ${holder === undefined ? 'nothing' : `'${holder}'`} there`, time: r.time });
+    }
   }
 
   // Committed offsets never go back below an acknowledged commit, and stay within the log.

@@ -55,16 +55,37 @@ export interface FaultRecord {
   healed: number;
 }
 
+/**
+ * What consumers saw, compacted: per `${topic}-${partition}` and offset, the first read of it
+ * (millions of reads in a long run; every later read of the same offset is compared on arrival).
+ */
+export interface Reads {
+  count: number;
+  first: Map<string, Map<bigint, ReadObs>>;
+  /** Reads that saw another value at an offset than an earlier read did. */
+  conflicts: { earlier: ReadObs; later: ReadObs }[];
+}
+
+export function recordRead(reads: Reads, obs: ReadObs): void {
+  reads.count++;
+  const where = `${obs.topic}-${obs.partition}`;
+  let byOffset = reads.first.get(where);
+  if (byOffset === undefined) { byOffset = new Map(); reads.first.set(where, byOffset); }
+  const earlier = byOffset.get(obs.offset);
+  if (earlier === undefined) byOffset.set(obs.offset, obs);
+  else if (earlier.value !== obs.value && reads.conflicts.length < 1000) reads.conflicts.push({ earlier, later: obs });
+}
+
 export interface History {
   sends: SendOp[];
-  reads: ReadObs[];
+  reads: Reads;
   commits: CommitOp[];
   topics: TopicOp[];
   faults: FaultRecord[];
 }
 
 export function emptyHistory(): History {
-  return { sends: [], reads: [], commits: [], topics: [], faults: [] };
+  return { sends: [], reads: { count: 0, first: new Map(), conflicts: [] }, commits: [], topics: [], faults: [] };
 }
 
 /** The final state read back after healing. */

@@ -72,14 +72,18 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
   const cluster = await FaultCluster.start({ size, workDir, env: CLUSTER_ENV });
   const history = emptyHistory();
   let passed = false;
+  let workload: Workload | null = null;
   try {
     const kafka = new Kafka({ clientId: 'faults-setup', brokers: cluster.bootstrapList, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
     const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: Math.min(3, size) }], timeout: 15000 });
-    await admin.disconnect();
+    try {
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: Math.min(3, size) }], timeout: 15000 });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
 
-    const workload = new Workload({
+    workload = new Workload({
       bootstrap: cluster.bootstrapList, topic: TOPIC, partitions: PARTITIONS,
       idempotentProducers: 2, plainProducers: 2, readers: 2, groupMembers: 2, topicEveryMs: 7000,
       random: new Random(random.nextU32()), history,
@@ -87,7 +91,7 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
     workload.start();
     await sleep(2000); // let the clients warm up before the first fault
     const nemesis = new Nemesis({
-      cluster, random: new Random(random.nextU32()), nextAck: () => workload.nextAck(), topic: TOPIC,
+      cluster, random: new Random(random.nextU32()), nextAck: () => workload!.nextAck(), topic: TOPIC,
       faults: history.faults, say, kinds: options.kinds ?? FAULT_KINDS,
       minFaultMs: options.minFaultMs, maxFaultMs: options.maxFaultMs, minQuietMs: options.minQuietMs, maxQuietMs: options.maxQuietMs,
     });
@@ -114,6 +118,7 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
     const tails = cluster.brokers.map((b) => `--- broker ${b.nodeId} (${b.logPath}) ---\n${b.lastLines(25).join('\n')}`).join('\n');
     throw new Error(`seed ${options.seed}: the run failed: ${(err as Error).message}\nfaults so far: ${history.faults.map((f) => `${f.kind} (${f.detail})`).join('; ')}\ndata and logs kept in ${workDir}\n${tails}`, { cause: err });
   } finally {
+    await workload?.stop(0);
     await cluster.destroy(passed && options.keep !== true);
   }
 }
@@ -139,22 +144,25 @@ async function readFinalState(cluster: FaultCluster, history: History): Promise<
   const kafka = new Kafka({ clientId: 'faults-check', brokers: cluster.bootstrapList, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 200 } });
   // One acks=all write per partition first: its acknowledgement means the high watermark covers everything before it.
   const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  for (let p = 0; p < PARTITIONS; p++) {
-    const start = Date.now();
-    const value = `final:${p}`;
-    const [r] = await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value }] });
-    history.sends.push({ producer: 'final', idempotent: false, topic: TOPIC, partition: p, values: [value], start, end: Date.now(), outcome: 'ok', baseOffset: BigInt(r!.baseOffset ?? -1) });
+  try {
+    await producer.connect();
+    for (let p = 0; p < PARTITIONS; p++) {
+      const start = Date.now();
+      const value = `final:${p}`;
+      const [r] = await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value }] });
+      history.sends.push({ producer: 'final', idempotent: false, topic: TOPIC, partition: p, values: [value], start, end: Date.now(), outcome: 'ok', baseOffset: BigInt(r!.baseOffset ?? -1) });
+    }
+  } finally {
+    await producer.disconnect().catch(() => undefined);
   }
-  await producer.disconnect();
 
   const logs: FinalState['logs'] = new Map();
   for (const [p, records] of await withTimeout(readTopic(kafka, TOPIC), 60_000, 'final read')) logs.set(`${TOPIC}-${p}`, records);
 
   const committed = new Map<string, bigint>();
   const admin = kafka.admin();
-  await admin.connect();
   try {
+    await admin.connect();
     for (const t of await admin.fetchOffsets({ groupId: COMMIT_GROUP, topics: [TOPIC] })) {
       for (const p of t.partitions) committed.set(`${t.topic}-${p.partition}`, BigInt(p.offset));
     }
@@ -182,9 +190,12 @@ async function probeTopic(cluster: FaultCluster, kafka: Kafka, topic: string, ex
     const md = await cluster.metadata([topic]);
     const partitions = md?.topics[0]?.partitions.map((p) => p.partitionIndex) ?? [];
     const producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    for (const p of partitions) await producer.send({ topic, acks: -1, messages: [{ partition: p, value: `probe:${topic}:${p}` }] });
-    await producer.disconnect();
+    try {
+      await producer.connect();
+      for (const p of partitions) await producer.send({ topic, acks: -1, messages: [{ partition: p, value: `probe:${topic}:${p}` }] });
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+    }
     const read = await withTimeout(readTopic(kafka, topic), 30_000, `read of ${topic}`);
     const missing = partitions.filter((p) => !(read.get(p) ?? []).some((m) => m.value === `probe:${topic}:${p}`));
     return { exists, leaders: true, usable: missing.length === 0, error: missing.length > 0 ? `probe records missing in partitions ${missing.join(',')}` : undefined };

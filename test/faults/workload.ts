@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { Random } from '../../src/util/random.js';
-import type { History, SendOp } from './history.js';
+import { recordRead, type History, type SendOp } from './history.js';
 
 export interface WorkloadOptions {
   bootstrap: string[];
@@ -38,8 +38,10 @@ export const COMMIT_GROUP = 'faults-committers';
  */
 export class Workload {
   private stopping = false;
+  private stopped = false;
   private readonly loops: Promise<void>[] = [];
-  private readonly consumers = new Set<Consumer>();
+  /** Every client not yet disconnected, so stop() can close the stragglers (kafkajs retries keep the process alive). */
+  private readonly clients = new Set<Producer | Consumer | Admin>();
   private readonly inFlight = new Set<SendOp>();
   private readonly ackWaiters: ((op: SendOp) => void)[] = [];
   private topicSeq = 0;
@@ -63,11 +65,25 @@ export class Workload {
 
   /** Stops the loops; sends still unanswered after `graceMs` stay 'pending' (indeterminate). */
   async stop(graceMs = 15_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     this.stopping = true;
     const all = Promise.all(this.loops);
     await Promise.race([all, sleep(graceMs)]);
-    for (const c of this.consumers) await c.disconnect().catch(() => undefined);
+    await Promise.all([...this.clients].map((c) => this.close(c)));
     await Promise.race([all, sleep(2000)]);
+    await Promise.all([...this.clients].map((c) => this.close(c)));
+  }
+
+  private track<T extends Producer | Consumer | Admin>(client: T): T {
+    this.clients.add(client);
+    return client;
+  }
+
+  private async close(client: Producer | Consumer | Admin | null): Promise<void> {
+    if (client === null) return;
+    this.clients.delete(client);
+    await client.disconnect().catch(() => undefined);
   }
 
   private async produceLoop(name: string, idempotent: boolean, seed: number): Promise<void> {
@@ -77,14 +93,14 @@ export class Workload {
     let producer: Producer | null = null;
     while (!this.stopping) {
       if (producer === null) {
-        const p = kafka(o.bootstrap, name).producer(idempotent
+        const p = this.track(kafka(o.bootstrap, name).producer(idempotent
           ? { idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 1000 } }
-          : { allowAutoTopicCreation: false, retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 1000 } });
+          : { allowAutoTopicCreation: false, retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 1000 } }));
         try {
           await p.connect();
           producer = p;
         } catch {
-          await p.disconnect().catch(() => undefined);
+          await this.close(p);
           await sleep(300);
           continue;
         }
@@ -111,25 +127,26 @@ export class Workload {
         // one): start over with a new producer id, as the Java client bumps its epoch.
         const p = producer;
         producer = null;
-        await p.disconnect().catch(() => undefined);
+        await this.close(p);
         await sleep(100);
       } finally {
         this.inFlight.delete(op);
       }
     }
-    await producer?.disconnect().catch(() => undefined);
+    await this.close(producer);
   }
 
   private async consumeLoop(name: string, groupId: string, commits: boolean): Promise<void> {
     const o = this.options;
     while (!this.stopping) {
-      const consumer = kafka(o.bootstrap, name).consumer({
+      const consumer = this.track(kafka(o.bootstrap, name).consumer({
         groupId, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 10000, maxWaitTimeInMs: 200,
-        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 }, allowAutoTopicCreation: false,
-      });
-      this.consumers.add(consumer);
+        // No restarts by kafkajs itself: a restart it scheduled survives disconnect() and keeps the
+        // process alive; this loop makes a fresh consumer after a crash instead.
+        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: () => Promise.resolve(false) }, allowAutoTopicCreation: false,
+      }));
       const crashed = new Promise<void>((resolve) => {
-        consumer.on(consumer.events.CRASH, (e: { payload: { restart?: boolean } }) => { if (e.payload.restart !== true) resolve(); });
+        consumer.on(consumer.events.CRASH, () => resolve());
       });
       try {
         await consumer.connect();
@@ -139,7 +156,7 @@ export class Workload {
           autoCommit: false,
           eachMessage: async ({ topic, partition, message }) => {
             const offset = BigInt(message.offset);
-            o.history.reads.push({ consumer: name, topic, partition, offset, value: message.value?.toString() ?? '', time: Date.now() });
+            recordRead(o.history.reads, { consumer: name, topic, partition, offset, value: message.value?.toString() ?? '', time: Date.now() });
             if (commits && ++sinceCommit >= 5) {
               sinceCommit = 0;
               const next = offset + 1n;
@@ -155,8 +172,7 @@ export class Workload {
           if (done) break;
         }
       } catch { /* connect/subscribe failed: retry below */ }
-      this.consumers.delete(consumer);
-      await consumer.disconnect().catch(() => undefined);
+      await this.close(consumer);
       if (!this.stopping) await sleep(500);
     }
   }
@@ -171,17 +187,17 @@ export class Workload {
       const start = Date.now();
       try {
         if (admin === null) {
-          admin = kafka(o.bootstrap, 'faults-admin').admin();
+          admin = this.track(kafka(o.bootstrap, 'faults-admin').admin());
           await admin.connect();
         }
         const created = await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 3 }], timeout: 5000 });
         o.history.topics.push({ topic, partitions: 2, start, end: Date.now(), ok: created });
       } catch (err) {
         o.history.topics.push({ topic, partitions: 2, start, end: Date.now(), ok: false, error: (err as Error).message });
-        await admin?.disconnect().catch(() => undefined);
+        await this.close(admin);
         admin = null;
       }
     }
-    await admin?.disconnect().catch(() => undefined);
+    await this.close(admin);
   }
 }
