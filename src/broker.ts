@@ -188,6 +188,7 @@ export class Broker {
       incarnationId: randomUUID(), clusterId,
     }, 60000);
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
+    await publisher.started();
     log.info({ host: config.host, port, dataDir: config.dataDir, clusterId, quorum }, 'broker ready');
     const controlledShutdown = async (timeoutMs: number): Promise<void> => {
       if (peers.size === 0) return;

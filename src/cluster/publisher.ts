@@ -30,6 +30,7 @@ export class MetadataPublisher {
   /** Reports waiting for the next batch (the latest per partition). */
   private readonly pending = new Map<string, LeaderReport>();
   private flushScheduled = false;
+  private readonly opening = new Set<Promise<void>>();
   private reportInFlight = false;
 
   constructor(
@@ -52,12 +53,18 @@ export class MetadataPublisher {
           this.reconcile(running);
           continue;
         }
-        this.replicas.open({
+        const opening = this.replicas.open({
           topic: p.topic, partition: p.partition, replicas: p.replicas, topicId: topic.topicId,
           logConfig: logConfigOf(topic), partitionConfig: { maxMessageBytes: Number(configOf(topic, 'max.message.bytes')) },
-        }).then((partition) => this.watch(partition), (err: unknown) => {
+        }).then(async (partition) => {
+          this.watch(partition);
+          // A replica that is its partition's only voter leads at once: count it started then.
+          if (p.replicas.length === 1) await partition.waitForLeader();
+        }, (err: unknown) => {
           this.log.error({ err, topic: p.topic, partition: p.partition }, 'cannot start partition replica');
         });
+        this.opening.add(opening);
+        void opening.finally(() => this.opening.delete(opening));
       }
     }
   }
@@ -131,6 +138,11 @@ export class MetadataPublisher {
           if (this.pending.size > 0) this.scheduleFlush();
         });
     });
+  }
+
+  /** Resolves once every replica being started has started (the broker says ready after that). */
+  async started(): Promise<void> {
+    while (this.opening.size > 0) await Promise.allSettled([...this.opening]);
   }
 
   /** Periodic: leaders report ISR changes (followers falling behind or catching up). */

@@ -59,7 +59,16 @@ interface ShardEntry {
   readonly shard: GroupShard;
   readonly leaderEpoch: number;
   loading: boolean;
+  /** Settles when loading ends (loaded, or given up). */
+  readonly loaded: Promise<void>;
 }
+
+/**
+ * How long JoinGroup, SyncGroup and OffsetCommit wait for a shard that is loading before they
+ * answer COORDINATOR_LOAD_IN_PROGRESS: a new offsets partition loads in milliseconds, and not
+ * every client retries that error.
+ */
+const LOAD_WAIT_MS = 5000;
 
 const LOAD_READ_BYTES = 1 << 20;
 /** How often leadership of the offsets partitions is re-checked (besides the 'leadership' events). */
@@ -179,7 +188,8 @@ export class GroupCoordinator {
     const index = partition.index;
     const writer = (records: readonly OffsetsWrite[]): Promise<void> => this.append(partition, leaderEpoch, records);
     const shard = new GroupShard(index, writer, this.deps.scheduler, this.config, this.newMemberId, this.deps.log.child({ offsetsPartition: index }));
-    const entry: ShardEntry = { shard, leaderEpoch, loading: true };
+    let settle!: () => void;
+    const entry: ShardEntry = { shard, leaderEpoch, loading: true, loaded: new Promise<void>((resolve) => { settle = resolve; }) };
     this.shards.set(index, entry);
     const started = this.deps.scheduler.now();
     this.replayLog(partition, shard, leaderEpoch).then(() => {
@@ -190,7 +200,7 @@ export class GroupCoordinator {
     }, (err: unknown) => {
       this.deps.log.warn({ err, partition: index }, 'cannot load the groups of an offsets partition; will retry');
       if (this.shards.get(index) === entry) { shard.unload(); this.shards.delete(index); }
-    });
+    }).finally(settle);
     return entry;
   }
 
@@ -253,22 +263,36 @@ export class GroupCoordinator {
     return { shard: entry.shard, errorCode: ErrorCode.NONE };
   }
 
+  /** shardFor, but waiting up to LOAD_WAIT_MS for a shard that is still loading. */
+  private async loadedShardFor(groupId: string): Promise<ShardLookup> {
+    const s = this.shardFor(groupId);
+    if (s.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return s;
+    const topic = this.deps.metadata().topics.get(OFFSETS_TOPIC);
+    const entry = topic === undefined ? undefined : this.shards.get(offsetsPartitionFor(groupId, topic.partitions.length));
+    if (entry !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([entry.loaded, new Promise<void>((resolve) => { timer = setTimeout(resolve, LOAD_WAIT_MS); })]);
+      clearTimeout(timer);
+    }
+    return this.shardFor(groupId);
+  }
+
   /** Whether any loaded shard is still loading (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS then). */
   get isLoading(): boolean {
     for (const e of this.shards.values()) if (e.loading) return true;
     return false;
   }
 
-  join(req: JoinGroupInput): Promise<JoinResult> {
-    const s = this.shardFor(req.groupId);
+  async join(req: JoinGroupInput): Promise<JoinResult> {
+    const s = await this.loadedShardFor(req.groupId);
     if (s.shard === null) {
       return Promise.resolve({ errorCode: s.errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: req.memberId, skipAssignment: false, members: [] });
     }
     return s.shard.join(req);
   }
 
-  sync(req: SyncGroupInput): Promise<SyncResult> {
-    const s = this.shardFor(req.groupId);
+  async sync(req: SyncGroupInput): Promise<SyncResult> {
+    const s = await this.loadedShardFor(req.groupId);
     if (s.shard === null) return Promise.resolve({ errorCode: s.errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) });
     return s.shard.sync(req);
   }
@@ -283,8 +307,8 @@ export class GroupCoordinator {
     return s.shard === null ? { errorCode: s.errorCode, members: [] } : s.shard.leave(groupId, members);
   }
 
-  commitOffsets(req: CommitInput): Promise<number[]> {
-    const s = this.shardFor(req.groupId);
+  async commitOffsets(req: CommitInput): Promise<number[]> {
+    const s = await this.loadedShardFor(req.groupId);
     return s.shard === null ? Promise.resolve(req.offsets.map(() => s.errorCode)) : s.shard.commitOffsets(req);
   }
 
