@@ -5,11 +5,8 @@ import { makeDataDir, removeDataDir } from '../test/helpers/broker-process.js';
 import { RawClient } from '../test/helpers/raw-client.js';
 import type { MetadataResponse } from '../protocol/generated/metadata.js';
 
-/**
- * How many broker processes each compat cluster runs. One today; when `raftka broker
- * --bootstrap` (issue 9) works, change this default to 3 (or set RAFTKA_COMPAT_BROKERS=3).
- */
-export const CLUSTER_SIZE = Number(process.env.RAFTKA_COMPAT_BROKERS ?? 1);
+/** How many broker processes each compat cluster runs (RAFTKA_COMPAT_BROKERS=1 for a single broker). */
+export const CLUSTER_SIZE = Number(process.env.RAFTKA_COMPAT_BROKERS ?? 3);
 
 /** The broker CLI; RAFTKA_COMPAT_CLI points the suite at another build (e.g. a clean checkout's). */
 const CLI = process.env.RAFTKA_COMPAT_CLI ?? fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
