@@ -1,12 +1,12 @@
 import type { Logger } from '../util/log.js';
 import type { Random } from '../util/random.js';
 import { ErrorCode } from '../kafka/errors.js';
-import type { MetadataImage, PartitionState } from './image.js';
+import type { MetadataImage } from './image.js';
 import type { MetadataRecord } from './records.js';
 import { ConfigSource, TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
 import { assignReplicas } from './assigner.js';
 import {
-  planConfigChange, planCreatePartitions, planDeleteTopics, decideElection,
+  planConfigChange, planCreatePartitions, planDeleteTopics, decideElection, partitionRecord,
   type ConfigChangeResult, type ConfigResourceChange, type CreatePartitionsRequest, type CreatePartitionsResult,
   type DeleteTopicRequest, type DeleteTopicResult,
 } from './topic-admin.js';
@@ -361,16 +361,6 @@ function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
 }
 
-function partitionRecord(topicId: string, p: PartitionState): MetadataRecord {
-  return {
-    type: 'Partition',
-    data: {
-      partitionId: p.partition, topicId, replicas: [...p.replicas], isr: [...p.isr], removingReplicas: [], addingReplicas: [],
-      leader: p.leader, leaderRecoveryState: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch,
-      directories: [], eligibleLeaderReplicas: null, lastKnownElr: null,
-    },
-  };
-}
 
 /** Every partition led by its preferred replica, or by a live replica when the preferred one is fenced. */
 export function leadersInPlace(image: MetadataImage, topic: string): boolean {

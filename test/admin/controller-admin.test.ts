@@ -1,48 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Controller, TimeoutError, type MetadataWriter } from '../../src/cluster/controller.js';
-import { applyMetadataRecord } from '../../src/cluster/apply.js';
-import { MetadataImage } from '../../src/cluster/image.js';
-import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from '../../src/cluster/records.js';
+import { Controller } from '../../src/cluster/controller.js';
 import { ConfigOp, ElectionType } from '../../src/cluster/topic-admin.js';
 import { ErrorCode } from '../../src/kafka/errors.js';
 import { Random } from '../../src/util/random.js';
 import { silentLogger } from '../../src/util/log.js';
-
-/** The metadata log in memory: each record is encoded, decoded and applied at once. */
-class InMemoryLog implements MetadataWriter {
-  private current = MetadataImage.EMPTY;
-  private offset = -1n;
-  private readonly waiters = new Set<() => void>();
-  readonly records: MetadataRecord[] = [];
-  afterAppend: (image: MetadataImage) => void = () => undefined;
-
-  image(): MetadataImage { return this.current; }
-
-  async append(records: readonly MetadataRecord[]): Promise<bigint> {
-    for (const r of records) {
-      const decoded = decodeMetadataRecord(encodeMetadataRecord(r))!;
-      this.current = applyMetadataRecord(this.current, decoded, ++this.offset);
-      this.records.push(decoded);
-    }
-    for (const w of [...this.waiters]) w();
-    queueMicrotask(() => this.afterAppend(this.current));
-    return this.offset;
-  }
-
-  waitForImage(predicate: (image: MetadataImage) => boolean, deadline: number): Promise<void> {
-    if (predicate(this.current)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => { if (predicate(this.current)) { this.waiters.delete(check); clearTimeout(timer); resolve(); } };
-      const timer = setTimeout(() => { this.waiters.delete(check); reject(new TimeoutError('timeout')); }, deadline - performance.now());
-      this.waiters.add(check);
-    });
-  }
-}
+import { MemoryMetadataLog } from '../helpers/memory-metadata.js';
 
 /** Three registered brokers; new partitions are led by their preferred replica (the Raft groups' stand-in). */
-async function cluster(): Promise<{ log: InMemoryLog; controller: Controller }> {
-  const log = new InMemoryLog();
+async function cluster(): Promise<{ log: MemoryMetadataLog; controller: Controller }> {
+  const log = new MemoryMetadataLog();
   const controller = new Controller(log, { numPartitions: 1, defaultReplicationFactor: 3 }, new Random(11), () => performance.now(), silentLogger);
   for (const id of [1, 2, 3]) await controller.registerBroker(id, '127.0.0.1', 9000 + id, null, `00000000-0000-0000-0000-00000000000${id}`);
   log.afterAppend = (image) => {

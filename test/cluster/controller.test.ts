@@ -1,52 +1,19 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Controller, TimeoutError, leadersInPlace, type MetadataWriter } from '../../src/cluster/controller.js';
+import { Controller, leadersInPlace } from '../../src/cluster/controller.js';
 import { assignReplicas } from '../../src/cluster/assigner.js';
-import { applyMetadataRecord } from '../../src/cluster/apply.js';
-import { MetadataImage } from '../../src/cluster/image.js';
-import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from '../../src/cluster/records.js';
 import { ErrorCode } from '../../src/kafka/errors.js';
 import { Random } from '../../src/util/random.js';
 import { silentLogger } from '../../src/util/log.js';
-
-/** A metadata log in memory: records are committed (and round-tripped through their encoding) at once. */
-class MemoryMetadata implements MetadataWriter {
-  private current = MetadataImage.EMPTY;
-  private offset = -1n;
-  private readonly waiters = new Set<() => void>();
-  readonly appended: MetadataRecord[] = [];
-  onAppend: (image: MetadataImage) => void = () => undefined;
-
-  image(): MetadataImage { return this.current; }
-
-  async append(records: readonly MetadataRecord[]): Promise<bigint> {
-    for (const r of records) {
-      const decoded = decodeMetadataRecord(encodeMetadataRecord(r))!;
-      this.current = applyMetadataRecord(this.current, decoded, ++this.offset);
-      this.appended.push(decoded);
-    }
-    for (const w of [...this.waiters]) w();
-    queueMicrotask(() => this.onAppend(this.current));
-    return this.offset;
-  }
-
-  waitForImage(predicate: (image: MetadataImage) => boolean, deadline: number): Promise<void> {
-    if (predicate(this.current)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => { if (predicate(this.current)) { this.waiters.delete(check); clearTimeout(timer); resolve(); } };
-      const timer = setTimeout(() => { this.waiters.delete(check); reject(new TimeoutError('timeout')); }, deadline - performance.now());
-      this.waiters.add(check);
-    });
-  }
-}
+import { MemoryMetadataLog } from '../helpers/memory-metadata.js';
 
 async function controllerWithBrokers(ids: number[], electLeaders: boolean) {
-  const metadata = new MemoryMetadata();
+  const metadata = new MemoryMetadataLog();
   const controller = new Controller(metadata, { numPartitions: 1, defaultReplicationFactor: 1 }, new Random(7), () => performance.now(), silentLogger);
   for (const id of ids) await controller.registerBroker(id, '127.0.0.1', 9000 + id, null, '00000000-0000-0000-0000-00000000000' + id);
   if (electLeaders) {
     // Stand-in for the partition Raft groups: the preferred replica wins and reports itself.
-    metadata.onAppend = (image) => {
+    metadata.afterAppend = (image) => {
       for (const t of image.topics.values()) for (const p of t.partitions) {
         if (p.leader === -1) void controller.recordLeader(p.topic, p.partition, p.replicas[0]!, 1);
       }
@@ -69,7 +36,7 @@ describe('controller: CreateTopics', () => {
     const t = metadata.image().topics.get('orders')!;
     assert.equal(t.topicId, res!.topicId);
     for (const p of t.partitions) assert.equal(p.leader, p.replicas[0]);
-    assert.deepEqual(metadata.appended.filter((r) => r.type === 'Topic').map((r) => r.data), [{ name: 'orders', topicId: res!.topicId }]);
+    assert.deepEqual(metadata.records.filter((r) => r.type === 'Topic').map((r) => r.data), [{ name: 'orders', topicId: res!.topicId }]);
   });
 
   it('answers REQUEST_TIMED_OUT, never success, when leaders are not in place in time', async () => {
@@ -122,7 +89,7 @@ describe('controller: broker lifecycle', () => {
 
   it('fences brokers whose heartbeats stop, and takes them out of every ISR and leadership', async () => {
     let now = 0;
-    const metadata = new MemoryMetadata();
+    const metadata = new MemoryMetadataLog();
     const controller = new Controller(metadata, { numPartitions: 1, defaultReplicationFactor: 1 }, new Random(3), () => now, silentLogger);
     for (const id of [1, 2, 3]) await controller.registerBroker(id, '127.0.0.1', 9000 + id, null, '00000000-0000-4000-8000-000000000001');
     await controller.createTopics([topic('t', 1, 3)], 0, false);
@@ -148,7 +115,7 @@ describe('controller: producer id blocks', () => {
     const starts = blocks.map((b) => b.firstProducerId).sort((a, b) => (a < b ? -1 : 1));
     assert.deepEqual(starts, [0n, 1000n, 2000n]);
     assert.equal(metadata.image().nextProducerId, 3000n);
-    assert.equal(metadata.appended.filter((r) => r.type === 'ProducerIds').length, 3);
+    assert.equal(metadata.records.filter((r) => r.type === 'ProducerIds').length, 3);
   });
 });
 
