@@ -9,7 +9,8 @@ import { HardStateStore } from './storage/hard-state.js';
 import { ReplicaManager } from './partition/replica-manager.js';
 import { BrokerRaft } from './partition/raft-groups.js';
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from './partition/producer-ids.js';
-import { Controller } from './cluster/controller.js';
+import { Controller, leadersInPlace } from './cluster/controller.js';
+import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions.js';
 import { ControllerClient } from './cluster/controller-client.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
@@ -24,6 +25,8 @@ import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.j
 import { systemScheduler } from './groups/scheduler.js';
 import { PeerClient } from './server/peer-client.js';
 import { RaftEnvelopeApi } from './server/internal-apis.js';
+import { BrokerMetrics, MetricsServer } from './metrics/broker-metrics.js';
+import { brokerMetricsSource, countElections } from './metrics/broker-source.js';
 
 /** Raft tick: heartbeats every tick, elections after 10 to 20 ticks (1 to 2 s), as KRaft's 1 s timeout. */
 const RAFT_TICK_MS = 100;
@@ -33,8 +36,22 @@ const LEADER_CHECK_MS = 500;
 const FENCE_CHECK_MS = 1000;
 /** How often a broker in controlled shutdown asks again for its remaining leaderships to move. */
 const SHUTDOWN_RETRY_MS = 100;
+/** How long a forwarded answer waits for this broker's image to show the change it reports. */
+const RELAY_CATCH_UP_MS = 2000;
 /** Largest controller quorum: the first brokers of the bootstrap list (KRaft's controller.quorum.voters). */
 const MAX_QUORUM = 3;
+
+/** Optional callbacks of Broker.start. */
+export interface BrokerStartHooks {
+  /** The /metrics and /health endpoint listens (metrics.port set). */
+  readonly onMetricsListening?: (host: string, port: number) => void;
+}
+
+/** Readiness as /health reports it, and the metrics endpoint to close. */
+interface Operability {
+  readonly metricsServer: MetricsServer | undefined;
+  readonly state: { ready: boolean; closing: boolean };
+}
 
 /**
  * One raftka broker: the listener, the handlers, the metadata log (the controller quorum's Raft
@@ -56,9 +73,10 @@ export class Broker {
     /** Hands this broker's leaderships to other replicas (Kafka's controlled shutdown). */
     private readonly controlledShutdown: (timeoutMs: number) => Promise<void>,
     private readonly log: Logger,
+    private readonly ops: Operability = { metricsServer: undefined, state: { ready: true, closing: false } },
   ) {}
 
-  static async start(config: BrokerConfig, log: Logger): Promise<Broker> {
+  static async start(config: BrokerConfig, log: Logger, hooks: BrokerStartHooks = {}): Promise<Broker> {
     const members: ClusterMember[] = config.bootstrap.length > 0
       ? [...config.bootstrap]
       : [{ nodeId: config.nodeId, host: config.host, port: config.port }];
@@ -69,6 +87,18 @@ export class Broker {
     const quorumSize = members.length >= MAX_QUORUM ? MAX_QUORUM : 1;
     const quorum = members.slice(0, quorumSize).map((m) => m.nodeId);
     const observers = members.slice(quorumSize).map((m) => m.nodeId);
+
+    // Metrics and health first, so /health answers 503 while the broker starts.
+    const metrics = config.metricsPort >= 0 ? new BrokerMetrics() : undefined;
+    const ops: Operability = {
+      metricsServer: metrics === undefined ? undefined : new MetricsServer(metrics, log.child({ component: 'metrics' })),
+      state: { ready: false, closing: false },
+    };
+    if (ops.metricsServer !== undefined) {
+      const metricsPort = await ops.metricsServer.listen(config.host, config.metricsPort);
+      log.info({ host: config.host, port: metricsPort }, 'metrics and health endpoint listening');
+      hooks.onMetricsListening?.(config.host, metricsPort);
+    }
 
     await mkdir(config.dataDir, { recursive: true });
     const clusterId = await loadOrCreateClusterId(config);
@@ -83,7 +113,11 @@ export class Broker {
     const seed = randomBytes(4).readUInt32BE(0);
     const raft = new BrokerRaft(config.nodeId, hardState, systemClock, new Random(seed), log, { tickMs: RAFT_TICK_MS },
       (to, envelope) => { peers.get(to)?.send(RaftEnvelopeApi, 0, envelope); });
-    const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters, learners) => raft.create(groupId, partitionLog, voters, learners), log,
+    const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters, learners) => {
+      const group = raft.create(groupId, partitionLog, voters, learners);
+      if (metrics !== undefined) countElections(group.group, metrics);
+      return group;
+    }, log,
       (groupId) => hardState.delete(groupId));
 
     // The metadata log: the controller quorum's Raft group.
@@ -103,7 +137,7 @@ export class Broker {
         controller.activate();
       }
     });
-    const controllerClient = new ControllerClient(config.nodeId, metadataPartition, controller, peers, now, log.child({ component: 'controller-client' }));
+    const controllerClient = new ControllerClient(config.nodeId, metadataPartition, controller, peers, metadata, now, log.child({ component: 'controller-client' }));
     const publisher = new MetadataPublisher(config.nodeId, replicas, controllerClient,
       Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log);
 
@@ -141,6 +175,14 @@ export class Broker {
         if (peer === undefined || api === undefined) return Promise.reject(new Error('no active controller to forward to'));
         return peer.request(api, apiVersion, request);
       },
+      beforeRelay: async (apiKey, request) => {
+        if (apiKey !== ApiKey.CreatePartitions) return;
+        const wanted = (request as CreatePartitionsRequest).topics;
+        await metadata.waitForImage((image) => wanted.every((t) => {
+          const topic = image.topics.get(t.name);
+          return topic === undefined || (topic.partitions.length >= t.count && leadersInPlace(image, t.name));
+        }), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
+      },
     };
     for (const apiKey of [ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs, ApiKey.ElectLeaders]) {
       const h = handlers.get(apiKey);
@@ -155,6 +197,7 @@ export class Broker {
     const server = new KafkaServer({
       host: config.host, port: config.port, queuedMaxRequests: config.queuedMaxRequests,
       socketRequestMaxBytes: config.socketRequestMaxBytes, connectionsMaxIdleMs: config.connectionsMaxIdleMs,
+      observer: metrics?.requests,
     }, handlers, log);
     // Peers reach this broker through its listener (Raft traffic included), so it listens first.
     const port = await server.listen();
@@ -163,6 +206,7 @@ export class Broker {
     await metadata.load();
     metadata.on('image', (image) => publisher.publish(image));
     publisher.publish(metadata.image());
+    metrics?.attach(brokerMetricsSource(config.nodeId, () => metadata.image(), replicas, () => metadataPartition.isLeader, ops.state));
 
     const maintenance = new LogMaintenance(() => [...replicas.all()].filter((p) => p.topic !== METADATA_TOPIC), {
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs, cleanerBackoffMs: config.logCleanerBackoffMs,
@@ -189,6 +233,7 @@ export class Broker {
     }, 60000);
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
     await publisher.started();
+    ops.state.ready = true;
     log.info({ host: config.host, port, dataDir: config.dataDir, clusterId, quorum }, 'broker ready');
     const controlledShutdown = async (timeoutMs: number): Promise<void> => {
       if (peers.size === 0) return;
@@ -223,7 +268,7 @@ export class Broker {
       await controllerClient.heartbeat(metadata.image().offset, Math.max(1000, deadline - now()), false, true)
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'controlled shutdown: could not be fenced; the session timeout will'));
     };
-    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, groups, controlledShutdown, log);
+    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, groups, controlledShutdown, log, ops);
   }
 
   /**
@@ -231,6 +276,7 @@ export class Broker {
    * first, so clients see only a retriable NOT_LEADER_OR_FOLLOWER, never a timeout.
    */
   async close(controlled = false, timeoutMs = 10000): Promise<void> {
+    this.ops.state.closing = true;
     for (const t of this.timers) clearInterval(t);
     this.maintenance.stop();
     if (controlled) await this.controlledShutdown(timeoutMs);
@@ -240,6 +286,7 @@ export class Broker {
     await this.raft.close();
     for (const p of this.peers.values()) p.close();
     await this.hardState.close();
+    await this.ops.metricsServer?.close();
     this.log.info('broker stopped');
   }
 }

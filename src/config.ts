@@ -37,6 +37,7 @@ export interface BrokerConfig {
   readonly groupMaxSessionTimeoutMs: number;      // group.max.session.timeout.ms
   readonly offsetsRetentionMinutes: number;       // offsets.retention.minutes
   readonly offsetsRetentionCheckIntervalMs: number; // offsets.retention.check.interval.ms
+  readonly metricsPort: number;               // metrics.port: /metrics and /health (-1: off, 0: any free port)
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -66,6 +67,7 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   groupMaxSessionTimeoutMs: 1800000,
   offsetsRetentionMinutes: 10080,
   offsetsRetentionCheckIntervalMs: 600000,
+  metricsPort: -1,
 };
 
 /** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
@@ -93,6 +95,7 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'cluster.id': 'clusterId',
   'log.retention.check.interval.ms': 'logRetentionCheckIntervalMs',
   'log.cleaner.backoff.ms': 'logCleanerBackoffMs',
+  'metrics.port': 'metricsPort',
 };
 
 /** Parses `1@host:port,2@host:port`. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { createLogger } from '../util/log.js';
+import { createLogger, LOG_LEVELS } from '../util/log.js';
 import { loadBrokerConfig, parseBootstrap, type BrokerConfig } from '../config.js';
 import { isTool, runTool, TOOLS_USAGE } from './tools.js';
 import { runCluster } from './cluster.js';
@@ -22,11 +22,15 @@ Options for start:
   --config FILE       a Kafka-style server.properties file
   --bootstrap LIST    (broker) every broker of the cluster, the same list on each:
                       1@127.0.0.1:9092,2@127.0.0.1:9093,3@127.0.0.1:9094
+  --metrics-port PORT Prometheus /metrics and /health on the listener host (metrics.port;
+                      default off; 0 picks a free port)
+  --log-level LEVEL   fatal, error, warn, info, debug, trace or silent (overrides RAFTKA_LOG_LEVEL)
   -h, --help          this help
 
 Every server.properties key can also be given as a RAFTKA_ environment variable, upper case with
 dots as underscores (RAFTKA_NUM_PARTITIONS=3). Precedence: flags, environment, config file.
-RAFTKA_LOG_LEVEL sets the log level (default info).
+RAFTKA_LOG_LEVEL sets the log level (default info). Logs are human-readable lines on a terminal,
+JSON lines otherwise.
 `;
 
 async function start(argv: string[], command: 'start' | 'broker'): Promise<void> {
@@ -35,6 +39,7 @@ async function start(argv: string[], command: 'start' | 'broker'): Promise<void>
     options: {
       host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' },
       'node-id': { type: 'string' }, config: { type: 'string' }, bootstrap: { type: 'string' },
+      'metrics-port': { type: 'string' }, 'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -49,18 +54,25 @@ async function start(argv: string[], command: 'start' | 'broker'): Promise<void>
   if (command === 'broker' && (values.bootstrap === undefined || values['node-id'] === undefined)) {
     throw new Error('broker needs --node-id and --bootstrap (id@host:port,...)');
   }
+  const logLevel = values['log-level'] ?? process.env.RAFTKA_LOG_LEVEL;
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new Error(`log level must be one of ${LOG_LEVELS.join(', ')}, got ${logLevel}`);
+  }
   const bootstrap = values.bootstrap === undefined ? undefined : parseBootstrap(values.bootstrap);
   const nodeId = int('node-id', values['node-id']);
   // In a static cluster a broker listens where the bootstrap list says, unless told otherwise.
   const self = bootstrap?.find((m) => m.nodeId === nodeId);
   const overrides: Partial<BrokerConfig> = {
     host: values.host, port: int('port', values.port) ?? self?.port, dataDir: values['data-dir'], nodeId, bootstrap,
+    metricsPort: int('metrics-port', values['metrics-port']),
   };
   const config = loadBrokerConfig({ configFile: values.config, env: process.env, overrides });
-  const log = createLogger({ nodeId: config.nodeId });
+  const log = createLogger({ nodeId: config.nodeId }, logLevel);
   // Loaded here, not at the top: the tools share this entry point and should start fast.
   const { Broker } = await import('../broker.js');
-  const broker = await Broker.start(config, log);
+  const broker = await Broker.start(config, log, {
+    onMetricsListening: (host, port) => { process.stdout.write(`raftka broker ${config.nodeId} metrics on ${host}:${port}\n`); },
+  });
   process.stdout.write(`raftka broker ${config.nodeId} ready on ${config.host}:${broker.port} (data in ${config.dataDir})\n`);
   let stopping = false;
   // The first SIGTERM/SIGINT shuts down in order (controlled shutdown: leaderships move away

@@ -7,7 +7,7 @@ import type { Logger } from '../util/log.js';
 import type { PeerClient } from '../server/peer-client.js';
 import type { Partition } from '../partition/partition.js';
 import { ErrorCode, KafkaError } from '../kafka/errors.js';
-import { TimeoutError, type Controller, type CreateTopicRequest, type CreateTopicResult } from './controller.js';
+import { TimeoutError, leadersInPlace, type Controller, type CreateTopicRequest, type CreateTopicResult, type MetadataWriter } from './controller.js';
 import type { LeaderReport, LeaderReporter } from './publisher.js';
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
@@ -34,6 +34,8 @@ export class ControllerClient implements LeaderReporter {
     private readonly metadataPartition: Partition,
     private readonly controller: Controller,
     private readonly peers: ReadonlyMap<number, PeerClient>,
+    /** This broker's view of the metadata log (to wait for it to catch up with the controller). */
+    private readonly metadata: Pick<MetadataWriter, 'waitForImage'>,
     private readonly now: () => number,
     private readonly log: Logger,
   ) {}
@@ -107,6 +109,12 @@ export class ControllerClient implements LeaderReporter {
           timeoutMs, validateOnly,
         }, timeoutMs + 5000) as CreateTopicsResponse;
         const notController = res.topics.some((t) => t.errorCode === ErrorCode.NOT_CONTROLLER);
+        // This broker follows the metadata log a moment behind the controller: answer once it
+        // shows the new topics' leaders too, so a Metadata request sent here next sees them.
+        const created = res.topics.filter((t) => t.errorCode === ErrorCode.NONE && !validateOnly).map((t) => t.name);
+        if (created.length > 0) {
+          await this.metadata.waitForImage((image) => created.every((name) => leadersInPlace(image, name)), this.now() + 2000).catch(() => undefined);
+        }
         return {
           errorCode: notController ? ErrorCode.NOT_CONTROLLER : ErrorCode.NONE,
           value: res.topics.map((t) => ({

@@ -104,11 +104,6 @@ export class MetadataPublisher {
     const state = this.image?.partition(partition.topic, partition.index);
     if (state === undefined || !partition.isLeader) return;
     const preferred = state.replicas[0]!;
-    const target = this.image?.brokers.get(preferred);
-    if (preferred !== this.nodeId && target?.fenced === false && !target.inControlledShutdown) {
-      partition.transferLeadership(preferred);
-      return;
-    }
     // The controller keeps fenced brokers out of every ISR: compare on the same terms, or the
     // leader would report the same ISR again and again until the follower falls behind.
     const isr = partition.inSyncReplicas(this.isrLagTicks).filter((r) => this.image?.brokers.get(r)?.fenced === false);
@@ -118,6 +113,13 @@ export class MetadataPublisher {
         topic: partition.topic, partition: partition.index, leader: this.nodeId, leaderEpoch: partition.leaderEpoch, isr,
       });
       this.scheduleFlush();
+    }
+    // Then hand leadership to the preferred replica if it is another live broker. A leader always
+    // reports itself first, and does not try a broker it has not heard from lately: the preferred
+    // replica may be dead but not fenced yet, and a transfer in progress refuses writes.
+    const target = this.image?.brokers.get(preferred);
+    if (preferred !== this.nodeId && target?.fenced === false && !target.inControlledShutdown && partition.peerAlive(preferred)) {
+      partition.transferLeadership(preferred);
     }
   }
 

@@ -281,6 +281,9 @@ export class Partition extends EventEmitter {
   /** Hands leadership to another replica (the preferred one), catching it up first. */
   transferLeadership(to: number): void { this.raft.transferLeadership(to); }
 
+  /** Whether this broker has heard from broker `nodeId` within the last second or so (Raft host liveness). */
+  peerAlive(nodeId: number): boolean { return this.raft.peerAlive(nodeId); }
+
   /** Fetch for a consumer: whole batches from `fetchOffset`, never past the high watermark. */
   async read(fetchOffset: bigint, maxBytes: number): Promise<ReadResult> {
     const highWatermark = this.highWatermark;

@@ -12,6 +12,8 @@ export interface PartitionRaft {
   readonly group: RaftGroup;
   append(batches: Buffer): Appended;
   transferLeadership(to: NodeId): void;
+  /** Whether this broker has heard from broker `nodeId` recently (the host's per-peer liveness). */
+  peerAlive(nodeId: NodeId): boolean;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export class BrokerRaft {
       group,
       append: (batches) => this.host.append(groupId, batches),
       transferLeadership: (to) => { this.host.wakeGroup(groupId); group.transferLeadership(to); },
+      peerAlive: (nodeId) => this.host.peerAlive(nodeId),
       close: () => this.host.removeGroup(groupId),
     };
   }

@@ -104,6 +104,11 @@ export class RaftHost {
     return h.group.append(batches);
   }
 
+  /** Whether anything came from `peer` within the last peerTimeoutTicks (each peer sends every tick). */
+  peerAlive(peer: NodeId): boolean {
+    return peer === this.nodeId || this.ticks - (this.lastHeard.get(peer) ?? -Infinity) < this.peerTimeout;
+  }
+
   /** Wake a group (e.g. before transferLeadership or when the partition layer needs it). */
   wakeGroup(groupId: string): void {
     const h = this.groups.get(groupId);

@@ -16,6 +16,18 @@ export interface ConnectionConfig {
   readonly socketRequestMaxBytes: number;
   /** connections.max.idle.ms */
   readonly connectionsMaxIdleMs: number;
+  /** Instrumentation hooks (metrics); the server knows only this interface. */
+  readonly observer?: ServerObserver;
+}
+
+/** Hooks the listener calls; implemented outside src/server (src/metrics). */
+export interface ServerObserver {
+  connectionOpened(): void;
+  connectionClosed(): void;
+  bytesIn(bytes: number): void;
+  bytesOut(bytes: number): void;
+  /** A request was answered: its api, milliseconds from arrival to encoded response, and the response (null: none sent). */
+  requestCompleted(apiKey: number, apiName: string, durationMs: number, response: unknown): void;
 }
 
 /** A request in flight; responses leave strictly in the order requests arrived. */
@@ -24,6 +36,8 @@ interface Slot {
   done: boolean;
   /** Encoded response (size prefix included), or null when Kafka sends no response. */
   chunks: Buffer[] | null;
+  /** performance.now() at arrival, when an observer is set. */
+  readonly started?: number;
 }
 
 /**
@@ -76,6 +90,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    this.config.observer?.bytesIn(chunk.length);
     this.frames.push(chunk);
     this.processFrames();
   }
@@ -141,7 +156,7 @@ export class Connection {
       apiKey, apiVersion, correlationId, clientId, connection: this.info,
       log: this.log,
     };
-    const slot: Slot = { correlationId, done: false, chunks: null };
+    const slot: Slot = { correlationId, done: false, chunks: null, started: this.config.observer === undefined ? 0 : performance.now() };
     this.pending.push(slot);
     const fail = (err: unknown): void => {
       this.log.error({ err, api: descriptor.name, apiVersion, correlationId }, 'request handler failed');
@@ -197,6 +212,7 @@ export class Connection {
       }
     }
     slot.done = true;
+    if (slot.started !== undefined) this.config.observer?.requestCompleted(descriptor.apiKey, descriptor.name, performance.now() - slot.started, response);
     this.flushResponses();
   }
 
@@ -207,6 +223,7 @@ export class Connection {
       const slot = this.pending.shift()!;
       if (slot.chunks === null) continue;
       for (const chunk of slot.chunks) {
+        this.config.observer?.bytesOut(chunk.length);
         if (!this.socket.write(chunk)) this.writeBlocked = true;
       }
     }

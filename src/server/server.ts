@@ -44,8 +44,11 @@ export class KafkaServer {
 
   private accept(socket: Socket): void {
     const id = this.nextConnectionId++;
-    const connection = new Connection(socket, id, this.handlers, this.options, this.log, (c) => this.connections.delete(c));
+    const connection = new Connection(socket, id, this.handlers, this.options, this.log, (c) => {
+      if (this.connections.delete(c)) this.options.observer?.connectionClosed();
+    });
     this.connections.add(connection);
+    this.options.observer?.connectionOpened();
     this.log.debug({ conn: id, remote: connection.info.remoteAddress }, 'connection accepted');
   }
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, metadata } from '../../compat/harness.js';
@@ -46,14 +46,16 @@ export class FaultBroker {
   incarnations = 0;
 
   constructor(readonly nodeId: number, readonly port: number, readonly dataDir: string, readonly logPath: string,
-    private readonly args: string[], private readonly env: Record<string, string>) {}
+    private readonly args: string[], private readonly env: Record<string, string>, readonly reportDir: string) {}
 
   get running(): boolean { return this.child !== null; }
 
   async start(timeoutMs = 30_000): Promise<void> {
     if (this.child !== null) throw new Error(`broker ${this.nodeId} is running`);
     this.logFile ??= createWriteStream(this.logPath, { flags: 'a' });
-    const child = spawn(process.execPath, [CLI, ...this.args], {
+    // SIGUSR2 writes a diagnostic report (with the JavaScript stack, even of a busy event loop).
+    const nodeFlags = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${this.reportDir}`];
+    const child = spawn(process.execPath, [...nodeFlags, CLI, ...this.args], {
       env: { ...process.env, RAFTKA_LOG_LEVEL: process.env.RAFTKA_LOG_LEVEL ?? 'info', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -111,6 +113,21 @@ export class FaultBroker {
     this.write(`{"faults":"SIGCONT","time":${Date.now()}}\n`);
   }
 
+  /** Asks the process for a diagnostic report (SIGUSR2); returns its file name, or null when none came within 3 s. */
+  async report(): Promise<string | null> {
+    const c = this.child;
+    if (c === null) return null;
+    await mkdir(this.reportDir, { recursive: true });
+    const before = new Set(await readdir(this.reportDir));
+    c.kill('SIGUSR2');
+    for (let i = 0; i < 30; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const fresh = (await readdir(this.reportDir)).filter((f) => !before.has(f));
+      if (fresh.length > 0) { await new Promise((r) => setTimeout(r, 300)); return join(this.reportDir, fresh[0]!); }
+    }
+    return null;
+  }
+
   /** The last `n` lines of output (all incarnations). */
   lastLines(n = 40): string[] { return this.tail.slice(-n); }
 
@@ -155,7 +172,8 @@ export class FaultCluster {
       const bootstrap = ids.map((j) => `${j}@${HOST}:${i === j ? ports[j - 1] : proxies.get(`${i}->${j}`)!.port}`).join(',');
       const dataDir = join(workDir, `broker-${i}`);
       return new FaultBroker(i, ports[i - 1]!, dataDir, join(workDir, `broker-${i}.log`),
-        ['broker', '--node-id', String(i), '--port', String(ports[i - 1]), '--data-dir', dataDir, '--bootstrap', bootstrap], env);
+        ['broker', '--node-id', String(i), '--port', String(ports[i - 1]), '--data-dir', dataDir, '--bootstrap', bootstrap], env,
+        join(workDir, `reports-${i}`));
     });
     const cluster = new FaultCluster(brokers, proxies, workDir);
     try {
@@ -239,6 +257,33 @@ export class FaultCluster {
       });
       out.push(`--- broker ${b.nodeId} (${b.logPath}), ${lines.length} lines within ${windowMs} ms of ${new Date(at).toISOString()} ---`);
       out.push(...lines.slice(-maxLines));
+    }
+    return out.join('\n');
+  }
+
+  /**
+   * For a run that got stuck: which running brokers do not answer Metadata within 3 s (a paused
+   * one, or an event loop that is blocked), with the JavaScript stack from a diagnostic report.
+   */
+  async diagnose(): Promise<string> {
+    const out: string[] = [];
+    for (const b of this.brokers) {
+      if (!b.running) { out.push(`broker ${b.nodeId}: not running`); continue; }
+      if (b.paused) { out.push(`broker ${b.nodeId}: paused`); continue; }
+      try {
+        const md = await withTimeout(metadata(b.port, []), 3000, 'Metadata');
+        out.push(`broker ${b.nodeId}: answers (controller ${md.controllerId}, brokers [${md.brokers.map((x) => x.nodeId).join(',')}])`);
+      } catch (err) {
+        const file = await b.report();
+        let stack = '';
+        if (file !== null) {
+          try {
+            const report = JSON.parse(await readFile(file, 'utf8')) as { javascriptStack?: { message?: string; stack?: string[] } };
+            stack = [report.javascriptStack?.message ?? '', ...(report.javascriptStack?.stack ?? []).slice(0, 25)].join('\n      ');
+          } catch { /* unreadable report */ }
+        }
+        out.push(`broker ${b.nodeId} (pid ${b.pid}): no Metadata answer within 3 s (${(err as Error).message}); diagnostic report ${file ?? 'none'}${stack !== '' ? `\n    JavaScript stack:\n      ${stack}` : ''}`);
+      }
     }
     return out.join('\n');
   }

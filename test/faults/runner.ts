@@ -115,8 +115,9 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
     }
     return { seed: options.seed, size, ok: result.ok, durationMs: Date.now() - started, faults, result, workDir, logs };
   } catch (err) {
+    const diagnosis = await cluster.diagnose().catch((e: unknown) => `diagnosis failed: ${(e as Error).message}`);
     const tails = cluster.brokers.map((b) => `--- broker ${b.nodeId} (${b.logPath}) ---\n${b.lastLines(25).join('\n')}`).join('\n');
-    throw new Error(`seed ${options.seed}: the run failed: ${(err as Error).message}\nfaults so far: ${history.faults.map((f) => `${f.kind} (${f.detail})`).join('; ')}\ndata and logs kept in ${workDir}\n${tails}`, { cause: err });
+    throw new Error(`seed ${options.seed}: the run failed: ${(err as Error).message}\nfaults so far: ${history.faults.map((f) => `${f.kind} (${f.detail})`).join('; ')}\ndata and logs kept in ${workDir}\n${diagnosis}\n${tails}`, { cause: err });
   } finally {
     await workload?.stop(0);
     await cluster.destroy(passed && options.keep !== true);

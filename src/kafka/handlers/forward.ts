@@ -6,6 +6,12 @@ export interface Forwarder {
   isActiveController(): boolean;
   /** Sends the request, as decoded, to the active controller at the same version; resolves with its response. */
   toController(apiKey: number, apiVersion: number, request: unknown): Promise<unknown>;
+  /**
+   * Called with the controller's answer before it is relayed: a broker that follows the metadata
+   * log a moment behind the controller waits here until it shows the change, so a Metadata
+   * request sent to it next sees what the answer said.
+   */
+  beforeRelay?(apiKey: number, request: unknown, response: unknown): Promise<void>;
 }
 
 /**
@@ -19,7 +25,9 @@ export function forwardedToController(h: ApiHandler, forwarder: Forwarder): ApiH
     async handle(request, ctx) {
       if (forwarder.isActiveController()) return h.handle(request, ctx);
       try {
-        return await forwarder.toController(h.apiKey, ctx.apiVersion, request);
+        const response = await forwarder.toController(h.apiKey, ctx.apiVersion, request);
+        await forwarder.beforeRelay?.(h.apiKey, request, response);
+        return response;
       } catch (err) {
         // No controller, or it moved: NOT_CONTROLLER makes the client refresh and retry.
         ctx.log.debug({ err: (err as Error).message, apiKey: h.apiKey }, 'forwarding to the controller failed');
