@@ -260,15 +260,6 @@ export class Partition extends EventEmitter {
     this.logger.debug({ topic: this.topic, partition: this.index, producers: producers.size, batches, ms: this.clock.monotonic() - started }, 'producer state rebuilt from the log');
   }
 
-  /** Resolves once this replica leads its group. */
-  waitForLeadership(): Promise<void> {
-    if (this.isLeader) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (): void => { if (this.isLeader) { this.off('leadership', check); resolve(); } };
-      this.on('leadership', check);
-    });
-  }
-
   /** Resolves once the group knows a leader (this replica or another). */
   waitForLeader(): Promise<void> {
     if (this.leaderId >= 0) return Promise.resolve();

@@ -55,7 +55,7 @@ export interface RaftInitialState {
   hardState: HardState;
   logStartOffset: bigint;
   logEndOffset: bigint;
-  /** Epoch starts of the durable log (see epochStartsFromLog in group.ts). */
+  /** Epoch starts of the durable log (the log's epoch cache). */
   epochs: readonly EpochStart[];
 }
 
