@@ -6,7 +6,7 @@ import type { ClientDriver } from './types.js';
 
 export const PYTHON = '/usr/bin/python3';
 // The scripts stay in the source tree: dist/compat/clients/ -> compat/python/.
-const script = (name: string): string => fileURLToPath(new URL(`../../../compat/python/${name}`, import.meta.url));
+export const pythonScript = (name: string): string => fileURLToPath(new URL(`../../../compat/python/${name}`, import.meta.url));
 
 interface PythonClient { name: string; source: string; script: string; module: string; debianPackage: string; codecModules: [Codec, string, string][] }
 
@@ -46,12 +46,12 @@ function pythonDriver(c: PythonClient): ClientDriver {
 }
 
 export const kafkaPythonDriver = pythonDriver({
-  name: 'kafka-python', source: 'Debian python3-kafka 2.0.2', script: script('kafka_python_client.py'), module: 'kafka', debianPackage: 'python3-kafka',
+  name: 'kafka-python', source: 'Debian python3-kafka 2.0.2', script: pythonScript('kafka_python_client.py'), module: 'kafka', debianPackage: 'python3-kafka',
   // kafka-python compresses snappy, lz4 and zstd through optional modules.
   codecModules: [['snappy', 'snappy', 'python3-snappy'], ['lz4', 'lz4.frame', 'python3-lz4'], ['zstd', 'zstandard', 'python3-zstandard']],
 });
 
 export const confluentDriver = pythonDriver({
-  name: 'confluent-kafka', source: 'Debian python3-confluent-kafka 1.7.0 (librdkafka 2.0.2)', script: script('confluent_client.py'),
+  name: 'confluent-kafka', source: 'Debian python3-confluent-kafka 1.7.0 (librdkafka 2.0.2)', script: pythonScript('confluent_client.py'),
   module: 'confluent_kafka', debianPackage: 'python3-confluent-kafka', codecModules: [],
 });

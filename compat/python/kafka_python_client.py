@@ -68,9 +68,47 @@ def consume(bootstrap, topic, opts):
     consumer.close()
 
 
+def group_member(bootstrap, topic, opts):
+    """A consumer group member: prints {"assigned": [...]} on every assignment and {"record": ...}
+    for every record, commits synchronously after every poll, leaves the group when stdin closes."""
+    import threading
+    from kafka import ConsumerRebalanceListener
+
+    out = sys.stdout
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+
+    class Listener(ConsumerRebalanceListener):
+        def on_partitions_revoked(self, revoked):
+            pass
+
+        def on_partitions_assigned(self, assigned):
+            out.write(json.dumps({'assigned': sorted(tp.partition for tp in assigned if tp.topic == topic)}) + '\n')
+            out.flush()
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, client_id='raftka-compat-kafka-python', group_id=opts['group'],
+        enable_auto_commit=False, auto_offset_reset='earliest', heartbeat_interval_ms=300, session_timeout_ms=10000,
+        check_crcs=True)
+    consumer.subscribe([topic], listener=Listener())
+    while not stop.is_set():
+        batch = consumer.poll(timeout_ms=200)
+        for tp, msgs in batch.items():
+            for m in msgs:
+                out.write(json.dumps({'record': {
+                    'partition': m.partition, 'offset': m.offset,
+                    'key': m.key.decode() if m.key is not None else '',
+                    'value': m.value.decode() if m.value is not None else '',
+                    'headers': {k: v.decode() for k, v in m.headers}}}) + '\n')
+        if batch:
+            consumer.commit()
+        out.flush()
+    consumer.close()
+
+
 def main():
     op, bootstrap, topic, opts = sys.argv[1], sys.argv[2].split(','), sys.argv[3], json.loads(sys.argv[4])
-    {'create-topic': create_topic, 'produce': produce, 'consume': consume}[op](bootstrap, topic, opts)
+    {'create-topic': create_topic, 'produce': produce, 'consume': consume, 'group-member': group_member}[op](bootstrap, topic, opts)
 
 
 if __name__ == '__main__':
