@@ -9,7 +9,8 @@ export type AnomalyKind =
   | 'offset-reused'     // a consumer saw a different record at an offset than the final log holds (a read that later vanished)
   | 'commit-lost'       // the group's committed offset went back below an acknowledged commit
   | 'commit-beyond-log' // a committed offset past the end of the final log
-  | 'topic-unusable';   // a topic created during the faults lacks leaders or cannot be written and read
+  | 'topic-unusable'    // a topic created during the faults lacks leaders or cannot be written and read
+  | 'broker-fatal';     // a broker logged a fatal error (added by the runner from the broker logs)
 
 export interface Anomaly {
   kind: AnomalyKind;
@@ -43,6 +44,8 @@ export interface CheckCounts {
   topicsCreatedDuringFaults: number;
   topicsUnusable: number;
   finalRecords: number;
+  /** Fatal broker log lines (filled in by the runner). */
+  brokerFatal: number;
   /** Control records in the final logs (the LeaderChange batch each new Raft leader appends). */
   controlRecords: number;
 }
@@ -65,7 +68,7 @@ export function check(history: History, final: FinalState): CheckResult {
     sends: history.sends.length, acknowledged: 0, indeterminate: 0, indeterminateWritten: 0, lost: 0,
     duplicated: 0, duplicatedNonIdempotent: 0, unexpected: 0, offsetMismatches: 0, gaps: 0,
     readsChecked: 0, readsVanished: 0, commitsAcknowledged: history.commits.length, commitsLost: 0,
-    topicsCreatedDuringFaults: 0, topicsUnusable: 0, finalRecords: 0, controlRecords: 0,
+    topicsCreatedDuringFaults: 0, topicsUnusable: 0, finalRecords: 0, controlRecords: 0, brokerFatal: 0,
   };
 
   // Where each value was sent.

@@ -261,6 +261,17 @@ export class FaultCluster {
     return out.join('\n');
   }
 
+  /** Broker log lines at pino level fatal (60) or above, from every broker and incarnation. */
+  async fatalLines(): Promise<{ nodeId: number; line: string }[]> {
+    const out: { nodeId: number; line: string }[] = [];
+    for (const b of this.brokers) {
+      let text = '';
+      try { text = await readFile(b.logPath, 'utf8'); } catch { /* no log */ }
+      for (const line of text.split('\n')) if (/"level":(6\d|[7-9]\d)/.test(line)) out.push({ nodeId: b.nodeId, line });
+    }
+    return out;
+  }
+
   /**
    * For a run that got stuck: which running brokers do not answer Metadata within 3 s (a paused
    * one, or an event loop that is blocked), with the JavaScript stack from a diagnostic report.

@@ -106,6 +106,13 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
 
     const final = await readFinalState(cluster, history);
     const result = check(history, final);
+    // A broker that logged a fatal error is a failure even when the data survived (it may have wedged).
+    for (const { nodeId, line } of await cluster.fatalLines()) {
+      const time = Number(/"time":(\d+)/.exec(line)?.[1] ?? 0);
+      result.anomalies.push({ kind: 'broker-fatal', where: `broker ${nodeId}`, detail: line.slice(0, 400), time });
+    }
+    result.counts.brokerFatal = result.anomalies.filter((a) => a.kind === 'broker-fatal').length;
+    result.ok = result.anomalies.length === 0;
     const faults = unavailability(history, faultsEnd);
     passed = result.ok;
     let logs = '';
@@ -231,6 +238,7 @@ export function formatReport(r: RunReport): string {
     `seed ${r.seed}: ${r.ok ? 'PASS' : 'FAIL'} in ${(r.durationMs / 1000).toFixed(1)} s, ${r.size} brokers, ${r.faults.length} faults`,
     `  records: acknowledged ${c.acknowledged}, lost ${c.lost}, duplicated ${c.duplicated} (idempotent), unexpected ${c.unexpected}, offset mismatches ${c.offsetMismatches}, gaps ${c.gaps}`,
     `  indeterminate sends' records ${c.indeterminate} (${c.indeterminateWritten} written), non-idempotent duplicates ${c.duplicatedNonIdempotent} (allowed), final log ${c.finalRecords} records (${c.controlRecords} control)`,
+    `  broker fatal log lines ${c.brokerFatal}`,
     `  reads checked ${c.readsChecked} (vanished ${c.readsVanished}); commits acknowledged ${c.commitsAcknowledged} (lost ${c.commitsLost}); topics created during faults ${c.topicsCreatedDuringFaults} (unusable ${c.topicsUnusable})`,
     '  faults (longest stretch without an acknowledged write / time from heal to the first ack):',
     ...r.faults.map((f, i) => `    ${String(i + 1).padStart(3)} ${f.kind.padEnd(22)} ${String(f.unavailableMs).padStart(6)} ms / ${f.recoveryMs < 0 ? '   none' : `${String(f.recoveryMs).padStart(6)} ms`}  ${f.detail}`),
