@@ -99,12 +99,16 @@ export class MetadataLog extends EventEmitter implements MetadataWriter {
 
   private async applyCommitted(): Promise<void> {
     while (this.applied < this.partition.highWatermark) {
-      const { records } = await this.partition.log.read(this.applied, 1 << 20, this.partition.highWatermark);
+      const highWatermark = this.partition.highWatermark;
+      const { records } = await this.partition.log.read(this.applied, 1 << 20, highWatermark);
       if (records.length === 0) return;
       for (const span of iterateBatches(records)) {
         const batch = readBatchHeader(records, span.offset);
         const lastOffset = batch.baseOffset + BigInt(batch.lastOffsetDelta);
         if (lastOffset < this.applied) continue;
+        // Only whole committed batches are applied: nothing at or past the high watermark read
+        // before this pass (an applied record cannot be taken back).
+        if (lastOffset >= highWatermark) return;
         if (!batch.isControl) {
           for (const rec of iterateRecords(records, span.offset)) {
             const offset = batch.baseOffset + BigInt(rec.offsetDelta);

@@ -139,14 +139,16 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   // ------------------------------------------------------------------ state for the partition layer
 
   /**
-   * The high watermark as far as this replica's log can serve it: a follower learns of commits
-   * (with the entries) before it has written those entries, so the core's value may briefly run
-   * ahead of the log.
+   * The high watermark as far as this replica's log can serve it. A follower learns of commits
+   * (with the entries) before it has written them, and after a divergence its log still holds the
+   * old entries at those offsets until the truncation and the new entries are written: only what
+   * the core knows is on disk as it sees the log (its durable end, which accounts for pending
+   * truncations) may be read as committed.
    */
   get highWatermark(): bigint {
     const hw = this.core.highWatermark;
-    const end = this.log.logEndOffset;
-    return hw < end ? hw : end;
+    const durable = this.core.durableEndOffset;
+    return hw < durable ? hw : durable;
   }
   get leaderId(): NodeId { return this.core.leaderId; }
   /** The Raft term, which is the partition's leader epoch. */
