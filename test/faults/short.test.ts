@@ -19,9 +19,6 @@ describe('fault injection (short schedule)', () => {
       seed: SEED, timeSec: 90, maxFaults: FAULT_KINDS.length,
       minFaultMs: 2200, maxFaultMs: 3000, minQuietMs: 1000, maxQuietMs: 1500,
       say: (line) => lines.push(line),
-      // Known broker bug (see README): a broker cut off by a 'drop' partition can log "PartitionRecord
-      // for unknown topic id" after it rejoins. Counted and printed, not failed on, until it is fixed.
-      failOnFatal: false,
     });
     const text = `${lines.join('\n')}\n${formatReport(report)}`;
     assert.ok(report.ok, text);
