@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { kafkajsCluster } from '../helpers/kafkajs-fetch.js';
 
 /** A record of the final log; control records (the LeaderChange batch a new Raft leader appends) take an offset too. */
 export interface LogRecord {
@@ -26,10 +27,7 @@ interface KafkajsCluster {
  * checker needs them to see that offsets are gapless).
  */
 export async function readTopic(kafka: Kafka, topic: string): Promise<Map<number, LogRecord[]>> {
-  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  if (symbol === undefined) throw new Error('kafkajs internals changed: no createCluster symbol');
-  const createCluster = (kafka as unknown as Record<symbol, (o: object) => KafkajsCluster>)[symbol]!;
-  const cluster = createCluster({ metadataMaxAge: 300000, allowAutoTopicCreation: false, isolationLevel: 0 });
+  const cluster = kafkajsCluster<KafkajsCluster>(kafka);
   await cluster.connect();
   try {
     await cluster.addTargetTopic(topic);

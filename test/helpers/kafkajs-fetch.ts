@@ -22,14 +22,22 @@ interface KafkajsCluster {
 }
 
 /**
+ * kafkajs's own Cluster object (no public API gives it): its Broker classes run the plain fetch
+ * path, without a consumer group. `T` describes the few methods the caller uses.
+ */
+export function kafkajsCluster<T>(kafka: Kafka): T {
+  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  if (symbol === undefined) throw new Error('kafkajs internals changed: no createCluster symbol');
+  const createCluster = (kafka as unknown as Record<symbol, (o: object) => T>)[symbol]!;
+  return createCluster({ metadataMaxAge: 300000, allowAutoTopicCreation: false, isolationLevel: 0 });
+}
+
+/**
  * Reads every record of `topic` from offset 0 up to the high watermark through kafkajs's own
  * fetch path (its Cluster and Broker classes), without a consumer group.
  */
 export async function fetchAllWithKafkajs(kafka: Kafka, topic: string): Promise<FetchedMessage[]> {
-  const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  if (symbol === undefined) throw new Error('kafkajs internals changed: no createCluster symbol');
-  const createCluster = (kafka as unknown as Record<symbol, (o: object) => KafkajsCluster>)[symbol]!;
-  const cluster = createCluster({ metadataMaxAge: 300000, allowAutoTopicCreation: false, isolationLevel: 0 });
+  const cluster = kafkajsCluster<KafkajsCluster>(kafka);
   await cluster.connect();
   try {
     await cluster.addTargetTopic(topic);
