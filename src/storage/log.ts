@@ -107,6 +107,7 @@ export class PartitionLog {
   private dirDirty = false;
   /** The partition directory was created by open(): its entry in the parent is made durable by the first flush. */
   private createdDir = false;
+  private checkpointWrites: Promise<void> = Promise.resolve();
   private checkpointDue = false;
   private checkpointedRecoveryPoint = 0n;
   private lastCheckpointMs: number;
@@ -282,15 +283,32 @@ export class PartitionLog {
 
   // ---- checkpoints -----------------------------------------------------------------------
 
-  /** Epochs first, then the recovery point, both durable: a recovery point on disk always has its epochs on disk. */
-  private async writeCheckpoints(recoveryPoint: bigint, clean?: RecoveryCheckpoint['clean']): Promise<void> {
-    this.checkpointDue = false;
-    this.lastCheckpointMs = this.clock.monotonic();
-    await writeFileAtomic(join(this.dir, EPOCH_CHECKPOINT), this.epochs.serialize(), true, this.io);
-    await this.writeRecoveryCheckpoint({ logStartOffset: this.startOffset, recoveryPoint, clean });
+  /**
+   * Checkpoint files are written one at a time: a flush (after a roll) and retention may both
+   * want to write them, and two writes of one file through the same temporary name race (the
+   * second rename finds no file, and the older content could land last).
+   */
+  private serialiseCheckpoint(write: () => Promise<void>): Promise<void> {
+    const next = this.checkpointWrites.then(write, write);
+    this.checkpointWrites = next.catch(() => undefined);
+    return next;
   }
 
-  private async writeRecoveryCheckpoint(cp: RecoveryCheckpoint): Promise<void> {
+  /** Epochs first, then the recovery point, both durable: a recovery point on disk always has its epochs on disk. */
+  private writeCheckpoints(recoveryPoint: bigint, clean?: RecoveryCheckpoint['clean']): Promise<void> {
+    this.checkpointDue = false;
+    this.lastCheckpointMs = this.clock.monotonic();
+    return this.serialiseCheckpoint(async () => {
+      await writeFileAtomic(join(this.dir, EPOCH_CHECKPOINT), this.epochs.serialize(), true, this.io);
+      await this.writeRecoveryCheckpointNow({ logStartOffset: this.startOffset, recoveryPoint, clean });
+    });
+  }
+
+  private writeRecoveryCheckpoint(cp: RecoveryCheckpoint): Promise<void> {
+    return this.serialiseCheckpoint(() => this.writeRecoveryCheckpointNow(cp));
+  }
+
+  private async writeRecoveryCheckpointNow(cp: RecoveryCheckpoint): Promise<void> {
     const body = JSON.stringify({
       logStartOffset: String(cp.logStartOffset),
       recoveryPoint: String(cp.recoveryPoint),
