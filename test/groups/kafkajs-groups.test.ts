@@ -12,7 +12,9 @@ import type { ApiVersionsResponse } from '../../protocol/generated/api-versions.
 
 const ENV = {
   RAFTKA_OFFSETS_TOPIC_NUM_PARTITIONS: '3',
-  RAFTKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+  // Not 0: members of a new group that join together (the static-member test sends two joins at
+  // once) must land in one generation, as group.initial.rebalance.delay.ms exists to ensure.
+  RAFTKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '500',
   RAFTKA_GROUP_MIN_SESSION_TIMEOUT_MS: '1000',
 };
 
