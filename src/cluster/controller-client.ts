@@ -1,4 +1,5 @@
 import { BrokerRegistrationApi, type BrokerRegistrationResponse } from '../../protocol/generated/broker-registration.js';
+import { ZERO_UUID } from '../../protocol/primitives.js';
 import { BrokerHeartbeatApi, type BrokerHeartbeatResponse } from '../../protocol/generated/broker-heartbeat.js';
 import { AlterPartitionApi, type AlterPartitionResponse } from '../../protocol/generated/alter-partition.js';
 import { CreateTopicsApi, type CreateTopicsResponse } from '../../protocol/generated/create-topics.js';
@@ -10,7 +11,6 @@ import { ErrorCode, KafkaError } from '../kafka/errors.js';
 import { TimeoutError, leadersInPlace, type Controller, type CreateTopicRequest, type CreateTopicResult, type MetadataWriter } from './controller.js';
 import type { LeaderReport, LeaderReporter } from './publisher.js';
 
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** The registration a broker sends the controller. */
 export interface BrokerRegistrationInfo {

@@ -4,13 +4,13 @@
  * the Controller runs them inside its serialised queue and commits the records they return.
  */
 import { ErrorCode } from '../kafka/errors.js';
+import { ZERO_UUID } from '../../protocol/primitives.js';
 import type { Random } from '../util/random.js';
 import type { MetadataImage, PartitionState } from './image.js';
 import type { MetadataRecord } from './records.js';
 import { assignReplicas } from './assigner.js';
 import { TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
 
-export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** Kafka's ConfigResource.Type ids. */
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;

@@ -1,4 +1,5 @@
 import { after, before, describe, it } from 'node:test';
+import { ZERO_UUID } from '../../protocol/primitives.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,6 @@ import { makeDataDir, removeDataDir, startBroker, type BrokerProcess } from '../
 import { RawClient } from '../helpers/raw-client.js';
 
 const { ConfigResourceTypes } = kafkajs;
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 describe('admin APIs on one broker', () => {
   let dataDir: string;

@@ -1,4 +1,5 @@
 import { MetadataApi, defaultMetadataRequest, type MetadataResponse } from '../../../protocol/generated/metadata.js';
+import { ZERO_UUID } from '../../../protocol/primitives.js';
 import { ProduceApi, type ProduceResponse } from '../../../protocol/generated/produce.js';
 import { FetchApi, defaultFetchRequest, type FetchResponse } from '../../../protocol/generated/fetch.js';
 import { ListOffsetsApi, type ListOffsetsResponse } from '../../../protocol/generated/list-offsets.js';
@@ -8,7 +9,6 @@ import { ClientError, KafkaConnection } from './connection.js';
 
 export { ClientError, KafkaConnection } from './connection.js';
 
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 const ERROR_NAMES = new Map<number, string>(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
 

@@ -1,11 +1,11 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
+import { ZERO_UUID } from '../../../protocol/primitives.js';
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../../../protocol/generated/create-topics.js';
 import type { CreateTopicRequest } from '../../cluster/controller.js';
 import { ErrorCode } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * CreateTopics answers only when every partition of a created topic has its leader on its

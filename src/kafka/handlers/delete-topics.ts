@@ -1,6 +1,7 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../../protocol/generated/delete-topics.js';
-import { ZERO_UUID, type DeleteTopicRequest } from '../../cluster/topic-admin.js';
+import { ZERO_UUID } from '../../../protocol/primitives.js';
+import type { DeleteTopicRequest } from '../../cluster/topic-admin.js';
 import { answeringKafkaErrors } from './admin-deps.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';

@@ -1,4 +1,5 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
+import { ZERO_UUID } from '../../../protocol/primitives.js';
 import type { FetchRequest, FetchResponse } from '../../../protocol/generated/fetch.js';
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD } from '../../../protocol/records/index.js';
 import type { MetadataImage } from '../../cluster/image.js';
@@ -12,7 +13,6 @@ import { currentLeaderOf, nodeEndpointsFor } from './leader-hints.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
 
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** Kafka answers a partition without data with an empty record set, never a null one (clients reject -1). */
 const EMPTY_RECORDS = Buffer.alloc(0);

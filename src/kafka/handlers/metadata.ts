@@ -1,4 +1,5 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
+import { ZERO_UUID } from '../../../protocol/primitives.js';
 import type { MetadataRequest, MetadataResponse } from '../../../protocol/generated/metadata.js';
 import type { TopicState } from '../../cluster/image.js';
 import { leadersInPlace, validateTopicName } from '../../cluster/controller.js';
@@ -13,7 +14,6 @@ const UNKNOWN_AUTHORIZED_OPERATIONS = -2147483648;
 const AUTO_CREATE_WAIT_MS = 5000;
 /** How long a Metadata request waits for this broker to apply a topic the controller already has. */
 const METADATA_CATCH_UP_MS = 1000;
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** Metadata: served from this broker's own image, never forwarded. */
 export function metadataHandler(deps: HandlerDeps): ApiHandler {
