@@ -67,6 +67,8 @@ export class Connection {
       localPort: socket.localPort ?? 0,
       clientSoftwareName: null,
       clientSoftwareVersion: null,
+      principal: 'User:ANONYMOUS',
+      listenerName: 'PLAINTEXT',
     };
     this.frames = new FrameReader(config.socketRequestMaxBytes);
     socket.setNoDelay(true);

@@ -9,6 +9,10 @@ export interface ConnectionInfo {
   /** From ApiVersions v3+ (KIP-511). */
   clientSoftwareName: string | null;
   clientSoftwareVersion: string | null;
+  /** Kafka principal of the authenticated client ("User:ANONYMOUS" until/unless authenticated). */
+  principal: string;
+  /** Name of the listener the connection came in on (e.g. "PLAINTEXT"). */
+  readonly listenerName: string;
 }
 
 export interface RequestContext {
