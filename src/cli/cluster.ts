@@ -17,6 +17,7 @@ quorum is the first 3 brokers (the first one when N < 3); the others follow the 
   --first-node-id ID   node id of the first broker (default 1)
   --config FILE        a server.properties file passed to every broker
   --set key=value      a broker setting for every broker (repeatable)
+  --metrics-port P     Prometheus /metrics and /health of broker i on port P+i (default: off)
   --restart            restart a broker that dies (default: leave it down)
 
 Prints "broker <id> pid <pid> port <port>" per broker, then "cluster ready" once Metadata from every
@@ -25,7 +26,7 @@ broker lists all N brokers and a live controller. SIGINT or SIGTERM stops every 
 
 const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
 
-interface Member { nodeId: number; port: number; dataDir: string; child: ChildProcess | null; stopping: boolean }
+interface Member { nodeId: number; port: number; metricsPort: number | null; dataDir: string; child: ChildProcess | null; stopping: boolean }
 
 export async function runCluster(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -33,7 +34,7 @@ export async function runCluster(argv: string[]): Promise<void> {
     options: {
       brokers: { type: 'string' }, 'base-port': { type: 'string' }, 'data-dir': { type: 'string' },
       'first-node-id': { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true },
-      restart: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'metrics-port': { type: 'string' }, restart: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -51,6 +52,7 @@ export async function runCluster(argv: string[]): Promise<void> {
   if (count < 1) throw new Error(`--brokers must be at least 1, got ${count}`);
   const basePort = int('base-port', values['base-port'], 9092);
   const firstId = int('first-node-id', values['first-node-id'], 1);
+  const metricsBase = values['metrics-port'] === undefined ? null : int('metrics-port', values['metrics-port']);
   const dataDir = resolve(values['data-dir'] ?? './data');
   const env: Record<string, string> = {};
   for (const kv of values.set ?? []) {
@@ -59,7 +61,7 @@ export async function runCluster(argv: string[]): Promise<void> {
     env[`RAFTKA_${kv.slice(0, eq).toUpperCase().replaceAll('.', '_')}`] = kv.slice(eq + 1);
   }
   const members: Member[] = Array.from({ length: count }, (_, i) => ({
-    nodeId: firstId + i, port: basePort + i, dataDir: join(dataDir, `broker-${firstId + i}`), child: null, stopping: false,
+    nodeId: firstId + i, port: basePort + i, metricsPort: metricsBase === null ? null : metricsBase + i, dataDir: join(dataDir, `broker-${firstId + i}`), child: null, stopping: false,
   }));
   const bootstrap = members.map((m) => `${m.nodeId}@127.0.0.1:${m.port}`).join(',');
 
@@ -68,10 +70,12 @@ export async function runCluster(argv: string[]): Promise<void> {
     const logFd = openSync(join(m.dataDir, 'broker.log'), 'a');
     const args = [CLI, 'broker', '--node-id', String(m.nodeId), '--port', String(m.port), '--data-dir', m.dataDir, '--bootstrap', bootstrap];
     if (values.config !== undefined) args.push('--config', values.config);
+    if (m.metricsPort !== null) args.push('--metrics-port', String(m.metricsPort));
     const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
     m.child = child;
     process.stdout.write(`broker ${m.nodeId} pid ${child.pid} port ${m.port}\n`);
+    if (m.metricsPort !== null) process.stdout.write(`broker ${m.nodeId} metrics http://127.0.0.1:${m.metricsPort}/metrics\n`);
     child.once('exit', (code, signal) => {
       m.child = null;
       if (m.stopping) return;

@@ -73,6 +73,7 @@ async function start(argv: string[], command: 'start' | 'broker'): Promise<void>
   const broker = await Broker.start(config, log, {
     onMetricsListening: (host, port) => { process.stdout.write(`raftka broker ${config.nodeId} metrics on ${host}:${port}\n`); },
   });
+  process.stdout.write(`raftka broker ${config.nodeId} opened ${broker.startupSummary}\n`);
   process.stdout.write(`raftka broker ${config.nodeId} ready on ${config.host}:${broker.port} (data in ${config.dataDir})\n`);
   let stopping = false;
   // The first SIGTERM/SIGINT shuts down in order (controlled shutdown: leaderships move away

@@ -40,6 +40,8 @@ export class ReplicaManager {
   ) {}
 
   private readonly removing = new Map<string, Promise<void>>();
+  /** How the logs opened so far were found (the broker's start-up summary). */
+  readonly opened = { new: 0, clean: 0, recovered: 0, truncatedBytes: 0 };
 
   get(topic: string, partition: number): Partition | undefined {
     return this.partitions.get(`${topic}-${partition}`);
@@ -58,6 +60,8 @@ export class ReplicaManager {
         await this.removing.get(key);
         if (spec.topicId !== undefined) await this.dropStaleReplica(key, spec.topicId);
         const log = await PartitionLog.open(join(this.dataDir, key), spec.logConfig, this.logger);
+        this.opened[log.openInfo.kind]++;
+        this.opened.truncatedBytes += log.openInfo.truncatedBytes;
         if (spec.topicId !== undefined) await writePartitionMetadata(join(this.dataDir, key), spec.topicId);
         const raft = this.raftGroups(key, log, spec.replicas, spec.learners ?? []);
         const p = new Partition(spec.topic, spec.partition, log, raft, spec.partitionConfig, this.logger.child({ partition: key }));

@@ -97,8 +97,17 @@ type PendingBatch = BatchLocation;
  * leader-epoch checkpoint are written after a flush on roll, every checkpointIntervalMs, on
  * truncation and on close.
  */
+/** How open() found the log: new, shut down cleanly (no scan), or recovered after an unclean stop. */
+export interface LogOpenInfo {
+  readonly kind: 'new' | 'clean' | 'recovered';
+  /** Bytes of a torn or corrupt tail that recovery cut off (0 unless recovered). */
+  readonly truncatedBytes: number;
+}
+
 export class PartitionLog {
   private segments: Segment[] = [];
+  /** What open() found (for the broker's start-up summary). */
+  openInfo: LogOpenInfo = { kind: 'new', truncatedBytes: 0 };
   private startOffset = 0n;
   private flushed = 0n;
   private readonly epochs: EpochCache;
@@ -378,6 +387,7 @@ export class PartitionLog {
       this.adoptEpochs(savedEpochs, last.nextOffset);
       this.flushed = last.nextOffset;
       this.checkpointedRecoveryPoint = cp.recoveryPoint;
+      this.openInfo = { kind: 'clean', truncatedBytes: 0 };
       return;
     }
     await this.recover(cp, savedEpochs);
@@ -446,6 +456,7 @@ export class PartitionLog {
     }
 
     const lostDurable = lastGoodNext < recoveryPoint;
+    let truncatedBytes = 0;
     if (cut !== undefined || lostDurable) {
       const where = cut === undefined
         ? `the log ends at offset ${lastGoodNext}`
@@ -457,6 +468,7 @@ export class PartitionLog {
         const seg = this.segments[cut.seg]!;
         const removed = this.segments.slice(cut.seg + 1);
         const lostBytes = seg.size - cut.position + removed.reduce((n, s) => n + s.size, 0);
+        truncatedBytes = lostBytes;
         this.logger.warn({ truncatedFromOffset: String(lastGoodNext), lostBytes, removedSegments: removed.length }, `recovery truncated a torn or corrupt tail at ${where}`);
         for (const s of removed) s.delete();
         this.segments = this.segments.slice(0, cut.seg + 1);
@@ -479,6 +491,7 @@ export class PartitionLog {
     for (const seg of this.segments.slice(first)) seg.flushedSize = 0;
     this.flushed = scanFrom;
     this.checkpointDue = true;
+    this.openInfo = { kind: 'recovered', truncatedBytes };
     this.logger.info({ recoveryPoint: String(recoveryPoint), logEndOffset: String(this.logEndOffset), scannedSegments: this.segments.length - first }, 'recovered log');
     await this.flush();
   }

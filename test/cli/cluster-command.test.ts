@@ -40,10 +40,12 @@ describe('raftka cluster', () => {
     if (dataDir !== '') await removeDataDir(dataDir);
   });
 
-  it('starts three brokers, says so Kafka-style, serves a replicated topic, and stops every broker on SIGTERM', async () => {
+  it('starts three brokers, says so Kafka-style, serves a replicated topic and metrics per broker, and stops every broker on SIGTERM', async () => {
     dataDir = await makeDataDir('raftka-cluster-cmd-');
     const base = await freeRange(3);
-    child = spawn(process.execPath, [CLI, 'cluster', '--brokers', '3', '--base-port', String(base), '--data-dir', dataDir, '--set', 'num.partitions=2'],
+    let metricsBase = await freeRange(3);
+    while (Math.abs(metricsBase - base) < 3) metricsBase = await freeRange(3);
+    child = spawn(process.execPath, [CLI, 'cluster', '--brokers', '3', '--base-port', String(base), '--data-dir', dataDir, '--set', 'num.partitions=2', '--metrics-port', String(metricsBase)],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFTKA_LOG_LEVEL: 'warn' } });
     let out = '';
     child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
@@ -51,7 +53,7 @@ describe('raftka cluster', () => {
       child!.stdout!.on('data', (c: Buffer) => { out += c.toString(); if (out.includes('cluster ready\n')) resolve(); });
       child!.once('exit', (code) => reject(new Error(`cluster exited with ${code}:\n${out}`)));
     });
-    const lines = out.split('\n').filter((l) => l.startsWith('broker '));
+    const lines = out.split('\n').filter((l) => /^broker \d+ pid /.test(l));
     assert.equal(lines.length, 3, out);
     lines.forEach((line, i) => {
       const m = /^broker (\d+) pid (\d+) port (\d+)$/.exec(line);
@@ -68,6 +70,15 @@ describe('raftka cluster', () => {
     const md = await admin.fetchTopicMetadata({ topics: ['cmd'] });
     await admin.disconnect();
     for (const p of md.topics[0]!.partitions) assert.equal(p.leader, p.replicas[0]);
+    // --metrics-port: broker i serves Prometheus metrics on metricsBase+i, each its own partitions.
+    for (let i = 0; i < 3; i++) {
+      const url = `http://127.0.0.1:${metricsBase + i}/metrics`;
+      assert.ok(out.includes(`broker ${i + 1} metrics ${url}\n`), out);
+      const text = await (await fetch(url)).text();
+      const hosted = /^raftka_partitions (\d+)$/m.exec(text);
+      assert.ok(hosted !== null, text);
+      assert.ok(Number(hosted[1]) >= 3, `broker ${i + 1} hosts ${hosted[1]} replicas, expected the 3 of 'cmd' at least`);
+    }
     // the --set value reached the brokers: auto-created topics get num.partitions=2
     const producer = kafka.producer({ retry: { retries: 2 } });
     await producer.connect();
