@@ -3,6 +3,7 @@ import type { Partition } from '../partition/partition.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import { TOPIC_CONFIG_DEFAULTS } from './topic-config.js';
 import type { MetadataImage, TopicState } from './image.js';
+import type { LogConfig } from '../storage/log.js';
 
 /** A partition leader's report: itself, its epoch (Raft term) and the replicas in sync with it. */
 export interface LeaderReport {
@@ -50,6 +51,7 @@ export class MetadataPublisher {
         if (!p.replicas.includes(this.nodeId)) continue;
         const running = this.replicas.get(p.topic, p.partition);
         if (running !== undefined) {
+          this.applyConfigs(running, topic);
           this.reconcile(running);
           continue;
         }
@@ -57,6 +59,7 @@ export class MetadataPublisher {
           topic: p.topic, partition: p.partition, replicas: p.replicas, topicId: topic.topicId,
           logConfig: logConfigOf(topic), partitionConfig: { maxMessageBytes: Number(configOf(topic, 'max.message.bytes')) },
         }).then(async (partition) => {
+          this.appliedConfigs.set(partition, topic.configs);
           this.watch(partition);
           // A replica that is its partition's only voter leads at once: count it started then.
           if (p.replicas.length === 1) await partition.waitForLeader();
@@ -67,6 +70,18 @@ export class MetadataPublisher {
         void opening.finally(() => this.opening.delete(opening));
       }
     }
+  }
+
+  /** The topic configs each running replica's log was last given. */
+  private readonly appliedConfigs = new WeakMap<Partition, TopicState['configs']>();
+
+  /** A topic's configs changed (AlterConfigs): its running logs take the new settings at once. */
+  private applyConfigs(partition: Partition, topic: TopicState): void {
+    const applied = this.appliedConfigs.get(partition);
+    if (applied === topic.configs) return;
+    this.appliedConfigs.set(partition, topic.configs);
+    partition.log.reconfigure(logConfigOf(topic));
+    if (applied !== undefined) this.log.info({ topic: topic.name, partition: partition.index }, 'partition log took the new topic configs');
   }
 
   /** Replicas this broker runs for topics of the image, with the topic id they were opened for. */
@@ -157,13 +172,18 @@ function configOf(topic: TopicState, name: string): string {
   return topic.configs.get(name) ?? TOPIC_CONFIG_DEFAULTS.get(name)!;
 }
 
-function logConfigOf(topic: TopicState): Record<string, unknown> {
+/** The topic's settings that its partition logs apply (at open, and again whenever they change). */
+function logConfigOf(topic: TopicState): Partial<LogConfig> {
   return {
     segmentBytes: Number(configOf(topic, 'segment.bytes')),
     segmentMs: Number(configOf(topic, 'segment.ms')),
     indexIntervalBytes: Number(configOf(topic, 'index.interval.bytes')),
     retentionBytes: Number(configOf(topic, 'retention.bytes')),
     retentionMs: Number(configOf(topic, 'retention.ms')),
-    cleanupPolicy: configOf(topic, 'cleanup.policy'),
+    cleanupPolicy: configOf(topic, 'cleanup.policy') as LogConfig['cleanupPolicy'],
+    deleteRetentionMs: Number(configOf(topic, 'delete.retention.ms')),
+    minCompactionLagMs: Number(configOf(topic, 'min.compaction.lag.ms')),
+    minCleanableDirtyRatio: Number(configOf(topic, 'min.cleanable.dirty.ratio')),
+    fileDeleteDelayMs: Number(configOf(topic, 'file.delete.delay.ms')),
   };
 }

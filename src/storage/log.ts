@@ -134,13 +134,13 @@ export class PartitionLog {
   /** Bumped whenever compaction swaps segments, so a read that raced a swap retries. */
   private generation = 0;
 
-  private constructor(readonly dir: string, readonly config: LogConfig, private readonly logger: Logger, private readonly options: LogOptions, epochs: EpochCache) {
+  private constructor(readonly dir: string, private cfg: LogConfig, private readonly logger: Logger, private readonly options: LogOptions, epochs: EpochCache) {
     this.io = options.io ?? defaultIo;
     this.clock = options.clock ?? systemClock;
     this.fdCache = options.fdCache ?? sharedReadFdCache;
     this.epochs = epochs;
     this.lastCheckpointMs = this.clock.monotonic();
-    this.segmentEnv = { indexIntervalBytes: config.indexIntervalBytes, warn: (m) => this.logger.warn(m) };
+    this.segmentEnv = { indexIntervalBytes: cfg.indexIntervalBytes, warn: (m) => this.logger.warn(m) };
   }
 
   /** Open the log in `dir`, creating it when missing and recovering it after an unclean stop. */
@@ -151,6 +151,18 @@ export class PartitionLog {
     log.createdDir = created;
     await log.load();
     return log;
+  }
+
+  /** The topic's log settings as they are now (AlterConfigs changes them at runtime). */
+  get config(): LogConfig { return this.cfg; }
+
+  /**
+   * Applies changed topic settings to the open log: the next roll check, retention and compaction
+   * pass use them, and new index entries follow the new index interval.
+   */
+  reconfigure(changes: Partial<LogConfig>): void {
+    this.cfg = { ...this.cfg, ...changes };
+    this.segmentEnv.indexIntervalBytes = this.cfg.indexIntervalBytes;
   }
 
   get logStartOffset(): bigint { return this.startOffset; }

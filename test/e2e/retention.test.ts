@@ -1,8 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel } from 'kafkajs';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import { makeDataDir, removeDataDir, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { fetchPartition } from '../helpers/raw-fetch.js';
+
+const { ConfigResourceTypes } = kafkajs;
 
 describe('log retention and compaction run on the broker', () => {
   let dataDir: string;
@@ -45,6 +47,31 @@ describe('log retention and compaction run on the broker', () => {
     await producer.disconnect();
     const low = await earliestWhen('short-lived', (l) => l > 0n);
     assert.ok(low > 0n && low <= 20n, `log start offset ${low}`);
+  });
+
+  it('applies configs altered on a running topic at once, without a restart (segment.bytes, retention.ms)', async () => {
+    const admin = kafka().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'altered' }] });
+    const producer = kafka().producer();
+    await producer.connect();
+    const produce = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await producer.send({ topic: 'altered', acks: -1, messages: [{ value: 'z'.repeat(300) }] });
+    };
+    try {
+      // Kafka's defaults (1 GiB segments, 7 days): one segment, nothing to delete.
+      await produce(10);
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'altered', configEntries: [
+        { name: 'segment.bytes', value: '1024' }, { name: 'retention.ms', value: '1' },
+      ] }] });
+      // The running log now rolls at 1 KiB and deletes closed segments past 1 ms.
+      await produce(10);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+    const low = await earliestWhen('altered', (l) => l >= 10n);
+    assert.ok(low >= 10n && low <= 20n, `log start offset ${low}`);
   });
 
   it('keeps only the latest value of each key in a compacted topic (offsets kept, older values gone)', async () => {
