@@ -4,6 +4,7 @@ import type { ReplicaManager } from '../partition/replica-manager.js';
 import { TOPIC_CONFIG_DEFAULTS } from './topic-config.js';
 import type { MetadataImage, TopicState } from './image.js';
 import type { LogConfig } from '../storage/log.js';
+import type { FlushPolicy } from '../raft/group.js';
 
 /** A partition leader's report: itself, its epoch (Raft term) and the replicas in sync with it. */
 export interface LeaderReport {
@@ -59,7 +60,7 @@ export class MetadataPublisher {
           topic: p.topic, partition: p.partition, replicas: p.replicas, topicId: topic.topicId,
           logConfig: logConfigOf(topic), partitionConfig: { maxMessageBytes: Number(configOf(topic, 'max.message.bytes')) },
         }).then(async (partition) => {
-          this.appliedConfigs.set(partition, topic.configs);
+          this.applyConfigs(partition, topic);
           this.watch(partition);
           // A replica that is its partition's only voter leads at once: count it started then.
           if (p.replicas.length === 1) await partition.waitForLeader();
@@ -81,6 +82,7 @@ export class MetadataPublisher {
     if (applied === topic.configs) return;
     this.appliedConfigs.set(partition, topic.configs);
     partition.log.reconfigure(logConfigOf(topic));
+    partition.setFlushPolicy(flushPolicyOf(topic));
     if (applied !== undefined) this.log.info({ topic: topic.name, partition: partition.index }, 'partition log took the new topic configs');
   }
 
@@ -170,6 +172,20 @@ export class MetadataPublisher {
 
 function configOf(topic: TopicState, name: string): string {
   return topic.configs.get(name) ?? TOPIC_CONFIG_DEFAULTS.get(name)!;
+}
+
+/** Kafka's flush.messages and flush.ms defaults (Long.MAX_VALUE): no forced flush. */
+const NEVER = '9223372036854775807';
+
+/**
+ * The topic's flush.messages / flush.ms as a relaxed flush policy, or undefined (the default):
+ * raftka fsyncs every append before Raft counts it unless a topic sets either.
+ */
+function flushPolicyOf(topic: TopicState): FlushPolicy | undefined {
+  const messages = topic.configs.get('flush.messages') ?? NEVER;
+  const ms = topic.configs.get('flush.ms') ?? NEVER;
+  if (messages === NEVER && ms === NEVER) return undefined;
+  return { messages: BigInt(messages), ms: Number(ms) };
 }
 
 /** The topic's settings that its partition logs apply (at open, and again whenever they change). */

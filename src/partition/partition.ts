@@ -6,7 +6,7 @@ import { DEFAULT_PRODUCE_CONFIG, stampLogAppendTime, validateProducedRecords, ty
 import { lastSequence, ProducerStateManager, type BatchMetadata } from './producer-state.js';
 import { raftIsr, type IsrSource } from './isr.js';
 import { OffsetOutOfRangeError, type PartitionLog } from '../storage/log.js';
-import { NotLeaderError } from '../raft/group.js';
+import { NotLeaderError, type FlushPolicy } from '../raft/group.js';
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD, readBatchHeader, RECORD_BATCH_OVERHEAD } from '../../protocol/records/index.js';
 import type { PartitionRaft } from './raft-groups.js';
 
@@ -300,6 +300,9 @@ export class Partition extends EventEmitter {
     }
     return this.log.deleteRecordsBefore(target);
   }
+
+  /** The topic's flush.messages / flush.ms (undefined: fsync every append before Raft counts it, the default). */
+  setFlushPolicy(policy: FlushPolicy | undefined): void { this.raft.group.setFlushPolicy(policy); }
 
   async close(): Promise<void> {
     this.leadershipGeneration++;

@@ -30,6 +30,8 @@ export interface RaftLog {
   appendAsFollower(batches: Buffer): { baseOffset: bigint; lastOffset: bigint };
   /** Durable up to the returned (exclusive) offset when it resolves. */
   flush(): Promise<bigint>;
+  /** The end (exclusive) of what the last flush made durable. */
+  readonly flushedOffset: bigint;
   read(fromOffset: bigint, maxBytes: number, maxOffset?: bigint): Promise<{ records: Buffer; firstOffset: bigint; nextOffset: bigint }>;
   /** Durable when it resolves; refuses to go below committedOffset. */
   truncateTo(offset: bigint, committedOffset?: bigint): Promise<void>;
@@ -55,6 +57,17 @@ export class NotLeaderError extends Error {
     super(`not the leader (${reason}); known leader ${leaderId} in epoch ${leaderEpoch}`);
     this.name = 'NotLeaderError';
   }
+}
+
+/**
+ * A relaxed flush policy (a topic's flush.messages / flush.ms): appends count for Raft as soon as
+ * they are written (to the page cache); the log is fsync'd once `messages` offsets are unflushed
+ * or `ms` after the first unflushed append. Without one (the default) every append is fsync'd
+ * before Raft counts it.
+ */
+export interface FlushPolicy {
+  readonly messages: bigint;
+  readonly ms: number;
 }
 
 export interface RaftGroupOptions {
@@ -101,6 +114,8 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   private closed = false;
   private failure: Error | undefined;
   private lastEmittedHw = -1n;
+  private flushPolicy: FlushPolicy | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RaftGroupOptions) {
     super();
@@ -225,9 +240,17 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   }
 
   /** Stop taking input, reject waiting writes and wait for in-progress writes to finish. */
+  /** Sets the flush policy (undefined: fsync every append before Raft counts it, the default). */
+  setFlushPolicy(policy: FlushPolicy | undefined): void {
+    this.flushPolicy = policy;
+    this.clearFlushTimer();
+    if (this.log.flushedOffset < this.log.logEndOffset) this.armFlushTimer(0);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.clearFlushTimer();
     this.rejectPending(new NotLeaderError(this.core.leaderId, this.core.term, 'closed'));
     while (this.persisting !== undefined) await this.persisting;
   }
@@ -272,8 +295,12 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
           }
         }
         // log first, then hard state: a durable commit offset never exceeds the durable log
-        if (wroteLog) await this.log.flush();
-        if (hardState !== undefined) await this.store.set(this.groupId, hardState);
+        if (wroteLog) await this.flushPerPolicy();
+        if (hardState !== undefined) {
+          const durable = this.log.flushedOffset;
+          if (BigInt(hardState.commitOffset ?? '0') > durable) hardState = { ...hardState, commitOffset: durable.toString() };
+          await this.store.set(this.groupId, hardState);
+        }
         for (const r of batch) {
           for (const m of r.sendAfterPersist) this.transport.send(m.to, this.groupId, m);
           this.core.advance(r);
@@ -284,6 +311,34 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** Fsyncs now (default policy, or a relaxed policy's threshold reached), or makes sure a timer will. */
+  private async flushPerPolicy(): Promise<void> {
+    const p = this.flushPolicy;
+    if (p === undefined || this.log.logEndOffset - this.log.flushedOffset >= p.messages) {
+      this.clearFlushTimer();
+      await this.log.flush();
+      return;
+    }
+    if (this.flushTimer === undefined) this.armFlushTimer(p.ms);
+  }
+
+  private armFlushTimer(ms: number): void {
+    if (this.closed) return;
+    // flush.ms defaults to Long.MAX_VALUE: more than setTimeout can wait (it would fire at once).
+    if (ms > 2_147_483_647) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      // The log orders this flush with the persist worker's truncations (truncateTo waits for it).
+      if (!this.closed) this.log.flush().catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
+    }, ms);
+    this.flushTimer.unref();
+  }
+
+  private clearFlushTimer(): void {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
   }
 
   private async serveRead(req: ReadRequest): Promise<void> {

@@ -204,3 +204,37 @@ test('a single voter restarted with its whole log committed becomes leader witho
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('flush policy: by default every append is fsync\'d before it commits; flush.messages / flush.ms let commits run ahead of the fsync', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'raftka-raft-flush-'));
+  try {
+    const transport: RaftTransport = { send: () => { throw new Error('a single voter sends nothing'); } };
+    const log = await PartitionLog.open(join(dir, 't-0'));
+    const hs = await HardStateStore.open(join(dir, 'raft-state'));
+    const g = new RaftGroup({ groupId: 't-0', nodeId: 1, voters: [1], log, hardStateStore: hs, transport, random: new Random(3), core: { campaignOnFirstTick: true } });
+    g.tick();
+    await waitFor([g], () => g.isLeader, 'leadership');
+    await g.propose(batch('durable'));
+    assert.equal(log.flushedOffset, log.logEndOffset, 'default: committed means fsync\'d');
+
+    g.setFlushPolicy({ messages: 3n, ms: 2 ** 62 });
+    const before = log.flushedOffset;
+    await g.propose(batch('a'));
+    await g.propose(batch('b'));
+    assert.equal(g.highWatermark, before + 2n, 'committed without an fsync');
+    assert.equal(log.flushedOffset, before, 'two appends: below flush.messages, not fsync\'d');
+    await g.propose(batch('c'));
+    assert.equal(log.flushedOffset, before + 3n, 'the third unflushed offset triggers the fsync');
+
+    g.setFlushPolicy({ messages: 1000n, ms: 20 });
+    await g.propose(batch('d'));
+    assert.equal(log.flushedOffset, before + 3n, 'not fsync\'d at commit');
+    const deadline = Date.now() + 5000;
+    while (log.flushedOffset < log.logEndOffset && Date.now() < deadline) await sleepMs(5);
+    assert.equal(log.flushedOffset, log.logEndOffset, 'fsync\'d by flush.ms');
+    assert.equal(BigInt(hs.get('t-0')?.commitOffset ?? '0') <= log.flushedOffset, true, 'the stored commit offset never exceeds the durable log');
+    await g.close(); await log.close(); await hs.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

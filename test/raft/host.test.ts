@@ -28,6 +28,8 @@ class MemLog implements RaftLog {
     return { baseOffset: first, lastOffset: this.logEndOffset - 1n };
   }
   flush(): Promise<bigint> { return Promise.resolve(this.logEndOffset); }
+  /** Memory is as durable as this log gets. */
+  get flushedOffset(): bigint { return this.logEndOffset; }
   read(from: bigint, maxBytes: number): Promise<{ records: Buffer; firstOffset: bigint; nextOffset: bigint }> {
     const out: Buffer[] = []; let bytes = 0; let next = from;
     for (const b of this.batches) {
