@@ -42,7 +42,14 @@ export class MetadataPublisher {
     /** replica.lag.time.max.ms in Raft ticks. */
     private readonly isrLagTicks: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    replicas.onRestarted = (partition) => {
+      for (const w of this.watched) if (w.topic === partition.topic && w.index === partition.index) this.watched.delete(w);
+      const topic = this.image?.topics.get(partition.topic);
+      if (topic !== undefined) this.applyConfigs(partition, topic);
+      this.watch(partition);
+    };
+  }
 
   publish(image: MetadataImage): void {
     this.image = image;

@@ -30,6 +30,12 @@ export type RaftGroupFactory = (groupId: string, log: PartitionLog, replicas: re
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly opening = new Map<string, Promise<Partition>>();
+  /** Consecutive storage failures per replica (the restart backoff grows with them). */
+  private readonly failures = new Map<string, number>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private closed = false;
+  /** Called with the new replica after one was restarted following a storage failure. */
+  onRestarted: (partition: Partition) => void = () => undefined;
 
   constructor(
     private readonly dataDir: string,
@@ -65,6 +71,7 @@ export class ReplicaManager {
         if (spec.topicId !== undefined) await writePartitionMetadata(join(this.dataDir, key), spec.topicId);
         const raft = this.raftGroups(key, log, spec.replicas, spec.learners ?? []);
         const p = new Partition(spec.topic, spec.partition, log, raft, spec.partitionConfig, this.logger.child({ partition: key }));
+        raft.group.once('error', (err) => this.restartAfterFailure(spec, p, err));
         this.partitions.set(key, p);
         this.logger.info({ partition: key, replicas: spec.replicas, logEndOffset: String(log.logEndOffset) }, 'partition replica started');
         return p;
@@ -72,6 +79,40 @@ export class ReplicaManager {
       this.opening.set(key, opening);
     }
     return opening;
+  }
+
+  /**
+   * A replica whose Raft group stopped on a storage error (a failed write, fsync or truncation) is
+   * closed and opened again from disk, which recovers its log, after a backoff of 1 s doubling per
+   * consecutive failure up to 60 s; meanwhile the other replicas of its partition carry on.
+   */
+  private restartAfterFailure(spec: ReplicaSpec, failed: Partition, err: Error): void {
+    const key = `${spec.topic}-${spec.partition}`;
+    if (this.closed || this.partitions.get(key) !== failed) return;
+    this.partitions.delete(key);
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    const delayMs = Math.min(60_000, 1000 * 2 ** (n - 1));
+    this.logger.error({ partition: key, err: err.message, failures: n, restartInMs: delayMs }, 'partition replica failed on a storage error; restarting it');
+    const closing = failed.close().catch((e: unknown) => this.logger.warn({ partition: key, err: (e as Error).message }, 'closing the failed replica'));
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      void closing.then(async () => {
+        if (this.closed || this.removing.has(key) || this.partitions.has(key)) return;
+        try {
+          const p = await this.open(spec);
+          this.logger.info({ partition: key }, 'partition replica restarted after a storage failure');
+          this.onRestarted(p);
+          // Healthy again once it has served a while: a later failure starts the backoff over.
+          const reset = setTimeout(() => { if (this.partitions.get(key) === p) this.failures.delete(key); }, delayMs * 2);
+          reset.unref();
+        } catch (e) {
+          this.logger.error({ partition: key, err: (e as Error).message }, 'partition replica could not be reopened');
+        }
+      });
+    }, delayMs);
+    timer.unref();
+    this.restartTimers.add(timer);
   }
 
   /**
@@ -127,6 +168,8 @@ export class ReplicaManager {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.restartTimers) clearTimeout(t);
     await Promise.allSettled([...this.opening.values()]);
     await Promise.all([...this.partitions.values()].map((p) => p.close()));
     this.partitions.clear();
