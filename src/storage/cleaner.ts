@@ -24,7 +24,7 @@ import type { Logger } from '../util/log.js';
 import { BATCH_HEADER_SIZE, headerProblem, LOG_OVERHEAD, OFF_LAST_OFFSET_DELTA, readHeader } from './batch-header.js';
 import { LogCorruptionError } from './errors.js';
 import { OffsetIndex, TimeIndex } from './indexes.js';
-import { writeFileAtomic, type ReadFdCache, type StorageIo } from './io.js';
+import { writeFileAtomic, type FdCache, type StorageIo } from './io.js';
 import { addBatchToMap, filterBatch, OffsetMap, type FilterContext, type FilterCounts } from './record-filter.js';
 import { Segment, segmentFileName, type SegmentEnv } from './segment.js';
 
@@ -87,7 +87,7 @@ export interface CleanerHost {
   readonly dir: string;
   readonly logger: Logger;
   readonly io: StorageIo;
-  readonly fdCache: ReadFdCache;
+  readonly fdCache: FdCache;
   readonly segmentEnv: SegmentEnv;
   readonly segmentBytes: number;
   readonly logStartOffset: bigint;
@@ -403,6 +403,7 @@ async function swapIn(host: CleanerHost, group: readonly Segment[], size: number
   renameSync(swap.log, finalPaths.log);
   unlinkSync(swap.replaces);
   host.fdCache.forget(finalPaths.log);
+  host.segmentEnv.writers.forget(finalPaths.log);
   const replacement = Segment.existing(host.dir, base, size, host.fdCache, host.segmentEnv);
   replacement.nextOffset = next;
   host.install(group, replacement);
@@ -415,7 +416,7 @@ async function swapIn(host: CleanerHost, group: readonly Segment[], size: number
  * Run on open before segments are listed: finish every swap whose `.log.swap` exists (its data
  * is complete and durable), delete everything else the cleaner left behind. Returns what it did.
  */
-export async function recoverInterruptedSwaps(dir: string, io: StorageIo, fdCache: ReadFdCache, logger: Logger): Promise<{ completed: number; rolledBack: number }> {
+export async function recoverInterruptedSwaps(dir: string, io: StorageIo, fdCache: FdCache, logger: Logger): Promise<{ completed: number; rolledBack: number }> {
   const names = readdirSync(dir);
   let rolledBack = 0, completed = 0;
   for (const name of names) {

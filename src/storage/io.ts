@@ -103,19 +103,21 @@ export class FdRef {
 }
 
 /**
- * Read-only descriptors of inactive segments, bounded by an LRU so thousands of partitions do not
- * exhaust file handles; evicted descriptors close once their last reader is done.
+ * Descriptors of segment files bounded by an LRU, so thousands of partitions do not exhaust file
+ * handles: evicted descriptors close once their last user releases them, and the next use opens
+ * the file again (an fdatasync through any descriptor covers the file's data).
  */
-export class ReadFdCache {
+export class FdCache {
   private readonly lru: LRUCache<string, FdRef>;
-  constructor(max: number) {
+  /** `flags`: 'r' for reading inactive segments, 'r+' for writing active ones. */
+  constructor(max: number, private readonly flags: 'r' | 'r+' = 'r') {
     this.lru = new LRUCache<string, FdRef>({ max, dispose: (ref) => ref.release() });
   }
   /** A retained reference; the caller must release() it. */
   acquire(path: PathLike & string): FdRef {
     let ref = this.lru.get(path);
     if (ref === undefined) {
-      ref = new FdRef(openSync(path, 'r'));
+      ref = new FdRef(openSync(path, this.flags));
       this.lru.set(path, ref);
     }
     return ref.retain();
@@ -124,5 +126,7 @@ export class ReadFdCache {
   get size(): number { return this.lru.size; }
 }
 
-/** Shared by every PartitionLog of the process unless one is injected. */
-export const sharedReadFdCache = new ReadFdCache(1024);
+/** Shared by every PartitionLog of the process unless one is injected: inactive segments, read-only. */
+export const sharedReadFdCache = new FdCache(1024);
+/** Active (and rolled but not yet flushed) segments' read-write descriptors, shared the same way. */
+export const sharedWriteFdCache = new FdCache(1024, 'r+');

@@ -9,7 +9,7 @@ import {
 } from './batch-header.js';
 import { EpochCache } from './epoch-cache.js';
 import { InvalidRecordError, LogCorruptionError, OffsetOutOfRangeError, StorageStateError } from './errors.js';
-import { defaultIo, sharedReadFdCache, writeFileAtomic, type FdRef, type ReadFdCache, type StorageIo } from './io.js';
+import { defaultIo, sharedReadFdCache, sharedWriteFdCache, writeFileAtomic, type FdRef, type FdCache, type StorageIo } from './io.js';
 import { Segment, walkBatchesSync, type BatchLocation, type SegmentEnv } from './segment.js';
 import {
   cleanLog, emptyStats, readCleanerCheckpoint, recoverInterruptedSwaps, verifyCrc32c,
@@ -58,7 +58,9 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
 export interface LogOptions {
   io?: StorageIo;
   clock?: Clock;
-  fdCache?: ReadFdCache;
+  fdCache?: FdCache;
+  /** Read-write descriptors of writable segments (default: shared by the process, LRU-bounded). */
+  writeFdCache?: FdCache;
   /**
    * What recovery does when data below the recovery point (known durable) is damaged:
    * 'fail' (default) refuses to open the partition; 'truncate' cuts the log at the last good
@@ -123,7 +125,7 @@ export class PartitionLog {
   private closed = false;
   private readonly io: StorageIo;
   private readonly clock: Clock;
-  private readonly fdCache: ReadFdCache;
+  private readonly fdCache: FdCache;
   private readonly pendingDeletes = new Set<NodeJS.Timeout>();
   private readonly segmentEnv: SegmentEnv;
   /** The running compaction pass, if any. */
@@ -140,7 +142,7 @@ export class PartitionLog {
     this.fdCache = options.fdCache ?? sharedReadFdCache;
     this.epochs = epochs;
     this.lastCheckpointMs = this.clock.monotonic();
-    this.segmentEnv = { indexIntervalBytes: cfg.indexIntervalBytes, warn: (m) => this.logger.warn(m) };
+    this.segmentEnv = { indexIntervalBytes: cfg.indexIntervalBytes, warn: (m) => this.logger.warn(m), writers: options.writeFdCache ?? sharedWriteFdCache };
   }
 
   /** Open the log in `dir`, creating it when missing and recovering it after an unclean stop. */

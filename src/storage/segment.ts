@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BATCH_HEADER_SIZE, headerProblem, readHeader, type BatchHeader } from './batch-header.js';
 import { OffsetIndex, TimeIndex } from './indexes.js';
-import { FdRef, type ReadFdCache } from './io.js';
+import { FdRef, type FdCache } from './io.js';
 
 const readP = promisify(read);
 const WALK_CHUNK = 64 * 1024;
@@ -24,7 +24,12 @@ export function segmentFileName(baseOffset: bigint, suffix: string): string {
 }
 
 /** What a segment needs from its log. */
-export interface SegmentEnv { indexIntervalBytes: number; warn: (message: string) => void }
+export interface SegmentEnv {
+  indexIntervalBytes: number;
+  warn: (message: string) => void;
+  /** Read-write descriptors of writable segments (an LRU shared across logs). */
+  readonly writers: FdCache;
+}
 
 /** A walk step: either a well-formed header (with its bytes when asked) or the reason it is not. */
 export type WalkStep =
@@ -92,7 +97,8 @@ export class Segment {
   maxTimestamp = -1n;
   /** Wall-clock ms of the first append since open (drives segment.ms), undefined when empty. */
   rollBaseMs: number | undefined;
-  private writer: FdRef | undefined;
+  /** Active, or rolled and not yet flushed: its writes and fsyncs go through env.writers. */
+  private writable = false;
   private offsetIndex: OffsetIndex | undefined;
   private timeIndex: TimeIndex | undefined;
   private relOffsetOfMaxTimestamp = 0;
@@ -100,7 +106,7 @@ export class Segment {
   private readonly recent: BatchLocation[] = [];
   private deleted = false;
 
-  private constructor(readonly dir: string, readonly baseOffset: bigint, size: number, private readonly fdCache: ReadFdCache, private readonly env: SegmentEnv) {
+  private constructor(readonly dir: string, readonly baseOffset: bigint, size: number, private readonly fdCache: FdCache, private readonly env: SegmentEnv) {
     this.logPath = join(dir, segmentFileName(baseOffset, '.log'));
     this.indexPath = join(dir, segmentFileName(baseOffset, '.index'));
     this.timeIndexPath = join(dir, segmentFileName(baseOffset, '.timeindex'));
@@ -110,10 +116,12 @@ export class Segment {
   }
 
   /** A new, empty, active segment (any stale files of that name are replaced). */
-  static create(dir: string, baseOffset: bigint, fdCache: ReadFdCache, env: SegmentEnv): Segment {
+  static create(dir: string, baseOffset: bigint, fdCache: FdCache, env: SegmentEnv): Segment {
     const seg = new Segment(dir, baseOffset, 0, fdCache, env);
     fdCache.forget(seg.logPath);
-    seg.writer = new FdRef(openSync(seg.logPath, 'w+'));
+    env.writers.forget(seg.logPath);
+    closeQuietly(openSync(seg.logPath, 'w'));
+    seg.writable = true;
     for (const p of [seg.indexPath, seg.timeIndexPath]) if (existsSync(p)) unlinkSync(p);
     seg.offsetIndex = new OffsetIndex();
     seg.timeIndex = new TimeIndex();
@@ -121,28 +129,29 @@ export class Segment {
   }
 
   /** An existing segment of `size` valid bytes; indexes load on first use. */
-  static existing(dir: string, baseOffset: bigint, size: number, fdCache: ReadFdCache, env: SegmentEnv): Segment {
+  static existing(dir: string, baseOffset: bigint, size: number, fdCache: FdCache, env: SegmentEnv): Segment {
     return new Segment(dir, baseOffset, size, fdCache, env);
   }
 
-  get isActive(): boolean { return this.writer !== undefined; }
+  get isActive(): boolean { return this.writable; }
   get dirty(): boolean { return this.flushedSize < this.size; }
 
   /** Make this the active (writable) segment, e.g. the last segment after open. */
   openForAppend(): void {
-    if (this.writer !== undefined) return;
+    if (this.writable) return;
     this.fdCache.forget(this.logPath);
-    this.writer = new FdRef(openSync(this.logPath, 'r+'));
+    this.env.writers.forget(this.logPath);
+    this.writable = true;
   }
 
   /** Descriptor for reading; release() it when done. */
   acquireReader(): FdRef {
     if (this.deleted) throw new Error(`segment ${this.logPath} was deleted`);
-    return this.writer !== undefined ? this.writer.retain() : this.fdCache.acquire(this.logPath);
+    return this.writable ? this.env.writers.acquire(this.logPath) : this.fdCache.acquire(this.logPath);
   }
 
   /** Descriptor of the writer for fsync, retained; undefined when the segment is not writable. */
-  retainWriter(): FdRef | undefined { return this.writer?.retain(); }
+  retainWriter(): FdRef | undefined { return this.writable ? this.env.writers.acquire(this.logPath) : undefined; }
 
   // ---- indexes ---------------------------------------------------------------------------
 
@@ -236,12 +245,14 @@ export class Segment {
 
   /** Append bytes [start, end) of buf holding whole batches described by locs (positions relative to start). */
   append(buf: Buffer, start: number, end: number, locs: readonly BatchLocation[], nowMs: number): void {
-    const w = this.writer;
+    const w = this.retainWriter();
     if (w === undefined) throw new Error(`segment ${this.baseOffset} is not active`);
     this.ensureIndexes();
     let done = 0;
     const len = end - start;
-    while (done < len) done += writeSync(w.fd, buf, start + done, len - done, this.size + done);
+    try {
+      while (done < len) done += writeSync(w.fd, buf, start + done, len - done, this.size + done);
+    } finally { w.release(); }
     const base = this.size;
     for (const loc of locs) this.track({ ...loc, position: base + loc.position });
     this.size += len;
@@ -265,9 +276,10 @@ export class Segment {
   /** Cut the log at `position` (a batch boundary) whose first offset is `nextOffset`. */
   truncateTo(position: number, nextOffset: bigint): void {
     if (position >= this.size) return;
-    const w = this.writer;
-    if (w !== undefined) ftruncateSync(w.fd, position);
-    else {
+    const w = this.retainWriter();
+    if (w !== undefined) {
+      try { ftruncateSync(w.fd, position); } finally { w.release(); }
+    } else {
       const fd = openSync(this.logPath, 'r+');
       try { ftruncateSync(fd, position); } finally { closeQuietly(fd); }
       this.fdCache.forget(this.logPath);
@@ -288,9 +300,9 @@ export class Segment {
 
   /** Close the writer once nothing is left to flush (the fsync path retains its own reference). */
   closeWriter(): void {
-    const w = this.writer;
-    this.writer = undefined;
-    w?.release();
+    if (!this.writable) return;
+    this.writable = false;
+    this.env.writers.forget(this.logPath);
   }
 
   /** Drop in-memory indexes of an inactive segment to bound memory; they reload on demand. */
