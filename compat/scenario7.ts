@@ -10,7 +10,7 @@ import type { AcksAllLoop } from './clients/produce-loop.js';
 export const SCENARIO_7_ACKS = 40;
 export const SCENARIO_7_KILL_AFTER = 10;
 /** At most this many attempts (acknowledged or failed) per run. */
-export const SCENARIO_7_MAX_ATTEMPTS = 400;
+export const SCENARIO_7_MAX_ATTEMPTS = 2000;
 
 /**
  * Scenario 7: a produce loop with acks=all, one record at a time, into partition 0 of a topic
@@ -60,7 +60,10 @@ export function scenario7(client: string, loop: AcksAllLoop, slug: string, getCl
     }
     const duplicates = [...byKey.values()].filter((o) => o.length > 1).length;
     const failedPresent = failed.filter((f) => byKey.has(f.record.key)).length;
+    const kinds = new Map<string, number>();
+    for (const f of failed) { const k = f.error.replace(/\d+/g, 'N').slice(0, 80); kinds.set(k, (kinds.get(k) ?? 0) + 1); }
     t.diagnostic(`${client}: ${acked.length} acknowledged (leader ${leader} killed after ${killedAt}), ${failed.length} failed attempts `
-      + `(${failedPresent} of them written anyway), ${duplicates} duplicated records, ${got.length} records read, loop ${loopMs} ms`);
+      + `(${failedPresent} of them written anyway), ${duplicates} duplicated records, ${got.length} records read, loop ${loopMs} ms`
+      + (kinds.size > 0 ? `; errors: ${[...kinds].map(([k, n]) => `${n} x ${k}`).join('; ')}` : ''));
   });
 }
