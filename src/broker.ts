@@ -19,7 +19,6 @@ import { localAdminDeps } from './cluster/admin-local.js';
 import { createHandlers } from './kafka/handlers/index.js';
 import { createInternalHandlers } from './kafka/handlers/internal.js';
 import { forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
-import { heldUntil } from './kafka/handlers/startup-gate.js';
 import { ApiKey, apiByKey } from '../protocol/generated/index.js';
 import { KafkaServer } from './server/server.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
@@ -194,11 +193,6 @@ export class Broker {
       controller,
       receiveRaft: (envelope) => raft.receive(envelope),
     })) handlers.set(h.apiKey, h);
-    // Client APIs wait until this broker is ready (caught up with the metadata log, registered
-    // and unfenced); peers' internal APIs are served at once.
-    let startedServing!: () => void;
-    const serving = new Promise<void>((resolve) => { startedServing = resolve; });
-    for (const [apiKey, h] of handlers) if (h.internal !== true) handlers.set(apiKey, heldUntil(h, serving));
     groups.start();
     const server = new KafkaServer({
       host: config.host, port: config.port, queuedMaxRequests: config.queuedMaxRequests,
@@ -240,7 +234,6 @@ export class Broker {
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
     await publisher.started();
     ops.state.ready = true;
-    startedServing();
     log.info({ host: config.host, port, dataDir: config.dataDir, clusterId, quorum }, 'broker ready');
     const controlledShutdown = async (timeoutMs: number): Promise<void> => {
       if (peers.size === 0) return;
