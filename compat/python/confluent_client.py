@@ -153,7 +153,7 @@ def produce_idempotent(bootstrap, topic, opts):
 
 def admin(bootstrap, _topic, opts):
     """Scenario 5: one AdminClient (or Consumer.offsets_for_times) call of confluent-kafka 1.7.0, answer as JSON."""
-    from confluent_kafka.admin import ConfigResource, NewPartitions, ResourceType
+    from confluent_kafka.admin import ConfigResource, NewPartitions
     action = opts['action']
     if action == 'offsets-for-times':
         consumer = Consumer({'bootstrap.servers': bootstrap, 'client.id': 'raftka-compat-confluent',
@@ -186,12 +186,12 @@ def admin(bootstrap, _topic, opts):
         out = None
     elif action == 'describe-configs':
         out = {}
-        for f in client.describe_configs([ConfigResource(ResourceType.TOPIC, opts['topic'])]).values():
+        for f in client.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, opts['topic'])]).values():
             for name, e in f.result(timeout=60).items():
                 if name in opts['names']:
                     out[name] = {'value': e.value, 'source': int(e.source)}
     elif action == 'alter-configs':
-        for f in client.alter_configs([ConfigResource(ResourceType.TOPIC, opts['topic'], set_config=opts['configs'])]).values():
+        for f in client.alter_configs([ConfigResource(ConfigResource.Type.TOPIC, opts['topic'], set_config=opts['configs'])]).values():
             f.result(timeout=60)
         out = None
     elif action in ('list-groups', 'describe-groups'):
