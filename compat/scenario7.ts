@@ -10,7 +10,7 @@ import type { AcksAllLoop } from './clients/produce-loop.js';
 export const SCENARIO_7_ACKS = 40;
 export const SCENARIO_7_KILL_AFTER = 10;
 /** At most this many attempts (acknowledged or failed) per run. */
-export const SCENARIO_7_MAX_ATTEMPTS = 2000;
+export const SCENARIO_7_MAX_ATTEMPTS = 10_000;
 
 /**
  * Scenario 7: a produce loop with acks=all, one record at a time, into partition 0 of a topic
