@@ -1,6 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { metadata, startCluster, type Cluster } from './harness.js';
+import { startCluster, type Cluster } from './harness.js';
+import { partitionLeader, step } from './checks.js';
+import { scenario5 } from './scenario5.js';
+import { scenario7 } from './scenario7.js';
+import { ADMIN_DRIVERS } from './clients/admin.js';
+import { ACKS_ALL_LOOPS } from './clients/produce-loop.js';
 import { assertPreferredLeaders, assertSameRecords, CODEC_ID, makeRecords, storedCodecs, type Codec } from './records.js';
 import type { ClientDriver } from './clients/types.js';
 import { kafkajsDriver } from './clients/kafkajs.js';
@@ -55,20 +60,6 @@ export interface ClientSuiteOptions {
   todo?: Partial<Record<'s1' | 's2' | 's2-consume' | `s3-${Codec}` | 's4' | 's6', string>>;
 }
 
-/** Wraps a step so that any failure names the client and scenario (and shows the broker's last log lines). */
-async function step<T>(label: string, cluster: Cluster, fn: () => Promise<T>): Promise<T> {
-  const t0 = Date.now();
-  try {
-    return await fn();
-  } catch (err) {
-    const e = err as Error;
-    e.message = `[${label}] ${e.message}\n${cluster.logs()}`;
-    throw e;
-  } finally {
-    if (process.env.RAFTKA_COMPAT_TIMING !== undefined) process.stderr.write(`[${label}] ${Date.now() - t0} ms\n`);
-  }
-}
-
 /**
  * Runs an assertion about data read right after produce acknowledgements; when it fails, reads
  * again 2 s later and adds what that read saw, telling "visible late" apart from "lost".
@@ -83,7 +74,7 @@ async function withLateReadNote(check: () => void, reread: () => Promise<string>
   }
 }
 
-/** Scenarios 1-3 of issue 10 for one client, against its own fresh cluster. */
+/** Scenarios 1-7 of issue 10 for one client, against its own fresh cluster (5 and 7: scenario5.ts, scenario7.ts). */
 export function clientSuite(driver: ClientDriver, options: ClientSuiteOptions = {}): void {
   const todo = options.todo ?? {};
   const slug = driver.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '');
@@ -222,6 +213,12 @@ export function clientSuite(driver: ClientDriver, options: ClientSuiteOptions = 
         assertSameRecords(label, records, got, { offsetGaps: true });
       });
     }
+
+    const admin = ADMIN_DRIVERS[driver.name];
+    if (admin !== undefined) scenario5(admin, slug, () => cluster);
+
+    const loop = ACKS_ALL_LOOPS[driver.name];
+    if (loop !== undefined) scenario7(driver.name, loop, slug, () => cluster);
   });
 }
 
@@ -236,17 +233,5 @@ async function committedOffsets(bootstrap: string[], groupId: string, topic: str
     return out;
   } finally {
     await admin.disconnect();
-  }
-}
-
-/** The leader of `topic-partition` once Metadata shows one (CreateTopics returns before every broker knows the leader). */
-async function partitionLeader(cluster: Cluster, topic: string, partition: number, timeoutMs = 10_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const md = await metadata(cluster.brokers[0]!.port, [topic]);
-    const leader = md.topics[0]?.partitions.find((p) => p.partitionIndex === partition)?.leaderId ?? -1;
-    if (leader >= 0) return leader;
-    if (Date.now() > deadline) throw new Error(`${topic}-${partition} has no leader after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -1,6 +1,7 @@
 """confluent-kafka (Debian python3-confluent-kafka, librdkafka) driver for the raftka compat suite.
 
-Usage: confluent_client.py OP BOOTSTRAP TOPIC OPTIONS_JSON (same operations as kafka_python_client.py)
+Usage: confluent_client.py OP BOOTSTRAP TOPIC OPTIONS_JSON (same operations as kafka_python_client.py,
+plus produce-idempotent)
 """
 import json
 import sys
@@ -150,10 +151,95 @@ def produce_idempotent(bootstrap, topic, opts):
         raise RuntimeError('delivery failed: %s (%d errors)' % (errors[0], len(errors)))
 
 
+def admin(bootstrap, _topic, opts):
+    """Scenario 5: one AdminClient (or Consumer.offsets_for_times) call of confluent-kafka 1.7.0, answer as JSON."""
+    from confluent_kafka.admin import ConfigResource, NewPartitions
+    action = opts['action']
+    if action == 'offsets-for-times':
+        consumer = Consumer({'bootstrap.servers': bootstrap, 'client.id': 'raftka-compat-confluent',
+                             'group.id': 'raftka-compat-unused', 'enable.auto.commit': False})
+        out = []
+        for ts in opts['timestamps']:
+            [tp] = consumer.offsets_for_times([TopicPartition(opts['topic'], opts['partition'], ts)], timeout=30)
+            if tp.error is not None:
+                raise RuntimeError('offsets_for_times: %s' % tp.error)
+            out.append(None if tp.offset < 0 else tp.offset)  # -1 (OFFSET_END): no record that late
+        consumer.close()
+        print(json.dumps(out))
+        return
+    client = AdminClient({'bootstrap.servers': bootstrap, 'client.id': 'raftka-compat-confluent'})
+    if action == 'list-topics':
+        out = sorted(client.list_topics(timeout=30).topics.keys())
+    elif action == 'describe-topics':
+        # The whole cluster's metadata, filtered: a metadata request naming a missing topic could auto-create it.
+        md = client.list_topics(timeout=30)
+        out = [{'name': t, 'partitions': [{'partition': p.id, 'leader': p.leader, 'replicas': list(p.replicas)}
+                                          for p in md.topics[t].partitions.values()]}
+               for t in opts['topics'] if t in md.topics and md.topics[t].error is None]
+    elif action == 'delete-topics':
+        for f in client.delete_topics(opts['topics'], operation_timeout=30).values():
+            f.result(timeout=60)
+        out = None
+    elif action == 'create-partitions':
+        for f in client.create_partitions([NewPartitions(opts['topic'], opts['count'])], operation_timeout=30).values():
+            f.result(timeout=60)
+        out = None
+    elif action == 'describe-configs':
+        out = {}
+        for f in client.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, opts['topic'])]).values():
+            for name, e in f.result(timeout=60).items():
+                if name in opts['names']:
+                    out[name] = {'value': e.value, 'source': int(e.source)}
+    elif action == 'alter-configs':
+        for f in client.alter_configs([ConfigResource(ConfigResource.Type.TOPIC, opts['topic'], set_config=opts['configs'])]).values():
+            f.result(timeout=60)
+        out = None
+    elif action in ('list-groups', 'describe-groups'):
+        # rd_kafka_list_groups: ListGroups to every broker, then DescribeGroups for each group found.
+        groups = client.list_groups(timeout=30) if action == 'list-groups' else \
+            [g for name in opts['groups'] for g in client.list_groups(group=name, timeout=30)]
+        for g in groups:
+            if g.error is not None and g.error.code() != 0:
+                raise RuntimeError('list_groups %s: %s' % (g.id, g.error))
+        out = [g.id for g in groups] if action == 'list-groups' else [
+            {'groupId': g.id, 'state': g.state, 'protocolType': g.protocol_type,
+             'members': [{'clientId': m.client_id} for m in g.members]} for g in groups]
+    else:
+        raise RuntimeError('unknown admin action %s' % action)
+    print(json.dumps(out))
+
+
+def produce_loop(bootstrap, topic, opts):
+    """Scenario 7: records from stdin produced one at a time with acks=all (librdkafka's default retries),
+    each flushed before the next; prints {"i": n, "offset": o} per delivery report without error and
+    {"i": n, "error": ...} per failed one; stops after opts['count'] acknowledgements."""
+    producer = Producer({'bootstrap.servers': bootstrap, 'client.id': 'raftka-compat-confluent-loop', 'acks': 'all',
+                         'message.timeout.ms': 15000})
+    acked = 0
+    for i, line in enumerate(sys.stdin):
+        r = json.loads(line)
+        report = {}
+
+        def on_delivery(err, msg, report=report):
+            report['error' if err is not None else 'offset'] = str(err) if err is not None else msg.offset()
+
+        producer.produce(topic, key=r['key'].encode(), value=r['value'].encode(), partition=r['partition'],
+                         headers=[(k, v.encode()) for k, v in r['headers'].items()], on_delivery=on_delivery)
+        producer.flush(30)
+        if 'offset' in report:
+            acked += 1
+            sys.stdout.write(json.dumps({'i': i, 'offset': report['offset']}) + '\n')
+        else:
+            sys.stdout.write(json.dumps({'i': i, 'error': report.get('error', 'no delivery report after 30 s')}) + '\n')
+        sys.stdout.flush()
+        if acked >= opts['count']:
+            break
+
+
 def main():
     op, bootstrap, topic, opts = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
     {'create-topic': create_topic, 'produce': produce, 'consume': consume, 'group-member': group_member,
-     'produce-idempotent': produce_idempotent}[op](bootstrap, topic, opts)
+     'produce-idempotent': produce_idempotent, 'admin': admin, 'produce-loop': produce_loop}[op](bootstrap, topic, opts)
 
 
 if __name__ == '__main__':
