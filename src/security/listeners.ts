@@ -160,13 +160,15 @@ export function clientAuth(config: BrokerConfig, listenerName: string): 'require
  */
 export function serverTlsOptions(config: BrokerConfig, listenerName: string): TlsOptions {
   const p = (key: string): string | undefined => listenerProperty(config, listenerName, key);
+  // Inline PEM values written on one line of server.properties use \n escapes, as Java's Properties reads them.
+  const pem = (key: string): string | undefined => p(key)?.replaceAll('\\n', '\n');
   const options: TlsOptions = {};
   const keystoreType = (p('ssl.keystore.type') ?? 'PEM').toUpperCase();
   const keyPassword = p('ssl.key.password');
   if (keystoreType === 'PEM') {
     const location = p('ssl.keystore.location');
-    const key = p('ssl.keystore.key') ?? (location !== undefined ? readPem(location) : undefined);
-    const cert = p('ssl.keystore.certificate.chain') ?? (location !== undefined ? readPem(location) : undefined);
+    const key = pem('ssl.keystore.key') ?? (location !== undefined ? readPem(location) : undefined);
+    const cert = pem('ssl.keystore.certificate.chain') ?? (location !== undefined ? readPem(location) : undefined);
     if (key === undefined || cert === undefined) throw new Error(`listener ${listenerName}: TLS needs ssl.keystore.location, or ssl.keystore.key and ssl.keystore.certificate.chain`);
     options.key = key;
     options.cert = cert;
@@ -181,7 +183,7 @@ export function serverTlsOptions(config: BrokerConfig, listenerName: string): Tl
   }
   const truststoreType = (p('ssl.truststore.type') ?? 'PEM').toUpperCase();
   const trustLocation = p('ssl.truststore.location');
-  const trustInline = p('ssl.truststore.certificates');
+  const trustInline = pem('ssl.truststore.certificates');
   if (trustLocation !== undefined || trustInline !== undefined) {
     if (truststoreType !== 'PEM') throw new Error(`listener ${listenerName}: ssl.truststore.type ${truststoreType} is not supported (PEM)`);
     options.ca = trustInline ?? readPem(trustLocation!);

@@ -32,6 +32,9 @@ export class ListenerSet {
   }): ListenerSet {
     const listeners = resolveListeners(config);
     const interBroker = interBrokerListener(config, listeners);
+    if (config.bootstrap.length > 1 && interBroker.securityProtocol !== 'PLAINTEXT') {
+      throw new Error(`inter-broker listener ${interBroker.name} is ${interBroker.securityProtocol}: broker-to-broker TLS and SASL are not implemented yet; use a PLAINTEXT inter-broker listener`);
+    }
     const quotas = new ConnectionQuotas(config.maxConnections, config.maxConnectionsPerIp, parseIpOverrides(config.maxConnectionsPerIpOverrides));
     const several = listeners.length > 1;
     const servers = listeners.map((l) => {

@@ -1,7 +1,7 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
 import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from '../../../protocol/generated/alter-user-scram-credentials.js';
 import type { ScramAlterationResult, ScramDeletion, ScramUpsertion } from '../../security/scram-admin.js';
-import { ErrorCode, KafkaError } from '../errors.js';
+import { KafkaError } from '../errors.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 
 /**
@@ -33,6 +33,3 @@ export function alterUserScramCredentialsHandler(
     }),
   });
 }
-
-/** The error a non-controller gives when it cannot forward (the handler is wrapped by forwardedToController). */
-export const NOT_CONTROLLER_ERROR = (): KafkaError => new KafkaError(ErrorCode.NOT_CONTROLLER, 'This is not the active controller.');
