@@ -20,6 +20,7 @@ import { createHandlers } from './kafka/handlers/index.js';
 import { createInternalHandlers } from './kafka/handlers/internal.js';
 import { envelopeHandler, forwardInEnvelope, forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
 import { createAuthHelper } from './security/authorizer.js';
+import { aclChangeVisible } from './security/acl-admin.js';
 import { ApiKey, apiByKey } from '../protocol/generated/index.js';
 import { ListenerSet } from './server/listener-set.js';
 import { ErrorCode, KafkaError } from './kafka/errors.js';
@@ -185,7 +186,12 @@ export class Broker {
         if (peer === undefined || api === undefined) return Promise.reject(new Error('no active controller to forward to'));
         return forwardInEnvelope(peer, api, apiVersion, request, ctx);
       },
-      beforeRelay: async (apiKey, request) => {
+      beforeRelay: async (apiKey, request, response) => {
+        const aclsVisible = aclChangeVisible(apiKey, request, response);
+        if (aclsVisible !== undefined) {
+          await metadata.waitForImage((image) => aclsVisible(image.acls), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
+          return;
+        }
         if (apiKey !== ApiKey.CreatePartitions) return;
         const wanted = (request as CreatePartitionsRequest).topics;
         await metadata.waitForImage((image) => wanted.every((t) => {

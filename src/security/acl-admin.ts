@@ -3,6 +3,9 @@
  * metadata records that make the change. Pure functions of the image's ACLs.
  */
 import { ErrorCode } from '../kafka/errors.js';
+import { ApiKey } from '../../protocol/generated/index.js';
+import type { CreateAclsRequest, CreateAclsResponse } from '../../protocol/generated/create-acls.js';
+import type { DeleteAclsResponse } from '../../protocol/generated/delete-acls.js';
 import type { MetadataRecord } from '../cluster/records.js';
 import { aclKey, validateFilter, validateNewAcl, type Acl, type AclFilter, type AclImage, type AclWithId } from './acls.js';
 
@@ -59,4 +62,26 @@ export function planDeleteAcls(acls: AclImage, filters: readonly AclFilter[]): {
     results.push({ errorCode: ErrorCode.NONE, errorMessage: null, deleted });
   }
   return { results, records: [...ids].map((id) => ({ type: 'RemoveAccessControlEntry' as const, data: { id } })) };
+}
+
+/**
+ * What a broker relaying a forwarded CreateAcls or DeleteAcls answer waits for in its own image
+ * (it follows the metadata log a moment behind the controller): every created ACL present, every
+ * deleted one gone. Undefined for other APIs.
+ */
+export function aclChangeVisible(apiKey: number, request: unknown, response: unknown): ((acls: AclImage) => boolean) | undefined {
+  if (apiKey === ApiKey.CreateAcls) {
+    const creations = (request as CreateAclsRequest).creations;
+    const results = (response as CreateAclsResponse).results;
+    const wanted = creations.filter((_, i) => results[i]?.errorCode === ErrorCode.NONE).map((c) => ({
+      resourceType: c.resourceType, resourceName: c.resourceName, patternType: c.resourcePatternType,
+      principal: c.principal, host: c.host, operation: c.operation, permissionType: c.permissionType,
+    }));
+    return (acls) => wanted.every((a) => acls.idOf(a) !== undefined);
+  }
+  if (apiKey === ApiKey.DeleteAcls) {
+    const gone = (response as DeleteAclsResponse).filterResults.flatMap((r) => r.matchingAcls);
+    return (acls) => gone.every((a) => acls.idOf(a) === undefined);
+  }
+  return undefined;
 }
