@@ -209,7 +209,7 @@ export class Broker {
     handlers.set(ApiKey.AlterUserScramCredentials, forwardedToController(alterUserScramCredentialsHandler(async (deletions, upsertions) => {
       if (!metadataPartition.isLeader) throw new KafkaError(ErrorCode.NOT_CONTROLLER, 'This is not the active controller.');
       return controller.alterScramCredentials(deletions, upsertions);
-    }), forwarder));
+    }, auth), forwarder));
     forwarded.add(ApiKey.AlterUserScramCredentials);
     handlers.set(ApiKey.Envelope, envelopeHandler({ handlers: () => handlers, forwarded, isActiveController: () => metadataPartition.isLeader, auth }));
     for (const h of createInternalHandlers({

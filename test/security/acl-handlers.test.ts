@@ -36,6 +36,9 @@ import { DEFAULT_BROKER_CONFIG } from '../../src/config.js';
 import { ErrorCode } from '../../src/kafka/errors.js';
 import { createHandlers } from '../../src/kafka/handlers/index.js';
 import { createInternalHandlers } from '../../src/kafka/handlers/internal.js';
+import { alterUserScramCredentialsHandler } from '../../src/kafka/handlers/alter-user-scram-credentials.js';
+import type { AlterUserScramCredentialsResponse } from '../../protocol/generated/alter-user-scram-credentials.js';
+import type { DescribeUserScramCredentialsResponse } from '../../protocol/generated/describe-user-scram-credentials.js';
 import { envelopeHandler, forwardInEnvelope, forwardedToController } from '../../src/kafka/handlers/forward.js';
 import type { HandlerDeps } from '../../src/kafka/handlers/deps.js';
 import type { ApiHandler, RequestContext } from '../../src/kafka/handlers/handler.js';
@@ -365,6 +368,18 @@ describe('authorization in every handler', () => {
     assert.equal(off.results[0]!.errorCode, ErrorCode.SECURITY_DISABLED);
     const offDescribe = await call<DescribeAclsResponse>(open, 'User:ANONYMOUS', ApiKey.DescribeAcls, 3, describe({}));
     assert.equal(offDescribe.errorCode, ErrorCode.SECURITY_DISABLED);
+  });
+
+  it('SCRAM credential APIs: DESCRIBE / ALTER on the cluster', async () => {
+    const f = await fixture();
+    const d = await call<DescribeUserScramCredentialsResponse>(f, 'User:alice', ApiKey.DescribeUserScramCredentials, 0, { users: null });
+    assert.equal(d.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    assert.equal((await call<DescribeUserScramCredentialsResponse>(f, 'User:admin', ApiKey.DescribeUserScramCredentials, 0, { users: null })).errorCode, ErrorCode.NONE);
+    let altered = 0;
+    const alter = alterUserScramCredentialsHandler(async () => { altered++; return []; }, f.auth);
+    const a = await alter.handle({ deletions: [{ name: 'carol', mechanism: 1 }], upsertions: [] }, ctxOf('User:alice', ApiKey.AlterUserScramCredentials, 0)) as AlterUserScramCredentialsResponse;
+    assert.deepEqual(a.results.map((r) => [r.user, r.errorCode]), [['carol', ErrorCode.CLUSTER_AUTHORIZATION_FAILED]]);
+    assert.equal(altered, 0);
   });
 
   it('allow.everyone.if.no.acl.found: resources without ACLs are open, the others are not', async () => {

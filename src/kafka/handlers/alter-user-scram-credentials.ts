@@ -1,7 +1,9 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
 import type { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from '../../../protocol/generated/alter-user-scram-credentials.js';
 import type { ScramAlterationResult, ScramDeletion, ScramUpsertion } from '../../security/scram-admin.js';
-import { KafkaError } from '../errors.js';
+import { ErrorCode, KafkaError } from '../errors.js';
+import { AclOperation } from '../../security/acls.js';
+import { NO_AUTHORIZER, type AuthHelper } from '../../security/authorizer.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 
 /**
@@ -11,6 +13,7 @@ import { defineHandler, type ApiHandler } from './handler.js';
  */
 export function alterUserScramCredentialsHandler(
   alter: (deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]) => Promise<ScramAlterationResult[]>,
+  auth: AuthHelper = NO_AUTHORIZER,
 ): ApiHandler {
   const allUsers = (request: AlterUserScramCredentialsRequest): string[] =>
     [...new Set([...request.deletions.map((d) => d.name), ...request.upsertions.map((u) => u.name)])];
@@ -19,6 +22,10 @@ export function alterUserScramCredentialsHandler(
     minVersion: 0,
     maxVersion: 0,
     async handle(request, ctx) {
+      // ALTER on the cluster.
+      if (!auth.authorizeCluster(ctx, AclOperation.ALTER)) {
+        return { throttleTimeMs: 0, results: allUsers(request).map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null })) };
+      }
       try {
         const results = await alter(request.deletions, request.upsertions);
         return { throttleTimeMs: 0, results: results.map((r) => ({ user: r.user, errorCode: r.errorCode, errorMessage: r.errorMessage })) };

@@ -4,6 +4,8 @@ import type { MetadataImage } from '../../cluster/image.js';
 import { DUPLICATE_RESOURCE, RESOURCE_NOT_FOUND } from '../../security/scram-admin.js';
 import { ErrorCode } from '../errors.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { AclOperation } from '../../security/acls.js';
+import { NO_AUTHORIZER, type AuthHelper } from '../../security/authorizer.js';
 
 type Result = DescribeUserScramCredentialsResponse['results'][number];
 
@@ -11,12 +13,14 @@ type Result = DescribeUserScramCredentialsResponse['results'][number];
  * DescribeUserScramCredentials v0: mechanisms and iterations of users' SCRAM credentials (never
  * salts or keys), from this broker's metadata image. No users (null or empty): every user.
  */
-export function describeUserScramCredentialsHandler(metadata: () => MetadataImage): ApiHandler {
+export function describeUserScramCredentialsHandler(metadata: () => MetadataImage, auth: AuthHelper = NO_AUTHORIZER): ApiHandler {
   return defineHandler<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse>({
     apiKey: ApiKey.DescribeUserScramCredentials,
     minVersion: 0,
     maxVersion: 0,
-    handle(request) {
+    handle(request, ctx) {
+      // DESCRIBE on the cluster.
+      if (!auth.authorizeCluster(ctx, AclOperation.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, results: [] };
       const users = metadata().scram.users;
       const describe = (user: string): Result => {
         const creds = users.get(user);

@@ -60,7 +60,7 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(deleteAclsHandler(deps));
   add(saslHandshakeHandler());
   add(saslAuthenticateHandler());
-  add(describeUserScramCredentialsHandler(() => deps.metadata()));
+  add(describeUserScramCredentialsHandler(() => deps.metadata(), authOf(deps)));
   if (deps.groups !== undefined) {
     const g = deps.groups;
     const auth = authOf(deps);
