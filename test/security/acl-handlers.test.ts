@@ -28,8 +28,6 @@ import { defaultDescribeAclsRequest, type DescribeAclsResponse } from '../../pro
 import { defaultDeleteAclsRequest, type DeleteAclsResponse } from '../../protocol/generated/delete-acls.js';
 import { defaultDescribeClusterRequest, type DescribeClusterResponse } from '../../protocol/generated/describe-cluster.js';
 import { defaultBrokerHeartbeatRequest, type BrokerHeartbeatResponse } from '../../protocol/generated/broker-heartbeat.js';
-import { applyMetadataRecord } from '../../src/cluster/apply.js';
-import { MetadataImage } from '../../src/cluster/image.js';
 import { Controller, type CreateTopicRequest } from '../../src/cluster/controller.js';
 import type { MetadataRecord } from '../../src/cluster/records.js';
 import { DEFAULT_BROKER_CONFIG } from '../../src/config.js';
