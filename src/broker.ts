@@ -18,9 +18,14 @@ import { LogMaintenance } from './partition/log-maintenance.js';
 import { localAdminDeps } from './cluster/admin-local.js';
 import { createHandlers } from './kafka/handlers/index.js';
 import { createInternalHandlers } from './kafka/handlers/internal.js';
-import { forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
+import { envelopeHandler, forwardInEnvelope, forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
+import { createAuthHelper } from './security/authorizer.js';
+import { aclChangeVisible } from './security/acl-admin.js';
 import { ApiKey, apiByKey } from '../protocol/generated/index.js';
-import { KafkaServer } from './server/server.js';
+import { ListenerSet } from './server/listener-set.js';
+import { ErrorCode, KafkaError } from './kafka/errors.js';
+import { alterUserScramCredentialsHandler } from './kafka/handlers/alter-user-scram-credentials.js';
+import { parseAddScramList } from './security/scram.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
 import { systemScheduler } from './groups/scheduler.js';
 import { PeerClient } from './server/peer-client.js';
@@ -62,7 +67,7 @@ export class Broker {
     readonly config: BrokerConfig,
     readonly port: number,
     readonly clusterId: string,
-    private readonly server: KafkaServer,
+    private readonly server: ListenerSet,
     private readonly replicas: ReplicaManager,
     private readonly raft: BrokerRaft,
     private readonly hardState: HardStateStore,
@@ -75,6 +80,9 @@ export class Broker {
     private readonly log: Logger,
     private readonly ops: Operability = { metricsServer: undefined, state: { ready: true, closing: false } },
   ) {}
+
+  /** Bound port of each listener, by listener name. */
+  get listenerPorts(): ReadonlyMap<string, number> { return this.server.ports; }
 
   static async start(config: BrokerConfig, log: Logger, hooks: BrokerStartHooks = {}): Promise<Broker> {
     const members: ClusterMember[] = config.bootstrap.length > 0
@@ -137,6 +145,8 @@ export class Broker {
         controller.activate();
       }
     });
+    // ACLs live in the metadata image; the authorizer (authorizer.class.name) reads them there.
+    const auth = createAuthHelper(config, () => metadata.image().acls);
     const controllerClient = new ControllerClient(config.nodeId, metadataPartition, controller, peers, metadata, now, log.child({ component: 'controller-client' }));
     const publisher = new MetadataPublisher(config.nodeId, replicas, controllerClient,
       Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log);
@@ -162,6 +172,7 @@ export class Broker {
       waitForHighWatermark: (partitions, timeoutMs) => replicas.waitForHighWatermark(partitions, timeoutMs),
       allocateProducerId: () => producerIds.generateProducerId(),
       groups,
+      auth,
       ...localAdminDeps({
         brokerConfig: config, controller, isActiveController: () => metadataPartition.isLeader,
         transferLeadership: (topic, p, to) => replicas.get(topic, p)?.transferLeadership(to),
@@ -169,13 +180,18 @@ export class Broker {
     });
     const forwarder: Forwarder = {
       isActiveController: () => metadataPartition.isLeader,
-      toController: (apiKey, apiVersion, request) => {
+      toController: (apiKey, apiVersion, request, ctx) => {
         const peer = peers.get(controllerClient.activeControllerId());
         const api = apiByKey(apiKey);
         if (peer === undefined || api === undefined) return Promise.reject(new Error('no active controller to forward to'));
-        return peer.request(api, apiVersion, request);
+        return forwardInEnvelope(peer, api, apiVersion, request, ctx);
       },
-      beforeRelay: async (apiKey, request) => {
+      beforeRelay: async (apiKey, request, response) => {
+        const aclsVisible = aclChangeVisible(apiKey, request, response);
+        if (aclsVisible !== undefined) {
+          await metadata.waitForImage((image) => aclsVisible(image.acls), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
+          return;
+        }
         if (apiKey !== ApiKey.CreatePartitions) return;
         const wanted = (request as CreatePartitionsRequest).topics;
         await metadata.waitForImage((image) => wanted.every((t) => {
@@ -184,23 +200,34 @@ export class Broker {
         }), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
       },
     };
-    for (const apiKey of [ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs, ApiKey.ElectLeaders]) {
+    const forwarded = new Set<number>([ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs, ApiKey.ElectLeaders, ApiKey.CreateAcls, ApiKey.DeleteAcls]);
+    for (const apiKey of forwarded) {
       const h = handlers.get(apiKey);
       if (h !== undefined) handlers.set(apiKey, forwardedToController(h, forwarder));
     }
+    // SCRAM credentials: changed on the active controller (forwarded there), described from the image.
+    handlers.set(ApiKey.AlterUserScramCredentials, forwardedToController(alterUserScramCredentialsHandler(async (deletions, upsertions) => {
+      if (!metadataPartition.isLeader) throw new KafkaError(ErrorCode.NOT_CONTROLLER, 'This is not the active controller.');
+      return controller.alterScramCredentials(deletions, upsertions);
+    }, auth), forwarder));
+    forwarded.add(ApiKey.AlterUserScramCredentials);
+    handlers.set(ApiKey.Envelope, envelopeHandler({ handlers: () => handlers, forwarded, isActiveController: () => metadataPartition.isLeader, auth }));
     for (const h of createInternalHandlers({
       isActiveController: () => metadataPartition.isLeader,
       controller,
       receiveRaft: (envelope) => raft.receive(envelope),
+      auth,
     })) handlers.set(h.apiKey, h);
     groups.start();
-    const server = new KafkaServer({
-      host: config.host, port: config.port, queuedMaxRequests: config.queuedMaxRequests,
-      socketRequestMaxBytes: config.socketRequestMaxBytes, connectionsMaxIdleMs: config.connectionsMaxIdleMs,
-      observer: metrics?.requests,
-    }, handlers, log);
+    // One server per listener (listeners, listener.security.protocol.map): TLS, SASL, limits.
+    const bootstrapScram = parseAddScramList(config.bootstrapScramUsers);
+    const server = ListenerSet.create(config, handlers, {
+      observer: metrics?.requests, log,
+      scramCredential: (user, mechanism) => metadata.image().scram.users.get(user)?.get(mechanism),
+    });
     // Peers reach this broker through its listener (Raft traffic included), so it listens first.
-    const port = await server.listen();
+    const ports = await server.listen();
+    const port = ports.get(server.listeners[0]!.name)!;
 
     await metadataPartition.waitForLeader();
     await metadata.load();
@@ -227,11 +254,17 @@ export class Broker {
     const advertisedHost = config.advertisedHost !== '' ? config.advertisedHost
       : config.bootstrap.length > 0 ? self.host
         : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    const endpoints = server.endpoints(advertisedHost, config.bootstrap.length > 0 ? self.host : '127.0.0.1');
     await controllerClient.registerBroker({
-      nodeId: config.nodeId, host: advertisedHost, port: config.advertisedPort || port, rack: null,
-      incarnationId: randomUUID(), clusterId,
+      nodeId: config.nodeId, host: endpoints[0]!.host, port: endpoints[0]!.port, rack: null,
+      incarnationId: randomUUID(), clusterId, endpoints,
     }, 60000);
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
+    // The first SCRAM users (raftka.bootstrap.scram.users / --add-scram), written once by the active controller.
+    if (bootstrapScram.length > 0 && metadataPartition.isLeader) {
+      const written = await controller.bootstrapScram(bootstrapScram).catch((err: unknown) => { log.warn({ err: (err as Error).message }, 'bootstrap SCRAM credentials not written'); return 0; });
+      if (written > 0) log.info({ users: bootstrapScram.map((e) => `${e.name}/${e.mechanism.name}`) }, 'bootstrap SCRAM credentials written');
+    }
     await publisher.started();
     ops.state.ready = true;
     const opened = replicas.opened;

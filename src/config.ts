@@ -38,6 +38,25 @@ export interface BrokerConfig {
   readonly offsetsRetentionMinutes: number;       // offsets.retention.minutes
   readonly offsetsRetentionCheckIntervalMs: number; // offsets.retention.check.interval.ms
   readonly metricsPort: number;               // metrics.port: /metrics and /health (-1: off, 0: any free port)
+  // Listeners and security (src/security). `listeners` empty: one PLAINTEXT listener on host:port.
+  // Otherwise host and port (--host/--port, the bootstrap list's address) are the first listener's.
+  readonly listeners: string;                   // listeners, e.g. PLAINTEXT://:9092,SASL_SSL://:9094
+  readonly advertisedListeners: string;         // advertised.listeners
+  readonly listenerSecurityProtocolMap: string; // listener.security.protocol.map
+  readonly interBrokerListenerName: string;     // inter.broker.listener.name ('' : security.inter.broker.protocol, else the first listener)
+  readonly securityInterBrokerProtocol: string; // security.inter.broker.protocol
+  readonly connectionsMaxReauthMs: number;      // connections.max.reauth.ms (0: off)
+  readonly maxConnections: number;              // max.connections
+  readonly maxConnectionsPerIp: number;         // max.connections.per.ip
+  readonly maxConnectionsPerIpOverrides: string; // max.connections.per.ip.overrides (host:count,...)
+  readonly connectionMaxInflightBytes: number;  // raftka.connection.max.inflight.bytes: a connection stops being read while its pending requests hold this many bytes
+  readonly bootstrapScramUsers: string;         // raftka.bootstrap.scram.users: --add-scram entries (';'-separated), applied once by the controller
+  /** Every ssl.*, sasl.* and listener.name.* property, as given (per-listener prefixes resolved in src/security/listeners.ts). */
+  readonly securityProperties: ReadonlyMap<string, string>;
+  // Authorization (src/security/authorizer.ts).
+  readonly authorizerClassName: string;         // authorizer.class.name ('' : none, everything allowed; org.apache.kafka.metadata.authorizer.StandardAuthorizer or 'standard': ACLs)
+  readonly superUsers: string;                  // super.users: principals allowed everything, ';'-separated (User:admin;User:broker)
+  readonly allowEveryoneIfNoAclFound: boolean;  // allow.everyone.if.no.acl.found
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -68,6 +87,21 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   offsetsRetentionMinutes: 10080,
   offsetsRetentionCheckIntervalMs: 600000,
   metricsPort: -1,
+  listeners: '',
+  advertisedListeners: '',
+  listenerSecurityProtocolMap: '',
+  interBrokerListenerName: '',
+  securityInterBrokerProtocol: '',
+  connectionsMaxReauthMs: 0,
+  maxConnections: 2147483647,
+  maxConnectionsPerIp: 2147483647,
+  maxConnectionsPerIpOverrides: '',
+  connectionMaxInflightBytes: 104857600,
+  bootstrapScramUsers: '',
+  securityProperties: new Map(),
+  authorizerClassName: '',
+  superUsers: '',
+  allowEveryoneIfNoAclFound: false,
 };
 
 /** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
@@ -96,6 +130,23 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'log.retention.check.interval.ms': 'logRetentionCheckIntervalMs',
   'log.cleaner.backoff.ms': 'logCleanerBackoffMs',
   'metrics.port': 'metricsPort',
+  'listener.security.protocol.map': 'listenerSecurityProtocolMap',
+  'inter.broker.listener.name': 'interBrokerListenerName',
+  'security.inter.broker.protocol': 'securityInterBrokerProtocol',
+  'connections.max.reauth.ms': 'connectionsMaxReauthMs',
+  'max.connections': 'maxConnections',
+  'max.connections.per.ip': 'maxConnectionsPerIp',
+  'raftka.connection.max.inflight.bytes': 'connectionMaxInflightBytes',
+  'authorizer.class.name': 'authorizerClassName',
+  'allow.everyone.if.no.acl.found': 'allowEveryoneIfNoAclFound',
+};
+
+/** String settings whose value is kept whole (commas included). */
+const WHOLE_VALUE: Record<string, keyof BrokerConfig> = {
+  'listener.security.protocol.map': 'listenerSecurityProtocolMap',
+  'max.connections.per.ip.overrides': 'maxConnectionsPerIpOverrides',
+  'raftka.bootstrap.scram.users': 'bootstrapScramUsers',
+  'super.users': 'superUsers',
 };
 
 /** Parses `1@host:port,2@host:port`. */
@@ -130,12 +181,19 @@ function applyProperty(config: Mutable<BrokerConfig>, key: string, value: string
     return null;
   }
   if (key === 'listeners' || key === 'advertised.listeners') {
-    const m = /^(?:[A-Z_]+:\/\/)?([^:,]*):(\d+)/.exec(value);
+    const m = /^(?:[A-Za-z0-9_]+:\/\/)?(\[[^\]]*\]|[^:,]*):(\d+)/.exec(value);
     if (m === null) return `cannot parse ${key}=${value} (expected PLAINTEXT://host:port)`;
-    if (key === 'listeners') { config.host = m[1] === '' ? '0.0.0.0' : m[1]!; config.port = Number(m[2]); }
-    else { config.advertisedHost = m[1]!; config.advertisedPort = Number(m[2]); }
+    const host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+    if (key === 'listeners') { config.host = host === '' ? '0.0.0.0' : host; config.port = Number(m[2]); config.listeners = value.trim(); }
+    else { config.advertisedHost = host; config.advertisedPort = Number(m[2]); config.advertisedListeners = value.trim(); }
     return null;
   }
+  if (key.startsWith('ssl.') || key.startsWith('sasl.') || key.startsWith('listener.name.')) {
+    (config.securityProperties as Map<string, string>).set(key, value);
+    return null;
+  }
+  const whole = WHOLE_VALUE[key];
+  if (whole !== undefined) { (config[whole] as string) = value.trim(); return null; }
   const field = PROPERTY_NAMES[key];
   if (field === undefined) return null; // unknown Kafka settings are accepted and ignored, as Kafka warns and ignores
   const current = DEFAULT_BROKER_CONFIG[field];
@@ -162,7 +220,7 @@ export function loadBrokerConfig(options: {
   env?: NodeJS.ProcessEnv;
   overrides?: Partial<BrokerConfig>;
 }): BrokerConfig {
-  const config: Mutable<BrokerConfig> = { ...DEFAULT_BROKER_CONFIG };
+  const config: Mutable<BrokerConfig> = { ...DEFAULT_BROKER_CONFIG, securityProperties: new Map() };
   const errors: string[] = [];
   if (options.configFile !== undefined) {
     for (const [k, v] of parseProperties(readFileSync(options.configFile, 'utf8'))) {

@@ -7,6 +7,7 @@ import { consumeCommand } from './console-consumer.js';
 import { perfCommand } from './perf.js';
 import { leaderElectionCommand, ElectionFailed } from './leader-election.js';
 import { consumerGroupsCommand, GroupCommandError } from './consumer-groups.js';
+import { aclsCommand } from './acls.js';
 import { eprintln } from './output.js';
 
 /** The Kafka-style tools by command name. */
@@ -18,6 +19,7 @@ const TOOLS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = {
   perf: perfCommand,
   'leader-election': leaderElectionCommand,
   'consumer-groups': consumerGroupsCommand,
+  acls: aclsCommand,
 };
 
 export const TOOLS_USAGE = `  topics           Create, list, describe, delete and alter topics (kafka-topics.sh)
@@ -27,6 +29,7 @@ export const TOOLS_USAGE = `  topics           Create, list, describe, delete an
   perf             perf produce | perf consume (kafka-producer-perf-test.sh, kafka-consumer-perf-test.sh)
   leader-election  Preferred leader election (kafka-leader-election.sh)
   consumer-groups  List, describe (offsets and lag), delete groups, reset offsets (kafka-consumer-groups.sh)
+  acls             Add, remove and list ACLs (kafka-acls.sh)
   (every tool takes --bootstrap-server HOST:PORT and --help)
 `;
 

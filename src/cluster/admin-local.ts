@@ -28,5 +28,7 @@ export function localAdminDeps(options: {
       active();
       return controller.electLeaders(partitions, electionType, timeoutMs, options.transferLeadership);
     },
+    async createAcls(creations) { active(); return controller.createAcls(creations); },
+    async deleteAcls(filters) { active(); return controller.deleteAcls(filters); },
   };
 }

@@ -9,6 +9,7 @@ export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord
       const endpoint = d.endPoints[0];
       return image.withBroker({
         nodeId: d.brokerId, host: endpoint?.host ?? '', port: endpoint?.port ?? 0,
+        endpoints: d.endPoints.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: e.securityProtocol })),
         rack: d.rack, fenced: d.fenced, inControlledShutdown: d.inControlledShutdown, epoch: d.brokerEpoch,
       }, offset);
     }
@@ -59,6 +60,26 @@ export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord
     }
     case 'ProducerIds':
       return image.withNextProducerId(record.data.nextProducerId, offset);
+    case 'UserScramCredential': {
+      const d = record.data;
+      const users = new Map(image.scram.users);
+      const mechanisms = new Map(users.get(d.name) ?? []);
+      mechanisms.set(d.mechanism, { salt: d.salt, storedKey: d.storedKey, serverKey: d.serverKey, iterations: d.iterations });
+      users.set(d.name, mechanisms);
+      return image.withScram({ users, everWritten: true }, offset);
+    }
+    case 'RemoveUserScramCredential': {
+      const d = record.data;
+      const users = new Map(image.scram.users);
+      const mechanisms = new Map(users.get(d.name) ?? []);
+      mechanisms.delete(d.mechanism);
+      if (mechanisms.size === 0) users.delete(d.name); else users.set(d.name, mechanisms);
+      return image.withScram({ users, everWritten: true }, offset);
+    }
+    case 'AccessControlEntry':
+      return image.withAcls(image.acls.withAcl(record.data), offset);
+    case 'RemoveAccessControlEntry':
+      return image.withAcls(image.acls.withoutAcl(record.data.id), offset);
     case 'RemoveTopic': {
       const topic = image.topicById(record.data.topicId);
       return topic === undefined ? image : image.withoutTopic(topic.name, offset);

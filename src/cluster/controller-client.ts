@@ -10,6 +10,7 @@ import type { Partition } from '../partition/partition.js';
 import { ErrorCode, KafkaError } from '../kafka/errors.js';
 import { TimeoutError, leadersInPlace, type Controller, type CreateTopicRequest, type CreateTopicResult, type MetadataWriter } from './controller.js';
 import type { LeaderReport, LeaderReporter } from './publisher.js';
+import type { BrokerEndpoint } from './image.js';
 
 
 /** The registration a broker sends the controller. */
@@ -20,6 +21,8 @@ export interface BrokerRegistrationInfo {
   readonly rack: string | null;
   readonly incarnationId: string;
   readonly clusterId: string;
+  /** Every listener (default: one PLAINTEXT listener at host:port); host and port are the first one's. */
+  readonly endpoints?: readonly BrokerEndpoint[];
 }
 
 /**
@@ -45,11 +48,11 @@ export class ControllerClient implements LeaderReporter {
 
   registerBroker(info: BrokerRegistrationInfo, timeoutMs: number): Promise<void> {
     return this.call('BrokerRegistration', timeoutMs,
-      () => this.controller.registerBroker(info.nodeId, info.host, info.port, info.rack, info.incarnationId),
+      () => this.controller.registerBroker(info.nodeId, info.host, info.port, info.rack, info.incarnationId, info.endpoints),
       async (peer) => {
         const res = await peer.request(BrokerRegistrationApi, 0, {
           brokerId: info.nodeId, clusterId: info.clusterId, incarnationId: info.incarnationId,
-          listeners: [{ name: 'PLAINTEXT', host: info.host, port: info.port, securityProtocol: 0 }],
+          listeners: (info.endpoints ?? [{ name: 'PLAINTEXT', host: info.host, port: info.port, securityProtocol: 0 }]).map((e) => ({ ...e })),
           features: [], rack: info.rack, isMigratingZkBroker: false, logDirs: [], previousBrokerEpoch: -1n,
         }) as BrokerRegistrationResponse;
         return { errorCode: res.errorCode, value: undefined };

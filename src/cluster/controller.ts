@@ -1,10 +1,14 @@
 import type { Logger } from '../util/log.js';
 import type { Random } from '../util/random.js';
 import { ErrorCode } from '../kafka/errors.js';
-import type { MetadataImage } from './image.js';
+import type { BrokerEndpoint, MetadataImage, ScramCredential } from './image.js';
 import type { MetadataRecord } from './records.js';
 import { ConfigSource, TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
 import { assignReplicas } from './assigner.js';
+import { planScramAlterations, planScramBootstrap, type ScramAlterationResult, type ScramDeletion, type ScramUpsertion } from '../security/scram-admin.js';
+import type { ScramBootstrapEntry } from '../security/scram.js';
+import type { Acl, AclFilter } from '../security/acls.js';
+import { planCreateAcls, planDeleteAcls, type AclCreateResult, type AclDeleteResult } from '../security/acl-admin.js';
 import {
   planConfigChange, planCreatePartitions, planDeleteTopics, decideElection, partitionRecord,
   type ConfigChangeResult, type ConfigResourceChange, type CreatePartitionsRequest, type CreatePartitionsResult,
@@ -144,18 +148,24 @@ export class Controller {
     });
   }
 
-  /** Commits the broker's registration (unfenced) if it is new or its endpoint changed. */
-  registerBroker(nodeId: number, host: string, port: number, rack: string | null, incarnationId: string): Promise<void> {
+  /**
+   * Commits the broker's registration (unfenced) if it is new or its endpoints changed.
+   * `endpoints`: every listener (default: one PLAINTEXT listener at host:port).
+   */
+  registerBroker(nodeId: number, host: string, port: number, rack: string | null, incarnationId: string,
+    endpoints: readonly BrokerEndpoint[] = [{ name: 'PLAINTEXT', host, port, securityProtocol: 0 }]): Promise<void> {
     this.lastHeartbeat.set(nodeId, this.now());
     return this.serialise(async () => {
       const existing = this.metadata.image().brokers.get(nodeId);
-      if (existing !== undefined && existing.host === host && existing.port === port && !existing.fenced && !existing.inControlledShutdown && existing.rack === rack) return;
+      const sameEndpoints = existing !== undefined && existing.endpoints.length === endpoints.length
+        && existing.endpoints.every((e, i) => e.name === endpoints[i]!.name && e.host === endpoints[i]!.host && e.port === endpoints[i]!.port && e.securityProtocol === endpoints[i]!.securityProtocol);
+      if (existing !== undefined && sameEndpoints && existing.host === host && existing.port === port && !existing.fenced && !existing.inControlledShutdown && existing.rack === rack) return;
       const epoch = this.metadata.image().offset + 1n;
       await this.metadata.append([{
         type: 'RegisterBroker',
         data: {
           brokerId: nodeId, isMigratingZkBroker: false, incarnationId, brokerEpoch: epoch,
-          endPoints: [{ name: 'PLAINTEXT', host, port, securityProtocol: 0 }],
+          endPoints: endpoints.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: e.securityProtocol })),
           features: [], rack, fenced: false, inControlledShutdown: false, logDirs: [],
         },
       }]);
@@ -291,6 +301,47 @@ export class Controller {
       }
     }));
     return all ? results.filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) : results;
+  }
+
+  /** CreateAcls: validated, and committed as AccessControlEntryRecords (Kafka's AclControlManager). */
+  createAcls(creations: readonly Acl[]): Promise<AclCreateResult[]> {
+    return this.serialise(async () => {
+      const { results, records } = planCreateAcls(this.metadata.image().acls, creations, () => randomUuid(this.random));
+      if (records.length > 0) await this.metadata.append(records);
+      return results;
+    });
+  }
+
+  /** DeleteAcls: every ACL a filter matches is removed (RemoveAccessControlEntryRecords). */
+  deleteAcls(filters: readonly AclFilter[]): Promise<AclDeleteResult[]> {
+    return this.serialise(async () => {
+      const { results, records } = planDeleteAcls(this.metadata.image().acls, filters);
+      if (records.length > 0) await this.metadata.append(records);
+      return results;
+    });
+  }
+
+  /** AlterUserScramCredentials: validated per user, committed as (Remove)UserScramCredentialRecords. */
+  alterScramCredentials(deletions: readonly ScramDeletion[], upsertions: readonly ScramUpsertion[]): Promise<ScramAlterationResult[]> {
+    return this.serialise(async () => {
+      const { results, records } = planScramAlterations(this.metadata.image(), deletions, upsertions);
+      if (records.length > 0) await this.metadata.append(records);
+      return results;
+    });
+  }
+
+  /** Writes the bootstrap SCRAM credentials once: only while no SCRAM record was ever committed. Resolves with how many were written. */
+  bootstrapScram(entries: readonly ScramBootstrapEntry[]): Promise<number> {
+    return this.serialise(async () => {
+      const records = planScramBootstrap(this.metadata.image(), entries);
+      if (records.length > 0) await this.metadata.append(records);
+      return records.length;
+    });
+  }
+
+  /** A user's SCRAM credential as committed (for DescribeUserScramCredentials and authentication). */
+  scramCredential(user: string, mechanism: number): ScramCredential | undefined {
+    return this.metadata.image().scram.users.get(user)?.get(mechanism);
   }
 
   private plan(image: MetadataImage, r: CreateTopicRequest): { result: CreateTopicResult; records?: MetadataRecord[] } {

@@ -2,11 +2,24 @@
  * The cluster's metadata image: immutable, changed only by applying committed metadata records
  * (Kafka's MetadataImage/MetadataDelta idea). Every broker builds it from the metadata log.
  */
+import { AclImage } from '../security/acls.js';
+
+/** One listener of a broker as registered (RegisterBrokerRecord endPoints). */
+export interface BrokerEndpoint {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** Kafka's SecurityProtocol id: 0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL. */
+  readonly securityProtocol: number;
+}
 
 export interface BrokerRegistration {
   readonly nodeId: number;
+  /** The first registered endpoint's host and port (the only one of a single-listener broker). */
   readonly host: string;
   readonly port: number;
+  /** Every listener the broker registered; Metadata answers a client the one it connected through. */
+  readonly endpoints: readonly BrokerEndpoint[];
   readonly rack: string | null;
   readonly fenced: boolean;
   /** Handing its leaderships away before it stops: no leadership is moved to it. */
@@ -32,8 +45,30 @@ export interface TopicState {
   readonly configs: ReadonlyMap<string, string>;
 }
 
+/** A user's salted SCRAM credential for one mechanism (UserScramCredentialRecord): never a password. */
+export interface ScramCredential {
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+  readonly iterations: number;
+}
+
+/** SCRAM credentials by user name, then by mechanism id (1 SCRAM-SHA-256, 2 SCRAM-SHA-512). */
+export interface ScramImage {
+  readonly users: ReadonlyMap<string, ReadonlyMap<number, ScramCredential>>;
+  /** Some SCRAM record was ever committed: the bootstrap credentials are not applied again. */
+  readonly everWritten: boolean;
+}
+
+const EMPTY_SCRAM: ScramImage = { users: new Map(), everWritten: false };
+
+/** The endpoint of `listenerName` on broker `b`, undefined when it has no such listener (left out, as Kafka does). */
+export function endpointFor(b: BrokerRegistration, listenerName: string): BrokerEndpoint | undefined {
+  return b.endpoints.find((e) => e.name === listenerName);
+}
+
 export class MetadataImage {
-  static readonly EMPTY = new MetadataImage(new Map(), new Map(), -1n, 0n);
+  static readonly EMPTY = new MetadataImage(new Map(), new Map(), -1n, 0n, EMPTY_SCRAM);
 
   private constructor(
     readonly brokers: ReadonlyMap<number, BrokerRegistration>,
@@ -42,10 +77,22 @@ export class MetadataImage {
     readonly offset: bigint,
     /** The first producer id no broker has been given yet (ProducerIdsRecord). */
     readonly nextProducerId: bigint,
+    /** SCRAM credentials (UserScramCredentialRecord / RemoveUserScramCredentialRecord). */
+    readonly scram: ScramImage = EMPTY_SCRAM,
+    /** ACLs (AccessControlEntryRecord / RemoveAccessControlEntryRecord). */
+    readonly acls: AclImage = AclImage.EMPTY,
   ) {}
 
+  withAcls(acls: AclImage, offset: bigint): MetadataImage {
+    return new MetadataImage(this.brokers, this.topics, offset, this.nextProducerId, this.scram, acls);
+  }
+
+  withScram(scram: ScramImage, offset: bigint): MetadataImage {
+    return new MetadataImage(this.brokers, this.topics, offset, this.nextProducerId, scram, this.acls);
+  }
+
   withNextProducerId(nextProducerId: bigint, offset: bigint): MetadataImage {
-    return new MetadataImage(this.brokers, this.topics, offset, nextProducerId);
+    return new MetadataImage(this.brokers, this.topics, offset, nextProducerId, this.scram, this.acls);
   }
 
   topicById(topicId: string): TopicState | undefined {
@@ -60,19 +107,19 @@ export class MetadataImage {
   withBroker(b: BrokerRegistration, offset: bigint): MetadataImage {
     const brokers = new Map(this.brokers);
     brokers.set(b.nodeId, b);
-    return new MetadataImage(brokers, this.topics, offset, this.nextProducerId);
+    return new MetadataImage(brokers, this.topics, offset, this.nextProducerId, this.scram, this.acls);
   }
 
   withTopic(t: TopicState, offset: bigint): MetadataImage {
     const topics = new Map(this.topics);
     topics.set(t.name, t);
-    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId);
+    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId, this.scram, this.acls);
   }
 
   withoutTopic(name: string, offset: bigint): MetadataImage {
     const topics = new Map(this.topics);
     topics.delete(name);
-    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId);
+    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId, this.scram, this.acls);
   }
 
   withPartition(p: PartitionState, offset: bigint): MetadataImage {

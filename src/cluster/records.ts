@@ -9,6 +9,10 @@ import { decodeProducerIdsRecord, encodeProducerIdsRecord, type ProducerIdsRecor
 import { decodeBrokerRegistrationChangeRecord, encodeBrokerRegistrationChangeRecord, type BrokerRegistrationChangeRecord } from '../../protocol/generated/metadata/broker-registration-change-record.js';
 import { decodeFenceBrokerRecord, encodeFenceBrokerRecord, type FenceBrokerRecord } from '../../protocol/generated/metadata/fence-broker-record.js';
 import { decodeUnfenceBrokerRecord, encodeUnfenceBrokerRecord, type UnfenceBrokerRecord } from '../../protocol/generated/metadata/unfence-broker-record.js';
+import { decodeUserScramCredentialRecord, encodeUserScramCredentialRecord, type UserScramCredentialRecord } from '../../protocol/generated/metadata/user-scram-credential-record.js';
+import { decodeRemoveUserScramCredentialRecord, encodeRemoveUserScramCredentialRecord, type RemoveUserScramCredentialRecord } from '../../protocol/generated/metadata/remove-user-scram-credential-record.js';
+import { decodeAccessControlEntryRecord, encodeAccessControlEntryRecord, type AccessControlEntryRecord } from '../../protocol/generated/metadata/access-control-entry-record.js';
+import { decodeRemoveAccessControlEntryRecord, encodeRemoveAccessControlEntryRecord, type RemoveAccessControlEntryRecord } from '../../protocol/generated/metadata/remove-access-control-entry-record.js';
 
 /**
  * The controller's metadata log uses KRaft's record vocabulary. Each record value is framed as
@@ -24,12 +28,16 @@ export type MetadataRecord =
   | { readonly type: 'FenceBroker'; readonly data: FenceBrokerRecord }
   | { readonly type: 'UnfenceBroker'; readonly data: UnfenceBrokerRecord }
   | { readonly type: 'ProducerIds'; readonly data: ProducerIdsRecord }
-  | { readonly type: 'BrokerRegistrationChange'; readonly data: BrokerRegistrationChangeRecord };
+  | { readonly type: 'BrokerRegistrationChange'; readonly data: BrokerRegistrationChangeRecord }
+  | { readonly type: 'UserScramCredential'; readonly data: UserScramCredentialRecord }
+  | { readonly type: 'RemoveUserScramCredential'; readonly data: RemoveUserScramCredentialRecord }
+  | { readonly type: 'AccessControlEntry'; readonly data: AccessControlEntryRecord }
+  | { readonly type: 'RemoveAccessControlEntry'; readonly data: RemoveAccessControlEntryRecord };
 
 const FRAME_VERSION = 1;
-const RecordType = { RegisterBroker: 0, Topic: 2, Partition: 3, Config: 4, FenceBroker: 7, UnfenceBroker: 8, RemoveTopic: 9, ProducerIds: 15, BrokerRegistrationChange: 17 } as const;
+const RecordType = { RegisterBroker: 0, Topic: 2, Partition: 3, Config: 4, FenceBroker: 7, UnfenceBroker: 8, RemoveTopic: 9, ProducerIds: 15, BrokerRegistrationChange: 17, UserScramCredential: 11, RemoveUserScramCredential: 22, AccessControlEntry: 18, RemoveAccessControlEntry: 19 } as const;
 /** Versions raftka writes. */
-const Version = { RegisterBroker: 1, Topic: 0, Partition: 0, Config: 0, FenceBroker: 0, UnfenceBroker: 0, RemoveTopic: 0, ProducerIds: 0, BrokerRegistrationChange: 1 } as const;
+const Version = { RegisterBroker: 1, Topic: 0, Partition: 0, Config: 0, FenceBroker: 0, UnfenceBroker: 0, RemoveTopic: 0, ProducerIds: 0, BrokerRegistrationChange: 1, UserScramCredential: 0, RemoveUserScramCredential: 0, AccessControlEntry: 0, RemoveAccessControlEntry: 0 } as const;
 
 export function encodeMetadataRecord(record: MetadataRecord): Buffer {
   const w = new Writer();
@@ -46,6 +54,10 @@ export function encodeMetadataRecord(record: MetadataRecord): Buffer {
     case 'UnfenceBroker': encodeUnfenceBrokerRecord(w, Version.UnfenceBroker, record.data); break;
     case 'ProducerIds': encodeProducerIdsRecord(w, Version.ProducerIds, record.data); break;
     case 'BrokerRegistrationChange': encodeBrokerRegistrationChangeRecord(w, Version.BrokerRegistrationChange, record.data); break;
+    case 'UserScramCredential': encodeUserScramCredentialRecord(w, Version.UserScramCredential, record.data); break;
+    case 'RemoveUserScramCredential': encodeRemoveUserScramCredentialRecord(w, Version.RemoveUserScramCredential, record.data); break;
+    case 'AccessControlEntry': encodeAccessControlEntryRecord(w, Version.AccessControlEntry, record.data); break;
+    case 'RemoveAccessControlEntry': encodeRemoveAccessControlEntryRecord(w, Version.RemoveAccessControlEntry, record.data); break;
   }
   return w.toBuffer();
 }
@@ -67,6 +79,10 @@ export function decodeMetadataRecord(value: Buffer): MetadataRecord | null {
     case RecordType.UnfenceBroker: return { type: 'UnfenceBroker', data: decodeUnfenceBrokerRecord(r, version) };
     case RecordType.ProducerIds: return { type: 'ProducerIds', data: decodeProducerIdsRecord(r, version) };
     case RecordType.BrokerRegistrationChange: return { type: 'BrokerRegistrationChange', data: decodeBrokerRegistrationChangeRecord(r, version) };
+    case RecordType.UserScramCredential: return { type: 'UserScramCredential', data: decodeUserScramCredentialRecord(r, version) };
+    case RecordType.RemoveUserScramCredential: return { type: 'RemoveUserScramCredential', data: decodeRemoveUserScramCredentialRecord(r, version) };
+    case RecordType.AccessControlEntry: return { type: 'AccessControlEntry', data: decodeAccessControlEntryRecord(r, version) };
+    case RecordType.RemoveAccessControlEntry: return { type: 'RemoveAccessControlEntry', data: decodeRemoveAccessControlEntryRecord(r, version) };
     default: return null;
   }
 }

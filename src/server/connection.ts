@@ -8,6 +8,8 @@ import { encodeResponseHeader } from '../../protocol/generated/response-header.j
 import type { Logger } from '../util/log.js';
 import type { ApiHandler, ConnectionInfo, RequestContext } from '../kafka/handlers/handler.js';
 import { ErrorCode } from '../kafka/errors.js';
+import { attachSaslSession, SaslSession, type SaslListenerConfig } from '../security/sasl-session.js';
+import { systemClock, type Clock } from '../util/clock.js';
 
 export interface ConnectionConfig {
   /** queued.max.requests: stop reading a socket while this many of its requests are pending. */
@@ -18,6 +20,16 @@ export interface ConnectionConfig {
   readonly connectionsMaxIdleMs: number;
   /** Instrumentation hooks (metrics); the server knows only this interface. */
   readonly observer?: ServerObserver;
+  /** The listener's name (ConnectionInfo.listenerName; default PLAINTEXT). */
+  readonly listenerName?: string;
+  /** SASL_PLAINTEXT / SASL_SSL listeners: nothing but ApiVersions and the SASL APIs before authentication. */
+  readonly sasl?: SaslListenerConfig;
+  /** raftka.connection.max.inflight.bytes: stop reading while pending requests hold this many bytes. */
+  readonly maxInflightBytes?: number;
+  /** Only the inter-broker listener serves raftka's internal APIs (api keys >= 10000 and the controller RPCs). */
+  readonly internalApis?: boolean;
+  /** Time source for SASL session lifetimes and token expiry (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** Hooks the listener calls; implemented outside src/server (src/metrics). */
@@ -38,6 +50,8 @@ interface Slot {
   chunks: Buffer[] | null;
   /** performance.now() at arrival, when an observer is set. */
   readonly started?: number;
+  /** Bytes of the request frame (raftka.connection.max.inflight.bytes). */
+  readonly bytes?: number;
 }
 
 /**
@@ -52,6 +66,11 @@ export class Connection {
   private readingPaused = false;
   private writeBlocked = false;
   private closed = false;
+  /** Close once the answers already queued are written (a failed authentication). */
+  private closeAfterFlush = false;
+  /** Bytes of the requests in `pending`. */
+  private inflightBytes = 0;
+  private readonly sasl: SaslSession | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -68,8 +87,12 @@ export class Connection {
       clientSoftwareName: null,
       clientSoftwareVersion: null,
       principal: 'User:ANONYMOUS',
-      listenerName: 'PLAINTEXT',
+      listenerName: config.listenerName ?? 'PLAINTEXT',
     };
+    if (config.sasl !== undefined) {
+      this.sasl = new SaslSession(config.sasl, this.info, config.clock ?? systemClock);
+      attachSaslSession(this.info, this.sasl);
+    }
     this.frames = new FrameReader(config.socketRequestMaxBytes);
     socket.setNoDelay(true);
     socket.setTimeout(config.connectionsMaxIdleMs);
@@ -113,7 +136,8 @@ export class Connection {
   /** Backpressure: stop reading while too many requests are pending or the socket cannot take more. */
   private updateReading(): void {
     if (this.closed) return;
-    const shouldPause = this.writeBlocked || this.pending.length >= this.config.queuedMaxRequests;
+    const shouldPause = this.writeBlocked || this.pending.length >= this.config.queuedMaxRequests
+      || (this.config.maxInflightBytes !== undefined && this.inflightBytes >= this.config.maxInflightBytes);
     if (shouldPause && !this.readingPaused) {
       this.readingPaused = true;
       this.socket.pause();
@@ -125,15 +149,25 @@ export class Connection {
   }
 
   private handleFrame(frame: Buffer): void {
+    if (this.sasl?.expectsRawToken === true) { this.handleRawToken(frame); return; }
     if (frame.length < 8) { this.close('frame shorter than a request header'); return; }
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const correlationId = frame.readInt32BE(4);
     const handler = this.handlers.get(apiKey);
     const descriptor = handler?.descriptor ?? apiByKey(apiKey);
-    if (descriptor === undefined || handler === undefined) {
+    if (descriptor === undefined || handler === undefined || (handler.internal === true && this.config.internalApis === false)) {
       this.close(`unknown or unsupported api key ${apiKey}`);
       return;
+    }
+    let rejected = false;
+    if (this.sasl !== undefined) {
+      const admission = this.sasl.admit(apiKey);
+      if (admission === 'close') {
+        this.close(this.sasl.authenticated ? 'SASL session expired (connections.max.reauth.ms or credential lifetime)' : `unexpected ${descriptor.name} request before SASL authentication`);
+        return;
+      }
+      rejected = admission === 'reject';
     }
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === ApiKey.ApiVersions) {
@@ -158,8 +192,16 @@ export class Connection {
       apiKey, apiVersion, correlationId, clientId, connection: this.info,
       log: this.log,
     };
-    const slot: Slot = { correlationId, done: false, chunks: null, started: this.config.observer === undefined ? 0 : performance.now() };
+    const slot: Slot = { correlationId, done: false, chunks: null, started: this.config.observer === undefined ? 0 : performance.now(), bytes: frame.length };
     this.pending.push(slot);
+    this.inflightBytes += frame.length;
+    if (rejected) {
+      // Kafka: a request other than SaslAuthenticate during the SASL exchange gets its error
+      // response (ILLEGAL_SASL_STATE), then the connection closes.
+      this.closeAfterFlush = true;
+      this.complete(slot, descriptor, apiVersion, handler.errorResponse(request, ErrorCode.ILLEGAL_SASL_STATE, ctx));
+      return;
+    }
     const fail = (err: unknown): void => {
       this.log.error({ err, api: descriptor.name, apiVersion, correlationId }, 'request handler failed');
       let response: unknown;
@@ -218,11 +260,22 @@ export class Connection {
     this.flushResponses();
   }
 
+  /** After SaslHandshake v0: the frame is a SASL token; the answer goes back size-prefixed, without a header. */
+  private handleRawToken(token: Buffer): void {
+    const out = this.sasl!.rawToken(token);
+    if (out === null) { this.close('SASL authentication failed'); return; }
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(out.length, 0);
+    this.pending.push({ correlationId: -1, done: true, chunks: [size, out] });
+    this.flushResponses();
+  }
+
   private flushResponses(): void {
     if (this.pending[0]?.done !== true) return;
     this.socket.cork();
     while (this.pending[0]?.done === true) {
       const slot = this.pending.shift()!;
+      this.inflightBytes -= slot.bytes ?? 0;
       if (slot.chunks === null) continue;
       for (const chunk of slot.chunks) {
         this.config.observer?.bytesOut(chunk.length);
@@ -230,6 +283,12 @@ export class Connection {
       }
     }
     this.socket.uncork();
+    if ((this.closeAfterFlush || this.sasl?.failed === true) && this.pending.length === 0) {
+      this.closed = true;
+      this.log.info({ conn: this.info.id, remote: this.info.remoteAddress }, 'closing connection after failed authentication');
+      this.socket.end(() => this.socket.destroy());
+      return;
+    }
     this.updateReading();
   }
 }

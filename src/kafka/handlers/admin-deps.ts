@@ -1,6 +1,8 @@
 import { KafkaError } from '../errors.js';
 import type { ApiHandler } from './handler.js';
 import type { BrokerConfig } from '../../config.js';
+import type { Acl, AclFilter } from '../../security/acls.js';
+import type { AclCreateResult, AclDeleteResult } from '../../security/acl-admin.js';
 import type {
   ConfigChangeResult, ConfigResourceChange, CreatePartitionsRequest, CreatePartitionsResult, DeleteTopicRequest, DeleteTopicResult,
 } from '../../cluster/topic-admin.js';
@@ -21,6 +23,10 @@ export interface AdminDeps {
   alterConfigs(changes: readonly ConfigResourceChange[], validateOnly: boolean): Promise<ConfigChangeResult[]>;
   /** `partitions` null: every partition. */
   electLeaders(partitions: readonly { topic: string; partition: number }[] | null, electionType: number, timeoutMs: number): Promise<ElectionResult[]>;
+  /** CreateAcls: one result per creation, in order. */
+  createAcls(creations: readonly Acl[]): Promise<AclCreateResult[]>;
+  /** DeleteAcls: one result per filter, in order, with the ACLs it removed. */
+  deleteAcls(filters: readonly AclFilter[]): Promise<AclDeleteResult[]>;
 }
 
 /** Answers a KafkaError thrown by `handle` (NOT_CONTROLLER, ...) with the handler's error response for its code. */

@@ -3,6 +3,8 @@ import type { DeleteRecordsRequest, DeleteRecordsResponse } from '../../../proto
 import { ErrorCode, KafkaError } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { authOf } from '../../security/authorizer.js';
 
 type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number];
 
@@ -16,11 +18,14 @@ export function deleteRecordsHandler(deps: HandlerDeps): ApiHandler {
     apiKey: ApiKey.DeleteRecords,
     minVersion: 0,
     maxVersion: 2,
-    async handle(request) {
+    async handle(request, ctx) {
+      // DELETE on each topic.
+      const deletable = authOf(deps).filterAuthorized(ctx, AclOperation.DELETE, AclResourceType.TOPIC, request.topics.map((t) => t.name));
       const image = deps.metadata();
       const topics: DeleteRecordsResponse['topics'] = [];
       for (const t of request.topics) {
         const partitions = await Promise.all(t.partitions.map(async (p): Promise<PartitionResult> => {
+          if (!deletable.has(t.name)) return failed(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
           if (image.partition(t.name, p.partitionIndex) === undefined) return failed(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           const partition = deps.partition(t.name, p.partitionIndex);
           if (partition === undefined || !partition.isLeader) return failed(p.partitionIndex, ErrorCode.NOT_LEADER_OR_FOLLOWER);

@@ -3,6 +3,9 @@ import type { DeleteTopicsRequest, DeleteTopicsResponse } from '../../../protoco
 import { ZERO_UUID } from '../../../protocol/primitives.js';
 import type { DeleteTopicRequest } from '../../cluster/topic-admin.js';
 import { answeringKafkaErrors } from './admin-deps.js';
+import { ErrorCode } from '../errors.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { authOf } from '../../security/authorizer.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 
@@ -19,10 +22,27 @@ export function deleteTopicsHandler(deps: HandlerDeps): ApiHandler {
     minVersion: 0,
     maxVersion: 6,
     async handle(request, ctx) {
-      const results = await deps.deleteTopics(requested(request, ctx.apiVersion), request.timeoutMs);
+      // DELETE on the cluster, or else on each topic (checked before its existence, so that an
+      // unauthorised client learns nothing); a topic named by id is resolved first.
+      const auth = authOf(deps);
+      const all = requested(request, ctx.apiVersion);
+      const image = deps.metadata();
+      const clusterDelete = auth.authorizeCluster(ctx, AclOperation.DELETE);
+      const denied = all.map((t) => {
+        if (clusterDelete) return false;
+        const name = t.name ?? (t.topicId !== null ? image.topicById(t.topicId)?.name : undefined);
+        return name !== undefined && !auth.authorize(ctx, AclOperation.DELETE, AclResourceType.TOPIC, name);
+      });
+      const allowed = all.filter((_, i) => !denied[i]);
+      const results = allowed.length === 0 ? [] : await deps.deleteTopics(allowed, request.timeoutMs);
+      let next = 0;
       return {
         throttleTimeMs: 0,
-        responses: results.map((r) => ({ name: r.name, topicId: r.topicId, errorCode: r.errorCode, errorMessage: r.errorMessage })),
+        responses: all.map((t, i) => {
+          if (denied[i]) return { name: t.name, topicId: t.topicId ?? ZERO_UUID, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' };
+          const r = results[next++]!;
+          return { name: r.name, topicId: r.topicId, errorCode: r.errorCode, errorMessage: r.errorMessage };
+        }),
       };
     },
     errorResponse: (request, errorCode, ctx) => ({

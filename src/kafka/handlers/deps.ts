@@ -3,6 +3,7 @@ import type { CreateTopicRequest, CreateTopicResult } from '../../cluster/contro
 import type { Partition } from '../../partition/partition.js';
 import type { GroupCoordinator } from '../../groups/coordinator.js';
 import type { AdminDeps } from './admin-deps.js';
+import type { AuthHelper } from '../../security/authorizer.js';
 
 /** What the handlers need from the broker underneath them. */
 export interface HandlerDeps extends AdminDeps {
@@ -29,4 +30,6 @@ export interface HandlerDeps extends AdminDeps {
   allocateProducerId?(): Promise<bigint>;
   /** The group coordinator (consumer groups and committed offsets); the group APIs are served only when set. */
   readonly groups?: GroupCoordinator;
+  /** Authorization checks (absent or without an authorizer: everything is allowed). */
+  readonly auth?: AuthHelper;
 }

@@ -1,10 +1,11 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
 import type { DescribeClusterRequest, DescribeClusterResponse } from '../../../protocol/generated/describe-cluster.js';
 import { ErrorCode } from '../errors.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, authOf } from '../../security/authorizer.js';
+import { endpointFor } from '../../cluster/image.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 
-const UNKNOWN_AUTHORIZED_OPERATIONS = -2147483648;
 const BROKERS_ENDPOINT = 1;
 /** Kafka's MISMATCHED_ENDPOINT_TYPE: controller endpoints are asked of a broker listener. */
 const MISMATCHED_ENDPOINT_TYPE = 114;
@@ -15,21 +16,27 @@ export function describeClusterHandler(deps: HandlerDeps): ApiHandler {
     apiKey: ApiKey.DescribeCluster,
     minVersion: 0,
     maxVersion: 1,
-    handle(request) {
+    handle(request, ctx) {
       const base = {
         throttleTimeMs: 0, endpointType: BROKERS_ENDPOINT, clusterId: deps.clusterId, controllerId: deps.controllerId(),
-        clusterAuthorizedOperations: UNKNOWN_AUTHORIZED_OPERATIONS,
+        // From the authorizer when asked (0 without DESCRIBE on the cluster).
+        clusterAuthorizedOperations: request.includeClusterAuthorizedOperations
+          ? authOf(deps).clusterAuthorizedOperations(ctx, AUTHORIZED_OPERATIONS_OMITTED) : AUTHORIZED_OPERATIONS_OMITTED,
       };
       if (request.endpointType !== BROKERS_ENDPOINT) {
         return { ...base, errorCode: MISMATCHED_ENDPOINT_TYPE, errorMessage: 'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER', brokers: [] };
       }
+      // The endpoints of the listener the request came in on; brokers without it are left out.
       const brokers = [...deps.metadata().brokers.values()].filter((b) => !b.fenced).sort((a, b) => a.nodeId - b.nodeId)
-        .map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+        .flatMap((b) => {
+          const e = endpointFor(b, ctx.connection.listenerName);
+          return e === undefined ? [] : [{ brokerId: b.nodeId, host: e.host, port: e.port, rack: b.rack }];
+        });
       return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, brokers };
     },
     errorResponse: (_request, errorCode) => ({
       throttleTimeMs: 0, errorCode, errorMessage: null, endpointType: BROKERS_ENDPOINT, clusterId: deps.clusterId, controllerId: -1,
-      brokers: [], clusterAuthorizedOperations: UNKNOWN_AUTHORIZED_OPERATIONS,
+      brokers: [], clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     }),
   });
 }

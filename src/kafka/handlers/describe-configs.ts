@@ -5,6 +5,8 @@ import type { TopicState } from '../../cluster/image.js';
 import { TOPIC_CONFIG_DEFAULTS } from '../../cluster/topic-config.js';
 import { ResourceType } from '../../cluster/topic-admin.js';
 import { ErrorCode } from '../errors.js';
+import { authOf } from '../../security/authorizer.js';
+import { configResourceError } from '../../security/authorizer-resources.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 
@@ -156,7 +158,16 @@ export function describeConfigsHandler(deps: HandlerDeps): ApiHandler {
     handle(request, ctx) {
       // v0 has no synonyms field; v1+ include them only when asked.
       const includeSynonyms = ctx.apiVersion >= 1 && request.includeSynonyms;
-      return { throttleTimeMs: 0, results: request.resources.map((r) => describe(r, includeSynonyms)) };
+      // DESCRIBE_CONFIGS on the topic, or on the cluster for broker configs.
+      const auth = authOf(deps);
+      return {
+        throttleTimeMs: 0,
+        results: request.resources.map((r) => {
+          const denied = configResourceError(auth, ctx, r.resourceType, r.resourceName, false);
+          if (denied === ErrorCode.NONE) return describe(r, includeSynonyms);
+          return { resourceType: r.resourceType, resourceName: r.resourceName, errorCode: denied, errorMessage: null, configs: [] };
+        }),
+      };
     },
     errorResponse: (request, errorCode) => ({
       throttleTimeMs: 0,

@@ -7,6 +7,8 @@ import type { Partition } from '../../partition/partition.js';
 import { FetchSession, FetchSessionCache, FINAL_EPOCH, INITIAL_EPOCH, type SessionPartition } from '../../partition/fetch-sessions.js';
 import type { Logger } from '../../util/log.js';
 import { ErrorCode, KafkaError } from '../errors.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { authOf } from '../../security/authorizer.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 import { currentLeaderOf, nodeEndpointsFor } from './leader-hints.js';
@@ -64,10 +66,21 @@ export function fetchHandler(deps: HandlerDeps, sessions = new FetchSessionCache
       }
       const incremental = version >= 7 && request.sessionEpoch > 0;
 
+      // A consumer needs READ on each topic; a follower (replica id >= 0) CLUSTER_ACTION on the cluster.
+      const auth = authOf(deps);
+      const fromFollower = (version >= 15 ? request.replicaState.replicaId : request.replicaId) >= 0;
+      const followerAllowed = fromFollower && auth.authorizeCluster(ctx, AclOperation.CLUSTER_ACTION);
+      const readable = new Map<string, boolean>();
+      const mayRead = (topic: string): boolean => {
+        if (fromFollower) return followerAllowed;
+        let ok = readable.get(topic);
+        if (ok === undefined) { ok = auth.authorize(ctx, AclOperation.READ, AclResourceType.TOPIC, topic); readable.set(topic, ok); }
+        return ok;
+      };
       const deadline = Date.now() + Math.max(0, request.maxWaitMs);
       let read: Read;
       for (;;) {
-        read = await readOnce(deps, image, wanted, request.maxBytes, ctx.log);
+        read = await readOnce(deps, image, wanted, request.maxBytes, ctx.log, mayRead);
         const remaining = deadline - Date.now();
         if (read.bytes >= request.minBytes || read.hasError || remaining <= 0 || read.partitions.length === 0) break;
         await deps.waitForHighWatermark(read.partitions, remaining);
@@ -133,13 +146,17 @@ function requestedPartitions(request: FetchRequest, image: MetadataImage, usesTo
 
 interface Read { results: PartitionData[]; bytes: number; partitions: Partition[]; hasError: boolean }
 
-async function readOnce(deps: HandlerDeps, image: MetadataImage, wanted: readonly SessionPartition[], maxBytes: number, log: Logger): Promise<Read> {
+async function readOnce(
+  deps: HandlerDeps, image: MetadataImage, wanted: readonly SessionPartition[], maxBytes: number, log: Logger, mayRead: (topic: string) => boolean,
+): Promise<Read> {
   let bytes = 0;
   let hasError = false;
   const partitions: Partition[] = [];
   const results: PartitionData[] = [];
   for (const p of wanted) {
-    const result = await readPartition(deps, image, p, Math.max(0, maxBytes - bytes), bytes === 0, log);
+    const result = p.topic !== '' && !mayRead(p.topic)
+      ? { data: failed(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED) }
+      : await readPartition(deps, image, p, Math.max(0, maxBytes - bytes), bytes === 0, log);
     if (result.partition !== undefined) partitions.push(result.partition);
     if (result.data.errorCode !== ErrorCode.NONE) hasError = true;
     bytes += result.data.records?.length ?? 0;

@@ -2,6 +2,9 @@ import { ApiKey } from '../../../protocol/generated/index.js';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../../protocol/generated/find-coordinator.js';
 import { OFFSETS_TOPIC } from '../../groups/coordinator.js';
 import { ErrorCode } from '../errors.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { authOf, type AuthContext } from '../../security/authorizer.js';
+import { endpointFor } from '../../cluster/image.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 import type { GroupCoordinator } from '../../groups/coordinator.js';
@@ -19,7 +22,7 @@ const CREATE_TIMEOUT_MS = 30_000;
  * transaction coordinator yet. v4+ answers a batch of keys.
  */
 export function findCoordinatorHandler(deps: HandlerDeps, groups: GroupCoordinator): ApiHandler {
-  const lookup = async (key: string, keyType: number): Promise<Coordinator> => {
+  const lookup = async (key: string, keyType: number, listenerName: string): Promise<Coordinator> => {
     if (keyType === TRANSACTION_KEY) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not available: raftka does not support transactions yet.');
     if (keyType !== GROUP_KEY) return failed(key, ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
     const created = await groups.ensureOffsetsTopic(CREATE_TIMEOUT_MS);
@@ -27,8 +30,17 @@ export function findCoordinatorHandler(deps: HandlerDeps, groups: GroupCoordinat
     const image = deps.metadata();
     const leader = image.partition(OFFSETS_TOPIC, groups.partitionFor(key))?.leader ?? -1;
     const broker = leader < 0 ? undefined : image.brokers.get(leader);
-    if (broker === undefined || broker.fenced) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
-    return { key, nodeId: broker.nodeId, host: broker.host, port: broker.port, errorCode: ErrorCode.NONE, errorMessage: null };
+    // The coordinator's endpoint on the listener the request came in on.
+    const endpoint = broker === undefined || broker.fenced ? undefined : endpointFor(broker, listenerName);
+    if (broker === undefined || endpoint === undefined) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    return { key, nodeId: broker.nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null };
+  };
+  // DESCRIBE on the group, or on the transactional id.
+  const auth = authOf(deps);
+  const denied = (key: string, keyType: number, ctx: AuthContext): Coordinator | undefined => {
+    if (keyType === GROUP_KEY && !auth.authorize(ctx, AclOperation.DESCRIBE, AclResourceType.GROUP, key)) return failed(key, ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
+    if (keyType === TRANSACTION_KEY && !auth.authorize(ctx, AclOperation.DESCRIBE, AclResourceType.TRANSACTIONAL_ID, key)) return failed(key, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
+    return undefined;
   };
   return defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
     apiKey: ApiKey.FindCoordinator,
@@ -36,10 +48,10 @@ export function findCoordinatorHandler(deps: HandlerDeps, groups: GroupCoordinat
     maxVersion: 6,
     async handle(request, ctx) {
       if (ctx.apiVersion >= 4) {
-        const coordinators = await Promise.all(request.coordinatorKeys.map((k) => lookup(k, request.keyType)));
+        const coordinators = await Promise.all(request.coordinatorKeys.map((k) => denied(k, request.keyType, ctx) ?? lookup(k, request.keyType, ctx.connection.listenerName)));
         return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators };
       }
-      const c = await lookup(request.key, request.keyType);
+      const c = denied(request.key, request.keyType, ctx) ?? await lookup(request.key, request.keyType, ctx.connection.listenerName);
       return { throttleTimeMs: 0, errorCode: c.errorCode, errorMessage: c.errorMessage, nodeId: c.nodeId, host: c.host, port: c.port, coordinators: [] };
     },
     errorResponse: (request, errorCode, ctx) => ctx.apiVersion >= 4

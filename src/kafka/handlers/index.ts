@@ -27,6 +27,13 @@ import { alterConfigsHandler } from './alter-configs.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { electLeadersHandler } from './elect-leaders.js';
+import { createAclsHandler } from './create-acls.js';
+import { describeAclsHandler } from './describe-acls.js';
+import { deleteAclsHandler } from './delete-acls.js';
+import { authOf } from '../../security/authorizer.js';
+import { saslHandshakeHandler } from './sasl-handshake.js';
+import { saslAuthenticateHandler } from './sasl-authenticate.js';
+import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.js';
 
 /** Every API the broker serves, by api key. ApiVersions advertises exactly these. */
 export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
@@ -48,19 +55,26 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(incrementalAlterConfigsHandler(deps));
   add(describeClusterHandler(deps));
   add(electLeadersHandler(deps));
+  add(createAclsHandler(deps));
+  add(describeAclsHandler(deps));
+  add(deleteAclsHandler(deps));
+  add(saslHandshakeHandler());
+  add(saslAuthenticateHandler());
+  add(describeUserScramCredentialsHandler(() => deps.metadata(), authOf(deps)));
   if (deps.groups !== undefined) {
     const g = deps.groups;
+    const auth = authOf(deps);
     add(findCoordinatorHandler(deps, g));
-    add(joinGroupHandler(g));
-    add(syncGroupHandler(g));
-    add(heartbeatHandler(g));
-    add(leaveGroupHandler(g));
-    add(offsetCommitHandler(deps, g));
-    add(offsetFetchHandler(g));
-    add(describeGroupsHandler(g));
-    add(listGroupsHandler(g));
-    add(deleteGroupsHandler(g));
-    add(offsetDeleteHandler(deps, g));
+    add(joinGroupHandler(g, auth));
+    add(syncGroupHandler(g, auth));
+    add(heartbeatHandler(g, auth));
+    add(leaveGroupHandler(g, auth));
+    add(offsetCommitHandler(deps, g, auth));
+    add(offsetFetchHandler(g, auth));
+    add(describeGroupsHandler(g, auth));
+    add(listGroupsHandler(g, auth));
+    add(deleteGroupsHandler(g, auth));
+    add(offsetDeleteHandler(deps, g, auth));
   }
   return handlers;
 }

@@ -1,6 +1,8 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
 import type { InitProducerIdRequest, InitProducerIdResponse } from '../../../protocol/generated/init-producer-id.js';
 import { ErrorCode } from '../errors.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { authOf } from '../../security/authorizer.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 
@@ -15,7 +17,15 @@ export function initProducerIdHandler(deps: HandlerDeps): ApiHandler {
     apiKey: ApiKey.InitProducerId,
     minVersion: 0,
     maxVersion: 5,
-    async handle(request) {
+    async handle(request, ctx) {
+      // A transactional id needs WRITE on it; an idempotent producer IDEMPOTENT_WRITE on the
+      // cluster or WRITE on some topic (KIP-679).
+      const auth = authOf(deps);
+      if (request.transactionalId !== null) {
+        if (!auth.authorize(ctx, AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, request.transactionalId)) return failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      } else if (!auth.authorizeCluster(ctx, AclOperation.IDEMPOTENT_WRITE) && !auth.authorizeByResourceType(ctx, AclOperation.WRITE, AclResourceType.TOPIC)) {
+        return failed(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      }
       if (request.transactionalId !== null || deps.allocateProducerId === undefined) return failed(ErrorCode.NOT_COORDINATOR);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: await deps.allocateProducerId(), producerEpoch: 0 };
     },

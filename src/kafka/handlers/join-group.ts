@@ -2,14 +2,18 @@ import { ApiKey } from '../../../protocol/generated/index.js';
 import type { JoinGroupRequest, JoinGroupResponse } from '../../../protocol/generated/join-group.js';
 import type { GroupCoordinator } from '../../groups/coordinator.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { NO_AUTHORIZER, type AuthHelper } from '../../security/authorizer.js';
+import { ErrorCode } from '../errors.js';
 
 /** JoinGroup (classic protocol): answers when the rebalance completes (see groups/shard.ts). */
-export function joinGroupHandler(groups: GroupCoordinator): ApiHandler {
+export function joinGroupHandler(groups: GroupCoordinator, auth: AuthHelper = NO_AUTHORIZER): ApiHandler {
   return defineHandler<JoinGroupRequest, JoinGroupResponse>({
     apiKey: ApiKey.JoinGroup,
     minVersion: 0,
     maxVersion: 9,
     async handle(request, ctx) {
+      if (!auth.authorize(ctx, AclOperation.READ, AclResourceType.GROUP, request.groupId)) return this.errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED, ctx);
       const r = await groups.join({
         groupId: request.groupId,
         memberId: request.memberId,

@@ -3,14 +3,17 @@ import type { LeaveGroupRequest, LeaveGroupResponse } from '../../../protocol/ge
 import type { GroupCoordinator } from '../../groups/coordinator.js';
 import { ErrorCode } from '../errors.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { NO_AUTHORIZER, type AuthHelper } from '../../security/authorizer.js';
 
 /** LeaveGroup: one member (v0-2) or a batch of members, by member id or group.instance.id (v3+). */
-export function leaveGroupHandler(groups: GroupCoordinator): ApiHandler {
+export function leaveGroupHandler(groups: GroupCoordinator, auth: AuthHelper = NO_AUTHORIZER): ApiHandler {
   return defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
     apiKey: ApiKey.LeaveGroup,
     minVersion: 0,
     maxVersion: 5,
     handle(request, ctx) {
+      if (!auth.authorize(ctx, AclOperation.READ, AclResourceType.GROUP, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
       const identities = ctx.apiVersion >= 3
         ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
         : [{ memberId: request.memberId, groupInstanceId: null }];

@@ -3,6 +3,8 @@ import type { ListOffsetsRequest, ListOffsetsResponse } from '../../../protocol/
 import { ErrorCode, KafkaError } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { authOf } from '../../security/authorizer.js';
 
 type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number];
 
@@ -23,10 +25,13 @@ export function listOffsetsHandler(deps: HandlerDeps): ApiHandler {
     minVersion: 0,
     maxVersion: 10,
     async handle(request, ctx) {
+      // DESCRIBE on each topic.
+      const describable = authOf(deps).filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, request.topics.map((t) => t.name));
       const topics: ListOffsetsResponse['topics'] = [];
       for (const t of request.topics) {
         const partitions: PartitionResponse[] = [];
         for (const p of t.partitions) {
+          if (!describable.has(t.name)) { partitions.push(failed(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)); continue; }
           try {
             partitions.push(await lookup(deps, t.name, p, ctx.apiVersion));
           } catch (err) {

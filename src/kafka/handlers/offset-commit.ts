@@ -4,6 +4,8 @@ import type { GroupCoordinator } from '../../groups/coordinator.js';
 import { ErrorCode } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { NO_AUTHORIZER, type AuthHelper } from '../../security/authorizer.js';
 
 /**
  * OffsetCommit (v0-v9, classic groups and commits outside any group with generation -1). The
@@ -11,17 +13,21 @@ import { defineHandler, type ApiHandler } from './handler.js';
  * commit timestamp is kept; v2-v4's retention_time_ms is ignored: every offset follows
  * offsets.retention.minutes (as Kafka 3+ does for its own clients).
  */
-export function offsetCommitHandler(deps: HandlerDeps, groups: GroupCoordinator): ApiHandler {
+export function offsetCommitHandler(deps: HandlerDeps, groups: GroupCoordinator, auth: AuthHelper = NO_AUTHORIZER): ApiHandler {
   return defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
     apiKey: ApiKey.OffsetCommit,
     minVersion: 0,
     maxVersion: 9,
     async handle(request, ctx) {
+      // READ on the group (else every partition fails), then READ on each topic.
+      if (!auth.authorize(ctx, AclOperation.READ, AclResourceType.GROUP, request.groupId)) return this.errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED, ctx);
+      const readable = auth.filterAuthorized(ctx, AclOperation.READ, AclResourceType.TOPIC, request.topics.map((t) => t.name));
       const image = deps.metadata();
       const offsets: Parameters<GroupCoordinator['commitOffsets']>[0]['offsets'][number][] = [];
       const codes: number[][] = request.topics.map((t) => t.partitions.map(() => ErrorCode.NONE));
       const slots: [number, number][] = [];
       request.topics.forEach((t, ti) => t.partitions.forEach((p, pi) => {
+        if (!readable.has(t.name)) { codes[ti]![pi] = ErrorCode.TOPIC_AUTHORIZATION_FAILED; return; }
         if (image.partition(t.name, p.partitionIndex) === undefined) { codes[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION; return; }
         offsets.push({
           topic: t.name, partition: p.partitionIndex, offset: p.committedOffset,

@@ -3,6 +3,8 @@ import type { OffsetFetchRequest, OffsetFetchResponse } from '../../../protocol/
 import type { GroupCoordinator } from '../../groups/coordinator.js';
 import { ErrorCode } from '../errors.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { NO_AUTHORIZER, type AuthHelper, type AuthContext } from '../../security/authorizer.js';
 
 type TopicsIn = { name: string; partitionIndexes: number[] }[] | null;
 
@@ -11,8 +13,29 @@ type TopicsIn = { name: string; partitionIndexes: number[] }[] | null;
  * requireStable (v7+) holds back offsets of open transactions; raftka has no transactional
  * offset commits yet, so every committed offset is stable.
  */
-export function offsetFetchHandler(groups: GroupCoordinator): ApiHandler {
-  const fetchGroup = (groupId: string, topics: TopicsIn) => groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
+export function offsetFetchHandler(groups: GroupCoordinator, auth: AuthHelper = NO_AUTHORIZER): ApiHandler {
+  /**
+   * DESCRIBE on the group, else GROUP_AUTHORIZATION_FAILED; DESCRIBE on each topic: a requested
+   * topic without it gets TOPIC_AUTHORIZATION_FAILED, and "all offsets" leaves it out.
+   */
+  const fetchGroup = (groupId: string, topics: TopicsIn, ctx: AuthContext): ReturnType<GroupCoordinator['fetchOffsets']> => {
+    if (!auth.authorize(ctx, AclOperation.DESCRIBE, AclResourceType.GROUP, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+    const describable = (name: string): boolean => auth.authorize(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, name);
+    if (topics === null) {
+      const r = groups.fetchOffsets(groupId, null);
+      return auth.enabled ? { ...r, topics: r.topics.filter((t) => describable(t.name)) } : r;
+    }
+    const denied = new Set(topics.filter((t) => !describable(t.name)).map((t) => t.name));
+    const r = groups.fetchOffsets(groupId, topics.filter((t) => !denied.has(t.name)).map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
+    if (denied.size === 0 || r.errorCode !== ErrorCode.NONE) return r;
+    return {
+      ...r,
+      topics: [...r.topics, ...topics.filter((t) => denied.has(t.name)).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partition) => ({ partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })),
+      }))],
+    };
+  };
   return defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
     apiKey: ApiKey.OffsetFetch,
     minVersion: 0,
@@ -22,7 +45,7 @@ export function offsetFetchHandler(groups: GroupCoordinator): ApiHandler {
         return {
           throttleTimeMs: 0, topics: [], errorCode: ErrorCode.NONE,
           groups: request.groups.map((g) => {
-            const r = fetchGroup(g.groupId, g.topics);
+            const r = fetchGroup(g.groupId, g.topics, ctx);
             return {
               groupId: g.groupId, errorCode: r.errorCode,
               topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })) })),
@@ -30,7 +53,7 @@ export function offsetFetchHandler(groups: GroupCoordinator): ApiHandler {
           }),
         };
       }
-      const r = fetchGroup(request.groupId, request.topics);
+      const r = fetchGroup(request.groupId, request.topics, ctx);
       if (r.errorCode !== ErrorCode.NONE && ctx.apiVersion < 2) {
         // v0-v1 have no top-level error: every requested partition carries it.
         return {

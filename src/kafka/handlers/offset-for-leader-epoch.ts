@@ -3,6 +3,8 @@ import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from '
 import { ErrorCode } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { authOf } from '../../security/authorizer.js';
 
 type EpochEndOffset = OffsetForLeaderEpochResponse['topics'][number]['partitions'][number];
 
@@ -17,13 +19,18 @@ export function offsetForLeaderEpochHandler(deps: HandlerDeps): ApiHandler {
     apiKey: ApiKey.OffsetForLeaderEpoch,
     minVersion: 0,
     maxVersion: 4,
-    handle(request) {
+    handle(request, ctx) {
+      // CLUSTER_ACTION on the cluster (followers), or else DESCRIBE on each topic (consumers, KIP-320).
+      const auth = authOf(deps);
+      const names = request.topics.map((t) => t.topic);
+      const describable = auth.authorizeCluster(ctx, AclOperation.CLUSTER_ACTION) ? new Set(names) : auth.filterAuthorized(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, names);
       const image = deps.metadata();
       return {
         throttleTimeMs: 0,
         topics: request.topics.map((t) => ({
           topic: t.topic,
           partitions: t.partitions.map((p): EpochEndOffset => {
+            if (!describable.has(t.topic)) return failed(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             if (image.partition(t.topic, p.partition) === undefined) return failed(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
             const partition = deps.partition(t.topic, p.partition);
             if (partition === undefined || !partition.isLeader) return failed(p.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);

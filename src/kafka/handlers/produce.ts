@@ -4,6 +4,8 @@ import type { MetadataImage, TopicState } from '../../cluster/image.js';
 import { TOPIC_CONFIG_DEFAULTS } from '../../cluster/topic-config.js';
 import { produceConfigFrom, RecordValidationError, type ProduceConfig } from '../../partition/validate.js';
 import { ErrorCode, KafkaError } from '../errors.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import { authOf } from '../../security/authorizer.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
 import { currentLeaderOf, nodeEndpointsFor } from './leader-hints.js';
@@ -29,6 +31,13 @@ export function produceHandler(deps: HandlerDeps): ApiHandler {
         ctx.log.info({ apiVersion: ctx.apiVersion, clientId: ctx.clientId }, 'refusing a Produce request with the legacy message format');
         return acks === 0 ? null : this.errorResponse(request, ErrorCode.UNSUPPORTED_VERSION, ctx);
       }
+      // A transactional producer needs WRITE on its transactional id (else the whole request
+      // fails), and every producer WRITE on each topic (checked before the topic's existence).
+      const auth = authOf(deps);
+      if (request.transactionalId !== null && !auth.authorize(ctx, AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, request.transactionalId)) {
+        return acks === 0 ? null : this.errorResponse(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ctx);
+      }
+      const writable = auth.filterAuthorized(ctx, AclOperation.WRITE, AclResourceType.TOPIC, request.topicData.map((t) => t.name));
       const image = deps.metadata();
       // Start every append synchronously, in request order, before awaiting anything.
       const pending = request.topicData.map((topic) => {
@@ -38,7 +47,9 @@ export function produceHandler(deps: HandlerDeps): ApiHandler {
           name: topic.name,
           partitions: topic.partitionData.map((pd) => ({
             index: pd.index,
-            result: acks !== 0 && acks !== 1 && acks !== -1
+            result: !writable.has(topic.name)
+              ? Promise.resolve(failed(pd.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED))
+              : acks !== 0 && acks !== 1 && acks !== -1
               ? Promise.resolve(failed(pd.index, ErrorCode.INVALID_REQUIRED_ACKS))
               : appendOne(deps, image, topic.name, config, pd.index, pd.records, acks, request.timeoutMs, ctx.apiVersion),
           })),
