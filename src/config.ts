@@ -38,6 +38,14 @@ export interface BrokerConfig {
   readonly offsetsRetentionMinutes: number;       // offsets.retention.minutes
   readonly offsetsRetentionCheckIntervalMs: number; // offsets.retention.check.interval.ms
   readonly metricsPort: number;               // metrics.port: /metrics and /health (-1: off, 0: any free port)
+  readonly transactionStateLogNumPartitions: number;      // transaction.state.log.num.partitions
+  readonly transactionStateLogReplicationFactor: number;  // transaction.state.log.replication.factor (capped to live brokers)
+  readonly transactionStateLogMinIsr: number;             // transaction.state.log.min.isr (capped to the replication factor)
+  readonly transactionStateLogSegmentBytes: number;       // transaction.state.log.segment.bytes
+  readonly transactionMaxTimeoutMs: number;               // transaction.max.timeout.ms
+  readonly transactionalIdExpirationMs: number;           // transactional.id.expiration.ms
+  readonly abortTimedOutTransactionCleanupIntervalMs: number;     // transaction.abort.timed.out.transaction.cleanup.interval.ms
+  readonly removeExpiredTransactionalIdCleanupIntervalMs: number; // transaction.remove.expired.transaction.cleanup.interval.ms
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -68,6 +76,14 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   offsetsRetentionMinutes: 10080,
   offsetsRetentionCheckIntervalMs: 600000,
   metricsPort: -1,
+  transactionStateLogNumPartitions: 50,
+  transactionStateLogReplicationFactor: 3,
+  transactionStateLogMinIsr: 2,
+  transactionStateLogSegmentBytes: 104857600,
+  transactionMaxTimeoutMs: 900000,
+  transactionalIdExpirationMs: 604800000,
+  abortTimedOutTransactionCleanupIntervalMs: 10000,
+  removeExpiredTransactionalIdCleanupIntervalMs: 3600000,
 };
 
 /** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
@@ -96,6 +112,14 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'log.retention.check.interval.ms': 'logRetentionCheckIntervalMs',
   'log.cleaner.backoff.ms': 'logCleanerBackoffMs',
   'metrics.port': 'metricsPort',
+  'transaction.state.log.num.partitions': 'transactionStateLogNumPartitions',
+  'transaction.state.log.replication.factor': 'transactionStateLogReplicationFactor',
+  'transaction.state.log.min.isr': 'transactionStateLogMinIsr',
+  'transaction.state.log.segment.bytes': 'transactionStateLogSegmentBytes',
+  'transaction.max.timeout.ms': 'transactionMaxTimeoutMs',
+  'transactional.id.expiration.ms': 'transactionalIdExpirationMs',
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 'abortTimedOutTransactionCleanupIntervalMs',
+  'transaction.remove.expired.transaction.cleanup.interval.ms': 'removeExpiredTransactionalIdCleanupIntervalMs',
 };
 
 /** Parses `1@host:port,2@host:port`. */

@@ -16,8 +16,9 @@ import {
 import { txnLogKey, txnLogValue, type TxnLogRecord } from './records.js';
 import { MarkersAbandoned, type TxnMarkerSender } from './markers.js';
 
-/** Kafka's TRANSACTIONAL_ID_NOT_FOUND (DescribeTransactions). */
-export const TRANSACTIONAL_ID_NOT_FOUND = 105;
+import { TRANSACTIONAL_ID_NOT_FOUND } from './errors.js';
+
+export { TRANSACTIONAL_ID_NOT_FOUND };
 
 export interface TxnShardConfig {
   /** transaction.max.timeout.ms */

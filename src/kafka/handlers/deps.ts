@@ -2,6 +2,7 @@ import type { MetadataImage } from '../../cluster/image.js';
 import type { CreateTopicRequest, CreateTopicResult } from '../../cluster/controller.js';
 import type { Partition } from '../../partition/partition.js';
 import type { GroupCoordinator } from '../../groups/coordinator.js';
+import type { TransactionCoordinator } from '../../transactions/coordinator.js';
 import type { AdminDeps } from './admin-deps.js';
 
 /** What the handlers need from the broker underneath them. */
@@ -29,4 +30,6 @@ export interface HandlerDeps extends AdminDeps {
   allocateProducerId?(): Promise<bigint>;
   /** The group coordinator (consumer groups and committed offsets); the group APIs are served only when set. */
   readonly groups?: GroupCoordinator;
+  /** The transaction coordinator; the transactional APIs are served only when set. */
+  readonly transactions?: TransactionCoordinator;
 }

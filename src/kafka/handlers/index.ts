@@ -27,6 +27,11 @@ import { alterConfigsHandler } from './alter-configs.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { electLeadersHandler } from './elect-leaders.js';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
+import { endTxnHandler } from './end-txn.js';
+import { describeTransactionsHandler } from './describe-transactions.js';
+import { listTransactionsHandler } from './list-transactions.js';
 
 /** Every API the broker serves, by api key. ApiVersions advertises exactly these. */
 export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
@@ -50,7 +55,7 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(electLeadersHandler(deps));
   if (deps.groups !== undefined) {
     const g = deps.groups;
-    add(findCoordinatorHandler(deps, g));
+    add(findCoordinatorHandler(deps, g, deps.transactions));
     add(joinGroupHandler(g));
     add(syncGroupHandler(g));
     add(heartbeatHandler(g));
@@ -61,6 +66,14 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
     add(listGroupsHandler(g));
     add(deleteGroupsHandler(g));
     add(offsetDeleteHandler(deps, g));
+  }
+  if (deps.transactions !== undefined) {
+    const t = deps.transactions;
+    add(addPartitionsToTxnHandler(deps, t));
+    add(addOffsetsToTxnHandler(t));
+    add(endTxnHandler(t));
+    add(describeTransactionsHandler(t));
+    add(listTransactionsHandler(t));
   }
   return handlers;
 }
