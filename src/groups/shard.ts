@@ -25,8 +25,14 @@ export interface GroupConfig {
 /** One record for the offsets partition (null value: tombstone). */
 export interface OffsetsWrite { readonly key: Buffer; readonly value: Buffer | null }
 
-/** Appends records to the offsets partition; resolves once committed (acks=all). */
-export type OffsetsWriter = (records: readonly OffsetsWrite[]) => Promise<void>;
+/** The producer of a transactional write (TxnOffsetCommit). */
+export interface TxnProducer { readonly producerId: bigint; readonly producerEpoch: number }
+
+/**
+ * Appends records to the offsets partition; resolves once committed (acks=all). With `txn`, the
+ * records go in a transactional batch of that producer (they take effect with its COMMIT marker).
+ */
+export type OffsetsWriter = (records: readonly OffsetsWrite[], txn?: TxnProducer) => Promise<void>;
 
 export interface JoinGroupInput {
   readonly groupId: string;
@@ -61,6 +67,9 @@ export interface CommitInput {
   readonly groupInstanceId: string | null;
   readonly offsets: readonly { topic: string; partition: number; offset: bigint; leaderEpoch: number; metadata: string | null; commitTimestamp: bigint }[];
 }
+
+/** TxnOffsetCommit: an offset commit inside a producer's transaction. */
+export interface TxnCommitInput extends CommitInput, TxnProducer {}
 
 export interface PartitionOffset {
   readonly partition: number;
@@ -128,8 +137,15 @@ export function writeErrorCode(err: unknown, forOffsetCommit: boolean): number {
   }
 }
 
+type PendingOffsets = Map<string, Map<string, { topic: string; partition: number; value: OffsetAndMetadata }>>;
+
 export class GroupShard {
   readonly groups = new Map<string, ClassicGroup>();
+  /**
+   * Transactional offset commits written but not yet ended by a marker (Kafka's
+   * pendingTransactionalOffsetCommits): producer id → group → `${topic}\0${partition}` → offset.
+   */
+  private readonly pendingTxnOffsets = new Map<bigint, PendingOffsets>();
   private readonly timers = new Map<ClassicGroup, GroupTimers>();
   private closed = false;
 
@@ -159,6 +175,43 @@ export class GroupShard {
       return;
     }
     this.restoreMetadata(this.groups.get(record.group) ?? this.newGroup(record.group), record.value);
+  }
+
+  /** Replays an offset commit read from a transactional batch of `producerId`: pending until its marker. */
+  replayTransactional(producerId: bigint, record: OffsetsRecord): void {
+    if (record.type !== 'offset') return;
+    this.addPending(producerId, record.group, record.topic, record.partition, record.value);
+  }
+
+  private addPending(producerId: bigint, groupId: string, topic: string, partition: number, value: OffsetAndMetadata | null): void {
+    let byGroup = this.pendingTxnOffsets.get(producerId);
+    if (byGroup === undefined) { byGroup = new Map(); this.pendingTxnOffsets.set(producerId, byGroup); }
+    let byPartition = byGroup.get(groupId);
+    if (byPartition === undefined) { byPartition = new Map(); byGroup.set(groupId, byPartition); }
+    const key = `${topic}\0${partition}`;
+    if (value === null) byPartition.delete(key); else byPartition.set(key, { topic, partition, value });
+  }
+
+  /**
+   * A COMMIT or ABORT marker of `producerId` is committed in the offsets partition: its pending
+   * offsets become the groups' committed offsets (commit) or are dropped (abort). Idempotent.
+   */
+  completeTransaction(producerId: bigint, commit: boolean): void {
+    const byGroup = this.pendingTxnOffsets.get(producerId);
+    if (byGroup === undefined) return;
+    this.pendingTxnOffsets.delete(producerId);
+    if (!commit) return;
+    for (const [groupId, offsets] of byGroup) {
+      const g = this.groups.get(groupId) ?? this.newGroup(groupId);
+      for (const o of offsets.values()) g.setOffset(o.topic, o.partition, o.value);
+    }
+  }
+
+  /** Whether a transactional offset commit of some producer is pending for this group and partition. */
+  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+    const key = `${topic}\0${partition}`;
+    for (const byGroup of this.pendingTxnOffsets.values()) if (byGroup.get(groupId)?.has(key) === true) return true;
+    return false;
   }
 
   private restoreMetadata(g: ClassicGroup, v: GroupMetadataValue | null): void {
@@ -216,6 +269,7 @@ export class GroupShard {
     for (const g of this.groups.values()) for (const m of g.members.values()) m.heartbeatTimer?.();
     this.timers.clear();
     this.groups.clear();
+    this.pendingTxnOffsets.clear();
   }
 
   get isClosed(): boolean { return this.closed; }
@@ -712,12 +766,64 @@ export class GroupShard {
     return codes;
   }
 
-  /** OffsetFetch of one group: null topics means every committed offset. */
-  fetchOffsets(groupId: string, topics: readonly { name: string; partitions: readonly number[] }[] | null): { errorCode: number; topics: { name: string; partitions: PartitionOffset[] }[] } {
+  /**
+   * TxnOffsetCommit: the offsets go to the log in a transactional batch of the producer and stay
+   * pending (invisible to OffsetFetch) until its COMMIT marker (completeTransaction). Member and
+   * generation checks as Kafka's for transactional commits (v3+ send them; older versions send
+   * generation -1 and no member, which passes): no REBALANCE_IN_PROGRESS while completing a
+   * rebalance, an empty member id skips the member check.
+   */
+  async txnCommitOffsets(req: TxnCommitInput): Promise<number[]> {
+    const all = (code: number): number[] => req.offsets.map(() => code);
+    if (this.closed) return all(ErrorCode.NOT_COORDINATOR);
+    const g = this.groups.get(req.groupId);
+    if (g === undefined) {
+      if (req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+    } else {
+      if (g.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      if (g.isStaticMemberFenced(req.memberId, req.groupInstanceId)) return all(ErrorCode.FENCED_INSTANCE_ID);
+      if (!(req.generationId < 0 && g.is('Empty'))) {
+        if (req.memberId !== '' && g.get(req.memberId) === undefined) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+        if (req.generationId >= 0 && req.generationId !== g.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
+      }
+    }
+    const now = BigInt(this.scheduler.wallClock());
+    const codes: number[] = [];
+    const writes: OffsetsWrite[] = [];
+    const applied: { topic: string; partition: number; value: OffsetAndMetadata; index: number }[] = [];
+    req.offsets.forEach((o, index) => {
+      const metadata = o.metadata ?? '';
+      if (Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes) { codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE); return; }
+      const value: OffsetAndMetadata = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata, commitTimestamp: now, expireTimestamp: -1n };
+      writes.push({ key: offsetCommitKey(req.groupId, o.topic, o.partition), value: offsetCommitValue(value) });
+      applied.push({ topic: o.topic, partition: o.partition, value, index });
+      codes.push(ErrorCode.NONE);
+    });
+    if (writes.length === 0) return codes;
+    try {
+      await this.writer(writes, { producerId: req.producerId, producerEpoch: req.producerEpoch });
+    } catch (err) {
+      const code = err instanceof KafkaError && (err.code === ErrorCode.INVALID_PRODUCER_EPOCH || err.code === ErrorCode.INVALID_TXN_STATE)
+        ? err.code : writeErrorCode(err, true);
+      for (const a of applied) codes[a.index] = code;
+      return codes;
+    }
+    if (!this.closed) for (const a of applied) this.addPending(req.producerId, req.groupId, a.topic, a.partition, a.value);
+    return codes;
+  }
+
+  /**
+   * OffsetFetch of one group: null topics means every committed offset. With `requireStable`
+   * (v7+), a partition with a pending transactional commit answers UNSTABLE_OFFSET_COMMIT.
+   */
+  fetchOffsets(groupId: string, topics: readonly { name: string; partitions: readonly number[] }[] | null, requireStable = false): { errorCode: number; topics: { name: string; partitions: PartitionOffset[] }[] } {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
     const g = this.groups.get(groupId);
     const known = g !== undefined && !g.is('Dead') ? g : undefined;
     const one = (topic: string, partition: number): PartitionOffset => {
+      if (requireStable && this.hasPendingTxnOffset(groupId, topic, partition)) {
+        return { partition, offset: NO_OFFSET, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
+      }
       const o = known?.offset(topic, partition);
       return o === undefined
         ? { partition, offset: NO_OFFSET, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE }

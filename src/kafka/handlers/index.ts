@@ -27,6 +27,8 @@ import { alterConfigsHandler } from './alter-configs.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { electLeadersHandler } from './elect-leaders.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
 import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { endTxnHandler } from './end-txn.js';
@@ -53,6 +55,7 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(incrementalAlterConfigsHandler(deps));
   add(describeClusterHandler(deps));
   add(electLeadersHandler(deps));
+  add(writeTxnMarkersHandler(deps));
   if (deps.groups !== undefined) {
     const g = deps.groups;
     add(findCoordinatorHandler(deps, g, deps.transactions));
@@ -66,6 +69,7 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
     add(listGroupsHandler(g));
     add(deleteGroupsHandler(g));
     add(offsetDeleteHandler(deps, g));
+    add(txnOffsetCommitHandler(deps, g));
   }
   if (deps.transactions !== undefined) {
     const t = deps.transactions;

@@ -8,11 +8,12 @@ type TopicsIn = { name: string; partitionIndexes: number[] }[] | null;
 
 /**
  * OffsetFetch: one group (v0-v7) or many (v8+); null topics (v2+) means every committed offset.
- * requireStable (v7+) holds back offsets of open transactions; raftka has no transactional
- * offset commits yet, so every committed offset is stable.
+ * requireStable (v7+) holds back offsets of open transactions: a partition with a pending
+ * transactional offset commit (TxnOffsetCommit not yet ended by a marker) answers
+ * UNSTABLE_OFFSET_COMMIT; without it, the last committed offset is returned.
  */
 export function offsetFetchHandler(groups: GroupCoordinator): ApiHandler {
-  const fetchGroup = (groupId: string, topics: TopicsIn) => groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
+  const fetchGroup = (groupId: string, topics: TopicsIn, requireStable: boolean) => groups.fetchOffsets(groupId, topics === null ? null : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })), requireStable);
   return defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
     apiKey: ApiKey.OffsetFetch,
     minVersion: 0,
@@ -22,7 +23,7 @@ export function offsetFetchHandler(groups: GroupCoordinator): ApiHandler {
         return {
           throttleTimeMs: 0, topics: [], errorCode: ErrorCode.NONE,
           groups: request.groups.map((g) => {
-            const r = fetchGroup(g.groupId, g.topics);
+            const r = fetchGroup(g.groupId, g.topics, request.requireStable);
             return {
               groupId: g.groupId, errorCode: r.errorCode,
               topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })) })),
@@ -30,7 +31,7 @@ export function offsetFetchHandler(groups: GroupCoordinator): ApiHandler {
           }),
         };
       }
-      const r = fetchGroup(request.groupId, request.topics);
+      const r = fetchGroup(request.groupId, request.topics, ctx.apiVersion >= 7 && request.requireStable);
       if (r.errorCode !== ErrorCode.NONE && ctx.apiVersion < 2) {
         // v0-v1 have no top-level error: every requested partition carries it.
         return {
