@@ -41,6 +41,19 @@ export interface ReadResult {
 
 export { IsolationLevel, type TxnMarker } from './txn.js';
 
+/** One producer of the partition as DescribeProducers shows it. */
+export interface ActiveProducer {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  /** Sequence of the last record of its last batch, -1 when none (e.g. after an epoch bump by a marker). */
+  readonly lastSequence: number;
+  readonly lastTimestamp: bigint;
+  /** Coordinator epoch of its last marker here, -1 when none. */
+  readonly coordinatorEpoch: number;
+  /** First offset of its open transaction here, -1 when none. */
+  readonly currentTxnStartOffset: bigint;
+}
+
 /** producer.id.expiration.ms (Kafka default: one day). */
 export const PRODUCER_ID_EXPIRATION_MS = 86_400_000;
 const PRODUCER_EXPIRATION_CHECK_MS = 600_000;
@@ -110,6 +123,27 @@ export class Partition extends EventEmitter {
 
   /** The idempotent producer state (for tests and DescribeProducers); undefined while it is rebuilt. */
   producerState(): ProducerStateManager | undefined { return this.producersReady ? this.producers : undefined; }
+
+  /**
+   * DescribeProducers: the producers this leader knows (Kafka's activeProducers), waiting for the
+   * producer state while it is rebuilt. NOT_LEADER_OR_FOLLOWER on a follower.
+   */
+  async activeProducers(): Promise<ActiveProducer[]> {
+    if (!this.isLeader) throw this.notLeader();
+    if (!this.producersReady) {
+      await this.producersLoading;
+      if (!this.isLeader || !this.producersReady) throw this.notLeader();
+    }
+    const out: ActiveProducer[] = [];
+    for (const e of this.producers.producers()) {
+      const last = e.batches[e.batches.length - 1];
+      out.push({
+        producerId: e.producerId, producerEpoch: e.epoch, lastSequence: last?.lastSeq ?? -1, lastTimestamp: e.lastTimestamp,
+        coordinatorEpoch: e.coordinatorEpoch, currentTxnStartOffset: e.currentTxnFirstOffset ?? -1n,
+      });
+    }
+    return out;
+  }
 
   /** ListOffsets -3: the offset and timestamp of the record with the largest timestamp, (-1, -1) when empty. */
   maxTimestampAndOffset(): { timestamp: bigint; offset: bigint } {

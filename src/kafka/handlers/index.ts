@@ -29,6 +29,7 @@ import { describeClusterHandler } from './describe-cluster.js';
 import { electLeadersHandler } from './elect-leaders.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { describeProducersHandler } from './describe-producers.js';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
 import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { endTxnHandler } from './end-txn.js';
@@ -56,6 +57,7 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(describeClusterHandler(deps));
   add(electLeadersHandler(deps));
   add(writeTxnMarkersHandler(deps));
+  add(describeProducersHandler(deps));
   if (deps.groups !== undefined) {
     const g = deps.groups;
     add(findCoordinatorHandler(deps, g, deps.transactions));
