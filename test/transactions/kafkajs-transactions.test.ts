@@ -7,7 +7,7 @@ import type { FindCoordinatorResponse } from '../../protocol/generated/find-coor
 import type { DescribeTransactionsResponse } from '../../protocol/generated/describe-transactions.js';
 import type { ListTransactionsResponse } from '../../protocol/generated/list-transactions.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { fetchAllWithKafkajs, kafkajsCluster } from '../helpers/kafkajs-fetch.js';
+import { fetchAllWithKafkajs } from '../helpers/kafkajs-fetch.js';
 
 /** Consumes `topic` from the beginning until every value of `until` arrived; resolves to every value seen. */
 async function consumeUntil(kafka: Kafka, groupId: string, topic: string, until: readonly string[], readUncommitted: boolean): Promise<string[]> {
