@@ -90,7 +90,7 @@ export class Partition extends EventEmitter {
     this.setMaxListeners(0);
     this.raftIsrSource = { inSyncReplicas: () => raftIsr(raft.group.leaderId, raft.group.leaderTick, raft.group.followerProgress()) };
     this.isrSource = this.raftIsrSource;
-    raft.group.on('highWatermark', (hw) => this.emit('highWatermark', hw));
+    raft.group.on('highWatermark', (hw: bigint) => { log.txn.noteHighWatermark(hw); this.emit('highWatermark', hw); });
     raft.group.on('role', () => { this.onRoleChange(); this.emit('leadership'); });
     raft.group.on('error', (err) => this.logger.error({ err, topic, partition: index }, 'raft group failed'));
     if (raft.group.isLeader) this.onRoleChange();

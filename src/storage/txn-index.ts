@@ -221,6 +221,11 @@ export class TxnIndex {
     return lso;
   }
 
+  /** The high watermark moved (every replica): forget markers now below it. */
+  noteHighWatermark(highWatermark: bigint): void {
+    if (this.completed.length > 0) this.prune(highWatermark); else this.lastHighWatermark = highWatermark;
+  }
+
   /** Completed transactions whose marker is not below the high watermark yet (for tests and tools). */
   unstableCompleted(): readonly CompletedTxn[] { return this.completed; }
 
