@@ -20,6 +20,7 @@ import { RawClient } from '../helpers/raw-client.js';
 
 type FetchPartition = FetchResponse['responses'][number]['partitions'][number];
 const ZERO = '00000000-0000-0000-0000-000000000000';
+const ENV = { RAFTKA_OFFSETS_TOPIC_NUM_PARTITIONS: '1', RAFTKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0' };
 
 describe('transactions, partition side (broker process)', () => {
   let dataDir: string;
@@ -38,9 +39,9 @@ describe('transactions, partition side (broker process)', () => {
     return res.producerId;
   };
   const produce = async (topic: string, producerId: bigint, n: number, opts: { transactional?: boolean; epoch?: number; tag?: string } = {}) => {
-    const baseSequence = seqs.get(producerId) ?? 0;
+    const baseSequence = producerId < 0n ? -1 : seqs.get(producerId) ?? 0;
     const records = buildRecordBatch({
-      producerId, producerEpoch: opts.epoch ?? 0, baseSequence, isTransactional: opts.transactional ?? true,
+      producerId, producerEpoch: producerId < 0n ? -1 : opts.epoch ?? 0, baseSequence, isTransactional: opts.transactional ?? true,
       records: Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(`${opts.tag ?? 'v'}-${i}`), timestamp: BigInt(Date.now()) })),
     });
     const res = await request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
@@ -89,7 +90,7 @@ describe('transactions, partition side (broker process)', () => {
 
   before(async () => {
     dataDir = await makeDataDir();
-    broker = await startBroker({ dataDir });
+    broker = await startBroker({ dataDir, env: ENV });
     raw = await RawClient.connect(broker.port);
     await createTopic('txn');
   });
@@ -173,6 +174,40 @@ describe('transactions, partition side (broker process)', () => {
     }
   });
 
+  it('kafkajs consumers: read_committed drops aborted records and waits for open ones; read_uncommitted sees all; no control records', async () => {
+    await createTopic('rc');
+    const [x, y, z] = [await initProducerId(), await initProducerId(), await initProducerId()];
+    await produce('rc', x, 2, { tag: 'x' });
+    assert.equal(await marker('rc', x, false), ErrorCode.NONE);
+    assert.equal((await produce('rc', -1n, 1, { transactional: false, tag: 'p' })).errorCode, ErrorCode.NONE);
+    await produce('rc', y, 1, { tag: 'y' });
+    assert.equal(await marker('rc', y, true), ErrorCode.NONE);
+    await produce('rc', z, 1, { tag: 'z' });
+    const consume = async (readUncommitted: boolean, n: number, onCount?: (count: number) => Promise<void>): Promise<string[]> => {
+      const consumer = kafka().consumer({ groupId: `rc-${String(readUncommitted)}`, readUncommitted, maxWaitTimeInMs: 100 });
+      await consumer.connect();
+      const seen: string[] = [];
+      try {
+        await consumer.subscribe({ topic: 'rc', fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          consumer.run({
+            eachMessage: async ({ message }) => {
+              seen.push(String(message.value));
+              if (onCount !== undefined) await onCount(seen.length);
+              if (seen.length >= n) resolve();
+            },
+          }).catch(reject);
+        });
+      } finally { await consumer.disconnect(); }
+      return seen;
+    };
+    // read_committed: z is still open, so after p and y the consumer is held at the LSO; the
+    // commit marker written once y is seen releases z.
+    const committed = await consume(false, 3, async (count) => { if (count === 2) assert.equal(await marker('rc', z, true), ErrorCode.NONE); });
+    assert.deepEqual(committed, ['p-0', 'y-0', 'z-0']);
+    assert.deepEqual(await consume(true, 5), ['x-0', 'x-1', 'p-0', 'y-0', 'z-0']);
+  });
+
   it('a broker killed mid-transaction keeps its LSO and aborted-transaction index', async () => {
     const e = await initProducerId();
     const open = await produce('txn', e, 2, { tag: 'e' });
@@ -180,7 +215,7 @@ describe('transactions, partition side (broker process)', () => {
     assert.equal(before.lastStableOffset, open.baseOffset);
     const abortedBefore = (await fetch('txn', 1, 0n)).abortedTransactions;
     await broker.kill();
-    broker = await startBroker({ dataDir });
+    broker = await startBroker({ dataDir, env: ENV });
     raw.socket.destroy();
     raw = await RawClient.connect(broker.port);
     let r = await fetch('txn', 1);
