@@ -756,6 +756,14 @@ export class PartitionLog {
     let retentionDeleted = 0;
     if (this.config.cleanupPolicy.includes('delete')) retentionDeleted = await this.deleteOldSegments(nowMs, options.highWatermark);
     const verify = this.config.verifyCrc;
+    // As Kafka's cleaner: nothing at or past the last stable offset is cleaned, so every
+    // transaction in the cleanable range is decided; aborted ones are removed.
+    const highWatermark = this.txn.lastStableOffset(options.highWatermark);
+    const aborted = new Map<bigint, AbortedTxn[]>();
+    for (const a of this.collectAbortedTransactions(this.startOffset, highWatermark)) {
+      const list = aborted.get(a.producerId);
+      if (list === undefined) aborted.set(a.producerId, [a]); else list.push(a);
+    }
     const host: CleanerHost = {
       dir: this.dir, logger: this.logger, io: this.io, fdCache: this.fdCache, segmentEnv: this.segmentEnv,
       segmentBytes: this.config.segmentBytes, logStartOffset: this.startOffset,
@@ -768,9 +776,10 @@ export class PartitionLog {
       },
       aborted: () => this.closing || this.closed,
       verifyCrc: verify === undefined ? verifyCrc32c : (b) => verify(b, 0),
+      isAborted: (producerId, offset) => aborted.get(producerId)?.some((a) => a.firstOffset <= offset && offset < a.lastOffset) ?? false,
     };
     const stats = await cleanLog(host, this.firstDirty!, {
-      nowMs, highWatermark: options.highWatermark,
+      nowMs, highWatermark,
       deleteRetentionMs: options.deleteRetentionMs ?? this.config.deleteRetentionMs,
       minCompactionLagMs: options.minCompactionLagMs ?? this.config.minCompactionLagMs,
       minCleanableDirtyRatio: options.minCleanableDirtyRatio ?? this.config.minCleanableDirtyRatio,

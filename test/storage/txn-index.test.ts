@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PartitionLog, type LogConfig } from '../../src/storage/log.js';
 import { parseTxnIndexFile, txnIndexFileName, TxnIndex } from '../../src/storage/txn-index.js';
-import { buildControlBatch, buildRecordBatch, ControlRecordType } from '../../protocol/records/index.js';
+import { buildControlBatch, buildRecordBatch, ControlRecordType, iterateBatches, iterateRecords, readBatchHeader } from '../../protocol/records/index.js';
 import { tempDir } from './helpers.js';
 
 const data = (pid: bigint, n = 2, transactional = true): Buffer => buildRecordBatch({
@@ -14,6 +14,11 @@ const data = (pid: bigint, n = 2, transactional = true): Buffer => buildRecordBa
 const plain = (n = 1): Buffer => buildRecordBatch({ records: Array.from({ length: n }, () => ({ key: Buffer.from('k'), value: Buffer.from('p'), timestamp: 1000n })) });
 const marker = (pid: bigint, commit: boolean): Buffer => buildControlBatch({
   type: commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, producerId: pid, producerEpoch: 0, coordinatorEpoch: 0, timestamp: 1000n,
+});
+
+const keyed = (pid: bigint, key: string, value: string, transactional: boolean): Buffer => buildRecordBatch({
+  producerId: pid, producerEpoch: pid < 0n ? -1 : 0, baseSequence: pid < 0n ? -1 : 0, isTransactional: transactional,
+  records: [{ key: Buffer.from(key), value: Buffer.from(value), timestamp: 1000n }],
 });
 
 async function open(dir: string, cfg: Partial<LogConfig> = {}): Promise<PartitionLog> {
@@ -164,6 +169,39 @@ describe('aborted-transaction index and last stable offset', () => {
       const reopened = await open(t.dir, cfg);
       assert.deepEqual(reopened.collectAbortedTransactions(0n, reopened.logEndOffset), before);
       await reopened.close();
+    } finally { t.cleanup(); }
+  });
+
+  it('compaction as Kafka\'s cleaner: aborted records go, committed ones supersede, nothing past the LSO is cleaned', async () => {
+    const t = tempDir();
+    try {
+      const log = await open(t.dir, { segmentBytes: 200, cleanupPolicy: 'compact', minCleanableDirtyRatio: 0 });
+      log.appendAsLeader(keyed(-1n, 'a', 'plain-a', false), 1);
+      log.appendAsLeader(keyed(1n, 'a', 'aborted-a', true), 1);
+      log.appendAsLeader(marker(1n, false), 1);
+      log.appendAsLeader(keyed(2n, 'a', 'committed-a', true), 1);
+      log.appendAsLeader(marker(2n, true), 1);
+      log.appendAsLeader(keyed(-1n, 'b', 'plain-b', false), 1);
+      log.appendAsLeader(keyed(3n, 'b', 'open-b', true), 1); // never decided: the LSO stays here
+      log.appendAsLeader(keyed(-1n, 'b', 'plain-b2', false), 1);
+      log.appendAsLeader(keyed(-1n, 'c', 'active', false), 1);
+      const end = log.logEndOffset;
+      const stats = await log.compact({ highWatermark: end, nowMs: 10_000_000, retainEmptyBatches: true });
+      assert.ok(stats.cleaned, `cleaned (${stats.skipped ?? ''})`);
+      assert.ok(stats.firstUncleanableOffset <= log.lastStableOffset(end));
+      const values: string[] = [];
+      for (let offset = log.logStartOffset; offset < log.logEndOffset;) {
+        const { records, nextOffset } = await log.read(offset, 1 << 20);
+        for (const span of iterateBatches(records)) {
+          if (readBatchHeader(records, span.offset).isControl) continue;
+          for (const r of iterateRecords(records, span.offset)) values.push(String(r.value));
+        }
+        offset = nextOffset;
+      }
+      // plain-b2 (past the LSO) does not supersede plain-b: nothing at or past the LSO is mapped.
+      assert.deepEqual(values, ['committed-a', 'plain-b', 'open-b', 'plain-b2', 'active']);
+      assert.equal(log.logEndOffset, end);
+      await log.close();
     } finally { t.cleanup(); }
   });
 
