@@ -141,7 +141,9 @@ export class TransactionCoordinator {
       }], timeoutMs, false).then(([r]) => {
         this.deps.log.info({ errorCode: r?.errorCode, replicationFactor, minIsr }, 'created the transaction state topic');
         this.reconcileAll();
-        return r === undefined || r.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.NONE : r.errorCode;
+        // Created but its leaders not yet reported in time: it exists, FindCoordinator answers from the image.
+        if (r === undefined || r.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS || this.deps.metadata().topics.has(TRANSACTION_STATE_TOPIC)) return ErrorCode.NONE;
+        return r.errorCode;
       }, (err: unknown) => {
         this.deps.log.warn({ err }, 'cannot create the transaction state topic');
         return ErrorCode.COORDINATOR_NOT_AVAILABLE;
