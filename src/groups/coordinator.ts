@@ -186,7 +186,7 @@ export class GroupCoordinator {
   private load(partition: Partition): ShardEntry {
     const leaderEpoch = partition.leaderEpoch;
     const index = partition.index;
-    const writer = (records: readonly OffsetsWrite[], txn?: TxnProducer): Promise<void> => this.append(partition, leaderEpoch, records, txn);
+    const writer = (records: readonly OffsetsWrite[], txn?: TxnProducer): Promise<bigint> => this.append(partition, leaderEpoch, records, txn);
     const shard = new GroupShard(index, writer, this.deps.scheduler, this.config, this.newMemberId, this.deps.log.child({ offsetsPartition: index }));
     let settle!: () => void;
     const entry: ShardEntry = { shard, leaderEpoch, loading: true, loaded: new Promise<void>((resolve) => { settle = resolve; }) };
@@ -240,7 +240,8 @@ export class GroupCoordinator {
           if (header.baseOffset + BigInt(r.offsetDelta) < offset || r.key === null) continue;
           const decoded = decodeOffsetsRecord(r.key, r.value);
           if (decoded === null) continue;
-          if (txnProducer !== undefined) shard.replayTransactional(txnProducer, decoded); else shard.replay(decoded);
+          const recordOffset = header.baseOffset + BigInt(r.offsetDelta);
+          if (txnProducer !== undefined) shard.replayTransactional(txnProducer, decoded, recordOffset); else shard.replay(decoded, recordOffset);
         }
       }
       if (next <= offset) break;
@@ -248,7 +249,7 @@ export class GroupCoordinator {
     }
   }
 
-  private async append(partition: Partition, leaderEpoch: number, records: readonly OffsetsWrite[], txn?: TxnProducer): Promise<void> {
+  private async append(partition: Partition, leaderEpoch: number, records: readonly OffsetsWrite[], txn?: TxnProducer): Promise<bigint> {
     if (!partition.isLeader || partition.leaderEpoch !== leaderEpoch) {
       throw new KafkaError(ErrorCode.NOT_COORDINATOR, 'no longer the leader of the offsets partition');
     }
@@ -257,7 +258,7 @@ export class GroupCoordinator {
       records: records.map((r) => ({ key: r.key, value: r.value, timestamp })),
       ...(txn === undefined ? {} : { producerId: txn.producerId, producerEpoch: txn.producerEpoch, isTransactional: true }),
     });
-    await partition.append(batch, -1, 9, undefined, txn === undefined ? 'client' : 'coordinator');
+    return (await partition.append(batch, -1, 9, undefined, txn === undefined ? 'client' : 'coordinator')).baseOffset;
   }
 
   /**

@@ -29,10 +29,11 @@ export interface OffsetsWrite { readonly key: Buffer; readonly value: Buffer | n
 export interface TxnProducer { readonly producerId: bigint; readonly producerEpoch: number }
 
 /**
- * Appends records to the offsets partition; resolves once committed (acks=all). With `txn`, the
- * records go in a transactional batch of that producer (they take effect with its COMMIT marker).
+ * Appends records to the offsets partition; resolves once committed (acks=all), to the log offset
+ * of the first record when known. With `txn`, the records go in a transactional batch of that
+ * producer (they take effect with its COMMIT marker).
  */
-export type OffsetsWriter = (records: readonly OffsetsWrite[], txn?: TxnProducer) => Promise<void>;
+export type OffsetsWriter = (records: readonly OffsetsWrite[], txn?: TxnProducer) => Promise<bigint | void>;
 
 export interface JoinGroupInput {
   readonly groupId: string;
@@ -137,7 +138,9 @@ export function writeErrorCode(err: unknown, forOffsetCommit: boolean): number {
   }
 }
 
-type PendingOffsets = Map<string, Map<string, { topic: string; partition: number; value: OffsetAndMetadata }>>;
+/** A pending transactional offset, with the log offset of its record when known. */
+interface PendingOffset { topic: string; partition: number; value: OffsetAndMetadata; recordOffset: bigint | undefined }
+type PendingOffsets = Map<string, Map<string, PendingOffset>>;
 
 export class GroupShard {
   readonly groups = new Map<string, ClassicGroup>();
@@ -146,6 +149,11 @@ export class GroupShard {
    * pendingTransactionalOffsetCommits): producer id → group → `${topic}\0${partition}` → offset.
    */
   private readonly pendingTxnOffsets = new Map<bigint, PendingOffsets>();
+  /**
+   * Log offset of the record behind each committed offset (`${group}\0${topic}\0${partition}`),
+   * so that a transaction's offsets do not replace a later plain commit (Kafka's olderThan).
+   */
+  private readonly commitRecordOffsets = new Map<string, bigint>();
   private readonly timers = new Map<ClassicGroup, GroupTimers>();
   private closed = false;
 
@@ -161,11 +169,12 @@ export class GroupShard {
   // ------------------------------------------------------------------------------------------
   // Loading and unloading
 
-  /** Applies one record read from the offsets partition (the log is replayed in order). */
-  replay(record: OffsetsRecord): void {
+  /** Applies one record read from the offsets partition (the log is replayed in order) at log offset `recordOffset`. */
+  replay(record: OffsetsRecord, recordOffset?: bigint): void {
     if (record.type === 'offset') {
       const g = this.groups.get(record.group) ?? this.newGroup(record.group);
       g.setOffset(record.topic, record.partition, record.value);
+      this.noteCommitRecord(record.group, record.topic, record.partition, record.value === null ? undefined : recordOffset);
       return;
     }
     if (record.value === null) {
@@ -178,18 +187,23 @@ export class GroupShard {
   }
 
   /** Replays an offset commit read from a transactional batch of `producerId`: pending until its marker. */
-  replayTransactional(producerId: bigint, record: OffsetsRecord): void {
+  replayTransactional(producerId: bigint, record: OffsetsRecord, recordOffset?: bigint): void {
     if (record.type !== 'offset') return;
-    this.addPending(producerId, record.group, record.topic, record.partition, record.value);
+    this.addPending(producerId, record.group, record.topic, record.partition, record.value, recordOffset);
   }
 
-  private addPending(producerId: bigint, groupId: string, topic: string, partition: number, value: OffsetAndMetadata | null): void {
+  private noteCommitRecord(groupId: string, topic: string, partition: number, recordOffset: bigint | undefined): void {
+    const key = `${groupId}\0${topic}\0${partition}`;
+    if (recordOffset === undefined) this.commitRecordOffsets.delete(key); else this.commitRecordOffsets.set(key, recordOffset);
+  }
+
+  private addPending(producerId: bigint, groupId: string, topic: string, partition: number, value: OffsetAndMetadata | null, recordOffset: bigint | undefined): void {
     let byGroup = this.pendingTxnOffsets.get(producerId);
     if (byGroup === undefined) { byGroup = new Map(); this.pendingTxnOffsets.set(producerId, byGroup); }
     let byPartition = byGroup.get(groupId);
     if (byPartition === undefined) { byPartition = new Map(); byGroup.set(groupId, byPartition); }
     const key = `${topic}\0${partition}`;
-    if (value === null) byPartition.delete(key); else byPartition.set(key, { topic, partition, value });
+    if (value === null) byPartition.delete(key); else byPartition.set(key, { topic, partition, value, recordOffset });
   }
 
   /**
@@ -203,7 +217,13 @@ export class GroupShard {
     if (!commit) return;
     for (const [groupId, offsets] of byGroup) {
       const g = this.groups.get(groupId) ?? this.newGroup(groupId);
-      for (const o of offsets.values()) g.setOffset(o.topic, o.partition, o.value);
+      for (const o of offsets.values()) {
+        // Kafka applies a transactional offset unless a plain commit written after it is in place.
+        const at = this.commitRecordOffsets.get(`${groupId}\0${o.topic}\0${o.partition}`);
+        if (g.offset(o.topic, o.partition) !== undefined && at !== undefined && o.recordOffset !== undefined && at > o.recordOffset) continue;
+        g.setOffset(o.topic, o.partition, o.value);
+        this.noteCommitRecord(groupId, o.topic, o.partition, o.recordOffset);
+      }
     }
   }
 
@@ -270,6 +290,7 @@ export class GroupShard {
     this.timers.clear();
     this.groups.clear();
     this.pendingTxnOffsets.clear();
+    this.commitRecordOffsets.clear();
   }
 
   get isClosed(): boolean { return this.closed; }
@@ -755,14 +776,20 @@ export class GroupShard {
       codes.push(ErrorCode.NONE);
     });
     if (writes.length === 0) return codes;
+    let base: bigint | void;
     try {
-      await this.writer(writes);
+      base = await this.writer(writes);
     } catch (err) {
       const code = writeErrorCode(err, true);
       for (const a of applied) codes[a.index] = code;
       return codes;
     }
-    if (this.groups.get(req.groupId) === g) for (const a of applied) g.setOffset(a.topic, a.partition, a.value);
+    if (this.groups.get(req.groupId) === g) {
+      applied.forEach((a, i) => {
+        g.setOffset(a.topic, a.partition, a.value);
+        this.noteCommitRecord(req.groupId, a.topic, a.partition, typeof base === 'bigint' ? base + BigInt(i) : undefined);
+      });
+    }
     return codes;
   }
 
@@ -800,15 +827,18 @@ export class GroupShard {
       codes.push(ErrorCode.NONE);
     });
     if (writes.length === 0) return codes;
+    let base: bigint | void;
     try {
-      await this.writer(writes, { producerId: req.producerId, producerEpoch: req.producerEpoch });
+      base = await this.writer(writes, { producerId: req.producerId, producerEpoch: req.producerEpoch });
     } catch (err) {
       const code = err instanceof KafkaError && (err.code === ErrorCode.INVALID_PRODUCER_EPOCH || err.code === ErrorCode.INVALID_TXN_STATE)
         ? err.code : writeErrorCode(err, true);
       for (const a of applied) codes[a.index] = code;
       return codes;
     }
-    if (!this.closed) for (const a of applied) this.addPending(req.producerId, req.groupId, a.topic, a.partition, a.value);
+    if (!this.closed) {
+      applied.forEach((a, i) => this.addPending(req.producerId, req.groupId, a.topic, a.partition, a.value, typeof base === 'bigint' ? base + BigInt(i) : undefined));
+    }
     return codes;
   }
 

@@ -12,6 +12,7 @@ import type { InitProducerIdResponse } from '../../protocol/generated/init-produ
 import { defaultFindCoordinatorRequest, type FindCoordinatorResponse } from '../../protocol/generated/find-coordinator.js';
 import { defaultOffsetFetchRequest, type OffsetFetchResponse } from '../../protocol/generated/offset-fetch.js';
 import type { TxnOffsetCommitResponse } from '../../protocol/generated/txn-offset-commit.js';
+import { defaultOffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/generated/offset-commit.js';
 import type { WriteTxnMarkersResponse } from '../../protocol/generated/write-txn-markers.js';
 import type { DescribeProducersResponse } from '../../protocol/generated/describe-producers.js';
 import { buildRecordBatch } from '../../protocol/records/index.js';
@@ -127,6 +128,29 @@ describe('transactional offset commits (broker process)', () => {
     await restart();
     await waitForCoordinator('g1');
     assert.deepEqual(await fetchOffset('g1', true), { offset: 12n, errorCode: ErrorCode.NONE });
+  });
+
+  it('a plain commit written after the transactional one wins when the transaction commits (live and after a reload)', async () => {
+    const pid = await initProducerId();
+    assert.equal(await txnCommit('g2', pid, 20n), ErrorCode.NONE);
+    const plain = await request<OffsetCommitResponse>(ApiKey.OffsetCommit, 8, {
+      ...defaultOffsetCommitRequest(), groupId: 'g2',
+      topics: [{ name: 'in', partitions: [{ partitionIndex: 0, committedOffset: 25n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: '' }] }],
+    });
+    assert.equal(plain.topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    assert.equal(await marker(pid, true), ErrorCode.NONE);
+    assert.deepEqual(await fetchOffset('g2', true), { offset: 25n, errorCode: ErrorCode.NONE });
+    await restart();
+    await waitForCoordinator('g2');
+    assert.deepEqual(await fetchOffset('g2', true), { offset: 25n, errorCode: ErrorCode.NONE }, 'the replay applies the same rule');
+    // And the other order: the transaction's offset is newer, so it replaces the plain one.
+    const pid2 = await initProducerId();
+    assert.equal(await txnCommit('g2', pid2, 30n), ErrorCode.NONE);
+    assert.equal(await marker(pid2, true), ErrorCode.NONE);
+    assert.deepEqual(await fetchOffset('g2', true), { offset: 30n, errorCode: ErrorCode.NONE });
+    await restart();
+    await waitForCoordinator('g2');
+    assert.deepEqual(await fetchOffset('g2', true), { offset: 30n, errorCode: ErrorCode.NONE });
   });
 
   it('DescribeProducers lists producers with their open transaction', async () => {
