@@ -238,8 +238,14 @@ export class TxnIndex {
     for (const b of bases) {
       const seg = this.segs.get(b);
       if (seg === undefined) continue;
-      for (const a of seg.aborted) {
-        if (a.lastOffset >= fetchOffset && a.firstOffset < upperBound) out.push(a);
+      // Entries are in marker order: skip those ending before fetchOffset (binary search). Their
+      // last stable offset is at most their marker + 1 <= fetchOffset, so none could end the search.
+      const list = seg.aborted;
+      let lo = 0, hi = list.length;
+      while (lo < hi) { const mid = (lo + hi) >>> 1; if (list[mid]!.lastOffset < fetchOffset) lo = mid + 1; else hi = mid; }
+      for (let i = lo; i < list.length; i++) {
+        const a = list[i]!;
+        if (a.firstOffset < upperBound) out.push(a);
         if (a.lastStableOffset >= upperBound) return out;
       }
     }
