@@ -758,7 +758,7 @@ export class PartitionLog {
     const verify = this.config.verifyCrc;
     // As Kafka's cleaner: nothing at or past the last stable offset is cleaned, so every
     // transaction in the cleanable range is decided; aborted ones are removed.
-    const highWatermark = this.txn.lastStableOffset(options.highWatermark);
+    const highWatermark = this.lastStableOffset(options.highWatermark);
     const aborted = new Map<bigint, AbortedTxn[]>();
     for (const a of this.collectAbortedTransactions(this.startOffset, highWatermark)) {
       const list = aborted.get(a.producerId);
@@ -803,8 +803,14 @@ export class PartitionLog {
 
   // ---- transactions ----------------------------------------------------------------------
 
-  /** Kafka's last stable offset given the high watermark (see TxnIndex.lastStableOffset). */
-  lastStableOffset(highWatermark: bigint): bigint { return this.txn.lastStableOffset(highWatermark); }
+  /**
+   * Kafka's last stable offset given the high watermark (see TxnIndex.lastStableOffset), never
+   * below the log start offset (retention may delete the start of a long-open transaction).
+   */
+  lastStableOffset(highWatermark: bigint): bigint {
+    const lso = this.txn.lastStableOffset(highWatermark);
+    return lso < this.startOffset && this.startOffset <= highWatermark ? this.startOffset : lso;
+  }
 
   /** Aborted transactions overlapping [fetchOffset, upperBound), from the per-segment index (no data read). */
   collectAbortedTransactions(fetchOffset: bigint, upperBound: bigint): AbortedTxn[] {

@@ -231,6 +231,20 @@ describe('aborted-transaction index and last stable offset', () => {
     } finally { t.cleanup(); }
   });
 
+  it('the LSO never falls below the log start offset (retention cut into an open transaction)', async () => {
+    const t = tempDir();
+    try {
+      const log = await open(t.dir, { segmentBytes: 300 });
+      const a = log.appendAsLeader(data(1n), 1);
+      for (let i = 0; i < 8; i++) log.appendAsLeader(plain(), 1);
+      assert.equal(log.lastStableOffset(log.logEndOffset), a.baseOffset);
+      await log.deleteRecordsBefore(5n);
+      assert.ok(log.logStartOffset >= 5n);
+      assert.equal(log.lastStableOffset(log.logEndOffset), log.logStartOffset);
+      await log.close();
+    } finally { t.cleanup(); }
+  });
+
   it('an orphan file of a merged-away segment joins the segment that now holds its offsets', async () => {
     const t = tempDir();
     try {
