@@ -83,7 +83,7 @@ describe('transactions, partition side: measurements', { skip: !enabled }, () =>
       for (let i = 0; i < txns; i++) {
         const t0 = performance.now();
         const records = buildRecordBatch({ producerId: pid, producerEpoch: 0, baseSequence: i, isTransactional: true, records: [{ key: null, value: Buffer.alloc(100), timestamp: 1n }] });
-        const p = await call<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'b', partitionData: [{ index: 0, records }] }] });
+        const p = await call<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: 'bench', acks: -1, timeoutMs: 5000, topicData: [{ name: 'b', partitionData: [{ index: 0, records }] }] });
         if (p.responses[0]!.partitionResponses[0]!.errorCode !== 0) throw new Error('produce failed');
         const m = await call<WriteTxnMarkersResponse>(ApiKey.WriteTxnMarkers, 1, { markers: [{ producerId: pid, producerEpoch: 0, transactionResult: i % 4 !== 3, coordinatorEpoch: 0, topics: [{ name: 'b', partitionIndexes: [0] }] }] });
         if (m.markers[0]!.topics[0]!.partitions[0]!.errorCode !== 0) throw new Error('marker failed');

@@ -44,7 +44,7 @@ describe('transaction state on a new leader (three brokers)', () => {
     throw new Error(`no leader for ${topic}`);
   };
   const produce = (port: number, producerId: bigint, n: number) => call<ProduceResponse>(port, ApiKey.Produce, 9, {
-    transactionalId: null, acks: -1, timeoutMs: 5000,
+    transactionalId: 'txnp', acks: -1, timeoutMs: 5000,
     topicData: [{ name: 'ft', partitionData: [{ index: 0, records: buildRecordBatch({ producerId, producerEpoch: 0, baseSequence: 0, isTransactional: true, records: Array.from({ length: n }, () => ({ key: null, value: Buffer.from('x'), timestamp: 1n })) }) }] }],
   }).then((r) => r.responses[0]!.partitionResponses[0]!);
   const marker = (port: number, producerId: bigint, commit: boolean) => call<WriteTxnMarkersResponse>(port, ApiKey.WriteTxnMarkers, 1, {

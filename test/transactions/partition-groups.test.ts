@@ -156,7 +156,7 @@ describe('transactional offset commits (broker process)', () => {
   it('DescribeProducers lists producers with their open transaction', async () => {
     const pid = await initProducerId();
     const records = buildRecordBatch({ producerId: pid, producerEpoch: 4, baseSequence: 0, isTransactional: true, records: [{ key: null, value: Buffer.from('x'), timestamp: 1234n }] });
-    const produced = await request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'in', partitionData: [{ index: 0, records }] }] });
+    const produced = await request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: 'txnp', acks: -1, timeoutMs: 5000, topicData: [{ name: 'in', partitionData: [{ index: 0, records }] }] });
     const base = produced.responses[0]!.partitionResponses[0]!.baseOffset;
     const describe = async () => (await request<DescribeProducersResponse>(ApiKey.DescribeProducers, 0, { topics: [{ name: 'in', partitionIndexes: [0, 7] }] })).topics[0]!.partitions;
     const [p0, p7] = await describe();

@@ -44,7 +44,7 @@ describe('transactions, partition side (broker process)', () => {
       producerId, producerEpoch: producerId < 0n ? -1 : opts.epoch ?? 0, baseSequence, isTransactional: opts.transactional ?? true,
       records: Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(`${opts.tag ?? 'v'}-${i}`), timestamp: BigInt(Date.now()) })),
     });
-    const res = await request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+    const res = await request<ProduceResponse>(ApiKey.Produce, 9, { transactionalId: (opts.transactional ?? true) ? 'txnp' : null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
     const p = res.responses[0]!.partitionResponses[0]!;
     if (p.errorCode === ErrorCode.NONE) seqs.set(producerId, baseSequence + n);
     return p;
