@@ -71,6 +71,8 @@ interface ShardEntry {
 
 const LOAD_READ_BYTES = 1 << 20;
 const SWEEP_INTERVAL_MS = 500;
+/** How long the next transaction's AddPartitionsToTxn waits for the previous one's markers (see TxnShardConfig). */
+const CONCURRENT_TRANSACTIONS_WAIT_MS = 500;
 
 export class TransactionCoordinator {
   private readonly shards = new Map<number, ShardEntry>();
@@ -185,7 +187,8 @@ export class TransactionCoordinator {
     const leaderEpoch = partition.leaderEpoch;
     const index = partition.index;
     const shard = new TxnShard(index, leaderEpoch, (key, value) => this.append(partition, leaderEpoch, key, value), this.markers,
-      this.deps.scheduler, this.config, () => this.deps.allocateProducerId(), this.deps.log.child({ txnPartition: index }));
+      this.deps.scheduler, { concurrentTransactionsWaitMs: CONCURRENT_TRANSACTIONS_WAIT_MS, ...this.config }, () => this.deps.allocateProducerId(),
+      this.deps.log.child({ txnPartition: index }));
     let settle!: () => void;
     const entry: ShardEntry = { shard, leaderEpoch, loading: true, loaded: new Promise<void>((resolve) => { settle = resolve; }) };
     this.shards.set(index, entry);

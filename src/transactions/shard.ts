@@ -25,6 +25,12 @@ export interface TxnShardConfig {
   readonly transactionMaxTimeoutMs: number;
   /** transactional.id.expiration.ms */
   readonly transactionalIdExpirationMs: number;
+  /**
+   * How long AddPartitionsToTxn / AddOffsetsToTxn wait for the previous transaction's markers
+   * before answering CONCURRENT_TRANSACTIONS (0: at once, as Kafka). Markers take milliseconds
+   * here, while clients back off for much longer (kafkajs 300 ms) on that error.
+   */
+  readonly concurrentTransactionsWaitMs?: number;
 }
 
 /** Writes one record (value null: a tombstone) to the partition; resolves once it is committed. */
@@ -62,6 +68,8 @@ export class TxnShard {
   private closed = false;
   /** Marker jobs in flight (for tests and shutdown). */
   private readonly completions = new Set<Promise<void>>();
+  /** The marker job of each transaction being completed. */
+  private readonly completing = new Map<TransactionMetadata, Promise<void>>();
 
   constructor(
     readonly partitionIndex: number,
@@ -171,6 +179,14 @@ export class TxnShard {
 
   async addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: readonly TopicPartition[]): Promise<number> {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    const waitMs = this.config.concurrentTransactionsWaitMs ?? 0;
+    const previous = this.txns.get(transactionalId);
+    const completion = previous === undefined ? undefined : this.completing.get(previous);
+    if (completion !== undefined && waitMs > 0 && previous!.producerId === producerId && previous!.producerEpoch === producerEpoch) {
+      let cancel: (() => void) | undefined;
+      await Promise.race([completion, new Promise<void>((resolve) => { cancel = this.scheduler.schedule(waitMs, resolve); })]);
+      cancel?.();
+    }
     const meta = this.txns.get(transactionalId);
     if (meta === undefined || meta.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (meta.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
@@ -253,7 +269,8 @@ export class TxnShard {
       }
     })().catch((err: unknown) => this.log.error({ err, transactionalId: job.transactionalId }, 'cannot complete a transaction'));
     this.completions.add(run);
-    void run.finally(() => this.completions.delete(run));
+    this.completing.set(meta, run);
+    void run.finally(() => { this.completions.delete(run); if (this.completing.get(meta) === run) this.completing.delete(meta); });
   }
 
   // ---- the log --------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ class Harness {
   nextProducerId = 1000n;
   shard: TxnShard;
 
-  constructor(readonly leaders: (topic: string, partition: number) => number | undefined = () => 2) {
+  constructor(readonly leaders: (topic: string, partition: number) => number | undefined = () => 2, readonly config: TxnShardConfig = CONFIG) {
     this.shard = this.newShard();
   }
 
@@ -42,7 +42,7 @@ class Harness {
       await Promise.resolve();
       if (this.writeError !== null) throw this.writeError;
       this.log.push(decodeTxnLogRecord(key, value)!);
-    }, markers, this.clock, CONFIG, () => Promise.resolve(this.nextProducerId++), silentLogger);
+    }, markers, this.clock, this.config, () => Promise.resolve(this.nextProducerId++), silentLogger);
   }
 
   release(): void { const h = this.held; this.held = []; for (const r of h) r(); }
@@ -183,6 +183,29 @@ describe('transaction coordinator: AddPartitionsToTxn and EndTxn', () => {
     assert.equal(await h.shard.endTransaction('t1', r.producerId, r.producerEpoch, true), ErrorCode.NONE);
     assert.equal(await h.shard.endTransaction('t1', r.producerId, r.producerEpoch, false), ErrorCode.INVALID_TXN_STATE);
     assert.equal(await h.shard.addPartitions('t1', r.producerId, r.producerEpoch, TP), ErrorCode.NONE);
+  });
+
+  it('with a wait configured, the next transaction\'s AddPartitionsToTxn waits for the markers instead of answering CONCURRENT_TRANSACTIONS at once', async () => {
+    h = new Harness(undefined, { ...CONFIG, concurrentTransactionsWaitMs: 200 });
+    const r = await begin(h);
+    h.hold = true;
+    await h.shard.endTransaction('t1', r.producerId, r.producerEpoch, true);
+    const waiting = h.shard.addPartitions('t1', r.producerId, r.producerEpoch, TP);
+    await new Promise((r2) => setImmediate(r2));
+    h.hold = false;
+    h.release();
+    assert.equal(await waiting, ErrorCode.NONE, 'answered once the markers and CompleteCommit are written');
+    assert.deepEqual(h.states(), ['Empty', 'Ongoing', 'PrepareCommit', 'CompleteCommit', 'Ongoing']);
+    // Markers that take longer than the wait: CONCURRENT_TRANSACTIONS, as Kafka.
+    h.hold = true;
+    await h.shard.endTransaction('t1', r.producerId, r.producerEpoch, false);
+    const late = h.shard.addPartitions('t1', r.producerId, r.producerEpoch, TP);
+    await new Promise((r2) => setImmediate(r2));
+    h.clock.advance(200);
+    assert.equal(await late, ErrorCode.CONCURRENT_TRANSACTIONS);
+    h.hold = false;
+    h.release();
+    await h.settle();
   });
 
   it('sends markers to each partition leader, retrying the ones whose leader is unknown or moved', async () => {
