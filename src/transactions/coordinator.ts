@@ -79,7 +79,8 @@ export class TransactionCoordinator {
   private readonly watched = new Set<Partition>();
   private creating: Promise<number> | null = null;
   private stopped = false;
-  private readonly cancels: (() => void)[] = [];
+  /** The next run of each periodic task, to cancel on close. */
+  private readonly timers = new Map<string, () => void>();
   private readonly markers: TxnMarkerSender;
 
   constructor(private readonly config: TransactionCoordinatorConfig, private readonly deps: TransactionCoordinatorDeps) {
@@ -92,23 +93,24 @@ export class TransactionCoordinator {
 
   /** Starts watching leadership of the partitions, the timed-out transaction abort and the id expiration. */
   start(): void {
-    const every = (ms: number, task: () => void): void => {
+    const every = (name: string, ms: number, task: () => void): void => {
       const run = (): void => {
         if (this.stopped) return;
         task();
-        this.cancels.push(this.deps.scheduler.schedule(ms, run));
+        this.timers.set(name, this.deps.scheduler.schedule(ms, run));
       };
-      this.cancels.push(this.deps.scheduler.schedule(ms, run));
+      this.timers.set(name, this.deps.scheduler.schedule(ms, run));
     };
     this.reconcileAll();
-    every(SWEEP_INTERVAL_MS, () => this.reconcileAll());
-    every(this.config.abortTimedOutTransactionCleanupIntervalMs, () => { this.abortTimedOutTransactions(); });
-    every(this.config.removeExpiredTransactionalIdCleanupIntervalMs, () => { void this.expireTransactionalIds(); });
+    every('leadership', SWEEP_INTERVAL_MS, () => this.reconcileAll());
+    every('abort', this.config.abortTimedOutTransactionCleanupIntervalMs, () => { this.abortTimedOutTransactions(); });
+    every('expire', this.config.removeExpiredTransactionalIdCleanupIntervalMs, () => { void this.expireTransactionalIds(); });
   }
 
   close(): void {
     this.stopped = true;
-    for (const c of this.cancels.splice(0)) c();
+    for (const cancel of this.timers.values()) cancel();
+    this.timers.clear();
     for (const [p, e] of this.shards) { e.shard.unload(); this.shards.delete(p); }
   }
 
