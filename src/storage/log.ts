@@ -425,6 +425,20 @@ export class PartitionLog {
       }
     }
 
+    // Transactions are replayed from the last segment starting below the recovery point: that
+    // segment existed when the recovery point was checkpointed, so its txn file (the open
+    // transactions at its base) was written first. The segment holding the recovery point may
+    // start exactly there and be newer than that checkpoint.
+    let txnFirst = 0;
+    for (let i = 0; i < this.segments.length; i++) if (this.segments[i]!.baseOffset < recoveryPoint) txnFirst = i;
+    if (txnFirst > first) txnFirst = first;
+    for (let i = txnFirst; i < first; i++) {
+      const seg = this.segments[i]!;
+      if (i === txnFirst) this.txn.beginSegmentScan(seg.baseOffset); else this.txn.enterSegment(seg.baseOffset);
+      const ref = seg.acquireReader();
+      try { this.txn.scanFile(seg.baseOffset, ref.fd, seg.size); } finally { ref.release(); }
+    }
+
     const strict = !this.config.cleanupPolicy.includes('compact');
     let expected: bigint | undefined;
     let cut: { seg: number; position: number; reason: string } | undefined;
@@ -432,7 +446,7 @@ export class PartitionLog {
     for (let i = first; i < this.segments.length && cut === undefined; i++) {
       const seg = this.segments[i]!;
       seg.resetIndexes();
-      if (i === first) this.txn.beginSegmentScan(seg.baseOffset); else this.txn.enterSegment(seg.baseOffset);
+      if (i === txnFirst) this.txn.beginSegmentScan(seg.baseOffset); else this.txn.enterSegment(seg.baseOffset);
       if (strict && i === first) expected = seg.baseOffset;
       const ref = seg.acquireReader();
       try {

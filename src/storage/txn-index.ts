@@ -26,6 +26,9 @@ import { writeFileAtomic, type StorageIo } from './io.js';
 import { walkBatchesSync } from './segment.js';
 
 const MAGIC = 'RTXN';
+const UNSTABLE_MAGIC = 'RTXU';
+/** Markers not yet known below the high watermark, as of the last checkpoint (see writeDirty). */
+const UNSTABLE_CHECKPOINT = 'txn-unstable-checkpoint';
 const VERSION = 1;
 const SUFFIX = '.txnindex';
 const FILE = /^(\d{20})\.txnindex$/;
@@ -75,6 +78,7 @@ export class TxnIndex {
   /** Transactions whose marker is in the log but may not be below the high watermark yet, oldest first. */
   private completed: CompletedTxn[] = [];
   private lastHighWatermark = -1n;
+  private unstableFileExists = false;
 
   constructor(private readonly dir: string) {}
 
@@ -109,6 +113,12 @@ export class TxnIndex {
       seg.aborted.push(...parsed.aborted);
     }
     for (const seg of this.segs.values()) seg.aborted.sort((a, b) => (a.lastOffset < b.lastOffset ? -1 : a.lastOffset > b.lastOffset ? 1 : 0));
+    // Markers that were not known committed at the last checkpoint: a replay from the recovery
+    // point's segment re-adds those at or after it; the ones before it only come from here.
+    const unstablePath = join(this.dir, UNSTABLE_CHECKPOINT);
+    this.unstableFileExists = existsSync(unstablePath);
+    this.completed = this.unstableFileExists ? parseUnstable(readFileSync(unstablePath)) ?? [] : [];
+    this.ongoing = new Map();
   }
 
   /**
@@ -121,10 +131,9 @@ export class TxnIndex {
     const tail = seg.tail;
     seg.tail = undefined;
     this.ongoing = new Map();
-    this.completed = [];
-    if (tail === undefined) return 'none';
+    if (tail === undefined) { this.completed = []; return 'none'; }
     seg.dirty = true; // rewrite without the tail: it is only valid until the next append
-    if (tail.endOffset !== logEndOffset) return 'stale';
+    if (tail.endOffset !== logEndOffset) return 'stale'; // keeps the checkpointed unstable markers
     this.ongoing = new Map(tail.open);
     this.completed = [...tail.completed];
     return 'adopted';
@@ -296,8 +305,20 @@ export class TxnIndex {
     seg.dirty = true;
   }
 
-  /** Write the files of changed segments (durably), drop merged-away files. Called before the recovery point is checkpointed. */
+  /**
+   * Write the files of changed segments (durably), drop merged-away files, and checkpoint the
+   * markers not yet known below the high watermark. Called before the recovery point is
+   * checkpointed.
+   */
   async writeDirty(io: StorageIo): Promise<void> {
+    const unstablePath = join(this.dir, UNSTABLE_CHECKPOINT);
+    if (this.completed.length > 0) {
+      await writeFileAtomic(unstablePath, serializeUnstable(this.completed), true, io);
+      this.unstableFileExists = true;
+    } else if (this.unstableFileExists) {
+      unlinkQuietly(unstablePath);
+      this.unstableFileExists = false;
+    }
     for (const [base, seg] of [...this.segs]) {
       if (!seg.dirty) continue;
       seg.dirty = false;
@@ -427,6 +448,34 @@ export function parseTxnIndexFile(b: Buffer): Pick<SegmentTxns, 'open' | 'aborte
     }
     if (p !== b.length - 4) return undefined;
     return { open, aborted, tail };
+  } catch {
+    return undefined;
+  }
+}
+
+function serializeUnstable(completed: readonly CompletedTxn[]): Buffer {
+  const b = Buffer.alloc(4 + 4 + completed.length * 25 + 4);
+  let p = b.write(UNSTABLE_MAGIC, 0, 'latin1');
+  p = b.writeInt32BE(completed.length, p);
+  for (const c of completed) {
+    p = b.writeBigInt64BE(c.producerId, p); p = b.writeBigInt64BE(c.firstOffset, p);
+    p = b.writeBigInt64BE(c.markerOffset, p); p = b.writeInt8(c.commit ? 1 : 0, p);
+  }
+  b.writeUInt32BE(crc32(b.subarray(0, p)), p);
+  return b;
+}
+
+function parseUnstable(b: Buffer): CompletedTxn[] | undefined {
+  try {
+    if (b.length < 12 || b.toString('latin1', 0, 4) !== UNSTABLE_MAGIC) return undefined;
+    if (crc32(b.subarray(0, b.length - 4)) !== b.readUInt32BE(b.length - 4)) return undefined;
+    const n = b.readInt32BE(4);
+    if (8 + n * 25 + 4 !== b.length) return undefined;
+    const out: CompletedTxn[] = [];
+    for (let i = 0, p = 8; i < n; i++, p += 25) {
+      out.push({ producerId: b.readBigInt64BE(p), firstOffset: b.readBigInt64BE(p + 8), markerOffset: b.readBigInt64BE(p + 16), commit: b.readInt8(p + 24) === 1 });
+    }
+    return out;
   } catch {
     return undefined;
   }
