@@ -828,8 +828,11 @@ export class PartitionLog {
 
   /** Aborted transactions overlapping [fetchOffset, upperBound), from the per-segment index (no data read). */
   collectAbortedTransactions(fetchOffset: bigint, upperBound: bigint): AbortedTxn[] {
+    const segments = this.segments;
     const from = this.segmentIndexFor(fetchOffset);
-    return this.txn.collectAborted(this.segments.slice(from).map((s) => s.baseOffset), fetchOffset, upperBound);
+    // Lazily: the search usually ends in the first segment or two.
+    const bases = function* (): Generator<bigint> { for (let i = from; i < segments.length; i++) yield segments[i]!.baseOffset; };
+    return this.txn.collectAborted(bases(), fetchOffset, upperBound);
   }
 
   /** Replay one segment's batches into the transaction tracker (after a truncation, or a stale saved state). */

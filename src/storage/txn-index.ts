@@ -242,7 +242,7 @@ export class TxnIndex {
    * The aborted transactions overlapping [fetchOffset, upperBound), searching the segments
    * `bases` (ascending, from the one holding fetchOffset) as Kafka's collectAbortedTransactions.
    */
-  collectAborted(bases: readonly bigint[], fetchOffset: bigint, upperBound: bigint): AbortedTxn[] {
+  collectAborted(bases: Iterable<bigint>, fetchOffset: bigint, upperBound: bigint): AbortedTxn[] {
     const out: AbortedTxn[] = [];
     for (const b of bases) {
       const seg = this.segs.get(b);
