@@ -29,6 +29,9 @@ import { parseAddScramList } from './security/scram.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
 import { systemScheduler } from './groups/scheduler.js';
 import { PeerClient } from './server/peer-client.js';
+import { TransactionCoordinator, transactionCoordinatorConfig } from './transactions/coordinator.js';
+import { writeTxnMarkers } from './kafka/handlers/write-txn-markers.js';
+import { WriteTxnMarkersApi, type WriteTxnMarkersResponse } from '../protocol/generated/write-txn-markers.js';
 import { RaftEnvelopeApi } from './server/internal-apis.js';
 import { BrokerMetrics, MetricsServer } from './metrics/broker-metrics.js';
 import { brokerMetricsSource, countElections } from './metrics/broker-source.js';
@@ -75,6 +78,7 @@ export class Broker {
     private readonly timers: NodeJS.Timeout[],
     private readonly maintenance: LogMaintenance,
     private readonly groups: GroupCoordinator,
+    private readonly transactions: TransactionCoordinator,
     /** Hands this broker's leaderships to other replicas (Kafka's controlled shutdown). */
     private readonly controlledShutdown: (timeoutMs: number) => Promise<void>,
     private readonly log: Logger,
@@ -160,6 +164,22 @@ export class Broker {
       createTopics: (topics, timeoutMs, validateOnly) => controllerClient.createTopics(topics, timeoutMs, validateOnly),
       scheduler: systemScheduler(systemClock), log: log.child({ component: 'group-coordinator' }),
     });
+    // The transaction coordinator writes markers to its own partitions directly, to the others' leaders with WriteTxnMarkers.
+    const transactions = new TransactionCoordinator(transactionCoordinatorConfig(config), {
+      nodeId: config.nodeId, metadata: () => metadata.image(), partition: (topic, p) => replicas.get(topic, p),
+      createTopics: (topics, timeoutMs, validateOnly) => controllerClient.createTopics(topics, timeoutMs, validateOnly),
+      allocateProducerId: () => producerIds.generateProducerId(),
+      offsetsPartitionFor: (groupId) => groups.partitionFor(groupId),
+      markerTransport: async (brokerId, request) => {
+        if (brokerId === config.nodeId) {
+          return { markers: await writeTxnMarkers({ metadata: () => metadata.image(), partition: (topic, p) => replicas.get(topic, p), groups }, request.markers, log) };
+        }
+        const peer = peers.get(brokerId);
+        if (peer === undefined) throw new Error(`broker ${brokerId} is not in the bootstrap list`);
+        return await peer.request(WriteTxnMarkersApi, 1, request) as WriteTxnMarkersResponse;
+      },
+      scheduler: systemScheduler(systemClock), log: log.child({ component: 'txn-coordinator' }),
+    });
     const handlers = createHandlers({
       nodeId: config.nodeId,
       clusterId,
@@ -173,6 +193,7 @@ export class Broker {
       allocateProducerId: () => producerIds.generateProducerId(),
       groups,
       auth,
+      transactions,
       ...localAdminDeps({
         brokerConfig: config, controller, isActiveController: () => metadataPartition.isLeader,
         transferLeadership: (topic, p, to) => replicas.get(topic, p)?.transferLeadership(to),
@@ -219,6 +240,7 @@ export class Broker {
       auth,
     })) handlers.set(h.apiKey, h);
     groups.start();
+    transactions.start();
     // One server per listener (listeners, listener.security.protocol.map): TLS, SASL, limits.
     const bootstrapScram = parseAddScramList(config.bootstrapScramUsers);
     const server = ListenerSet.create(config, handlers, {
@@ -303,7 +325,7 @@ export class Broker {
       await controllerClient.heartbeat(metadata.image().offset, Math.max(1000, deadline - now()), false, true)
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'controlled shutdown: could not be fenced; the session timeout will'));
     };
-    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, groups, controlledShutdown, log, ops);
+    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, groups, transactions, controlledShutdown, log, ops);
   }
 
   /** How this broker found its partition logs at start-up, in one line. */
@@ -319,6 +341,7 @@ export class Broker {
     this.maintenance.stop();
     if (controlled) await this.controlledShutdown(timeoutMs);
     this.groups.close();
+    this.transactions.close();
     await this.server.close();
     await this.replicas.close();
     await this.raft.close();

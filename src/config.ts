@@ -57,6 +57,14 @@ export interface BrokerConfig {
   readonly authorizerClassName: string;         // authorizer.class.name ('' : none, everything allowed; org.apache.kafka.metadata.authorizer.StandardAuthorizer or 'standard': ACLs)
   readonly superUsers: string;                  // super.users: principals allowed everything, ';'-separated (User:admin;User:broker)
   readonly allowEveryoneIfNoAclFound: boolean;  // allow.everyone.if.no.acl.found
+  readonly transactionStateLogNumPartitions: number;      // transaction.state.log.num.partitions
+  readonly transactionStateLogReplicationFactor: number;  // transaction.state.log.replication.factor (capped to live brokers)
+  readonly transactionStateLogMinIsr: number;             // transaction.state.log.min.isr (capped to the replication factor)
+  readonly transactionStateLogSegmentBytes: number;       // transaction.state.log.segment.bytes
+  readonly transactionMaxTimeoutMs: number;               // transaction.max.timeout.ms
+  readonly transactionalIdExpirationMs: number;           // transactional.id.expiration.ms
+  readonly abortTimedOutTransactionCleanupIntervalMs: number;     // transaction.abort.timed.out.transaction.cleanup.interval.ms
+  readonly removeExpiredTransactionalIdCleanupIntervalMs: number; // transaction.remove.expired.transaction.cleanup.interval.ms
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -102,6 +110,14 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   authorizerClassName: '',
   superUsers: '',
   allowEveryoneIfNoAclFound: false,
+  transactionStateLogNumPartitions: 50,
+  transactionStateLogReplicationFactor: 3,
+  transactionStateLogMinIsr: 2,
+  transactionStateLogSegmentBytes: 104857600,
+  transactionMaxTimeoutMs: 900000,
+  transactionalIdExpirationMs: 604800000,
+  abortTimedOutTransactionCleanupIntervalMs: 10000,
+  removeExpiredTransactionalIdCleanupIntervalMs: 3600000,
 };
 
 /** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
@@ -139,6 +155,14 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'raftka.connection.max.inflight.bytes': 'connectionMaxInflightBytes',
   'authorizer.class.name': 'authorizerClassName',
   'allow.everyone.if.no.acl.found': 'allowEveryoneIfNoAclFound',
+  'transaction.state.log.num.partitions': 'transactionStateLogNumPartitions',
+  'transaction.state.log.replication.factor': 'transactionStateLogReplicationFactor',
+  'transaction.state.log.min.isr': 'transactionStateLogMinIsr',
+  'transaction.state.log.segment.bytes': 'transactionStateLogSegmentBytes',
+  'transaction.max.timeout.ms': 'transactionMaxTimeoutMs',
+  'transactional.id.expiration.ms': 'transactionalIdExpirationMs',
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 'abortTimedOutTransactionCleanupIntervalMs',
+  'transaction.remove.expired.transaction.cleanup.interval.ms': 'removeExpiredTransactionalIdCleanupIntervalMs',
 };
 
 /** String settings whose value is kept whole (commas included). */

@@ -10,13 +10,13 @@ import { ErrorCode, KafkaError } from '../kafka/errors.js';
 import type { MetadataImage } from '../cluster/image.js';
 import type { CreateTopicRequest, CreateTopicResult } from '../cluster/controller.js';
 import type { Partition } from '../partition/partition.js';
-import { buildRecordBatch, iterateBatches, iterateRecords, readBatchHeader } from '../../protocol/records/index.js';
+import { buildRecordBatch, ControlRecordType, iterateBatches, iterateRecords, readBatchHeader, readControlRecord } from '../../protocol/records/index.js';
 import { offsetsPartitionFor } from './hash.js';
 import { decodeOffsetsRecord } from './records.js';
 import type { Scheduler } from './scheduler.js';
 import {
   GroupShard, type CommitInput, type GroupConfig, type GroupDescription, type JoinGroupInput, type ListedGroup,
-  type MemberIdentity, type OffsetsWrite, type PartitionOffset, type SyncGroupInput,
+  type MemberIdentity, type OffsetsWrite, type PartitionOffset, type SyncGroupInput, type TxnCommitInput, type TxnProducer,
 } from './shard.js';
 import type { JoinResult, SyncResult } from './group.js';
 
@@ -186,7 +186,7 @@ export class GroupCoordinator {
   private load(partition: Partition): ShardEntry {
     const leaderEpoch = partition.leaderEpoch;
     const index = partition.index;
-    const writer = (records: readonly OffsetsWrite[]): Promise<void> => this.append(partition, leaderEpoch, records);
+    const writer = (records: readonly OffsetsWrite[], txn?: TxnProducer): Promise<bigint> => this.append(partition, leaderEpoch, records, txn);
     const shard = new GroupShard(index, writer, this.deps.scheduler, this.config, this.newMemberId, this.deps.log.child({ offsetsPartition: index }));
     let settle!: () => void;
     const entry: ShardEntry = { shard, leaderEpoch, loading: true, loaded: new Promise<void>((resolve) => { settle = resolve; }) };
@@ -225,11 +225,23 @@ export class GroupCoordinator {
       for (const span of iterateBatches(records)) {
         const header = readBatchHeader(records, span.offset);
         next = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
-        if (header.isControl || header.baseOffset + BigInt(header.lastOffsetDelta) < offset) continue;
+        if (header.baseOffset + BigInt(header.lastOffsetDelta) < offset) continue;
+        const txnProducer = header.isTransactional && header.producerId >= 0n ? header.producerId : undefined;
+        if (header.isControl) {
+          // A transaction marker: the producer's pending offsets take effect or go.
+          if (txnProducer === undefined) continue;
+          for (const r of iterateRecords(records, span.offset)) {
+            const c = readControlRecord(r);
+            if (c.type === ControlRecordType.COMMIT || c.type === ControlRecordType.ABORT) shard.completeTransaction(txnProducer, c.type === ControlRecordType.COMMIT);
+          }
+          continue;
+        }
         for (const r of iterateRecords(records, span.offset)) {
           if (header.baseOffset + BigInt(r.offsetDelta) < offset || r.key === null) continue;
           const decoded = decodeOffsetsRecord(r.key, r.value);
-          if (decoded !== null) shard.replay(decoded);
+          if (decoded === null) continue;
+          const recordOffset = header.baseOffset + BigInt(r.offsetDelta);
+          if (txnProducer !== undefined) shard.replayTransactional(txnProducer, decoded, recordOffset); else shard.replay(decoded, recordOffset);
         }
       }
       if (next <= offset) break;
@@ -237,13 +249,35 @@ export class GroupCoordinator {
     }
   }
 
-  private async append(partition: Partition, leaderEpoch: number, records: readonly OffsetsWrite[]): Promise<void> {
+  private async append(partition: Partition, leaderEpoch: number, records: readonly OffsetsWrite[], txn?: TxnProducer): Promise<bigint> {
     if (!partition.isLeader || partition.leaderEpoch !== leaderEpoch) {
       throw new KafkaError(ErrorCode.NOT_COORDINATOR, 'no longer the leader of the offsets partition');
     }
     const timestamp = BigInt(this.deps.scheduler.wallClock());
-    const batch = buildRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, timestamp })) });
-    await partition.append(batch, -1, 9);
+    const batch = buildRecordBatch({
+      records: records.map((r) => ({ key: r.key, value: r.value, timestamp })),
+      ...(txn === undefined ? {} : { producerId: txn.producerId, producerEpoch: txn.producerEpoch, isTransactional: true }),
+    });
+    return (await partition.append(batch, -1, 9, undefined, txn === undefined ? 'client' : 'coordinator')).baseOffset;
+  }
+
+  /**
+   * WriteTxnMarkers wrote a COMMIT or ABORT marker of `producerId` to offsets partition
+   * `offsetsPartition` (committed): that producer's pending transactional offsets in the
+   * partition's groups take effect or are dropped. A shard still loading applies it after the
+   * load (the replay may already have seen the marker; applying twice is harmless).
+   */
+  async completeTransaction(offsetsPartition: number, producerId: bigint, commit: boolean): Promise<void> {
+    const entry = this.shards.get(offsetsPartition);
+    if (entry === undefined) return;
+    if (entry.loading) await entry.loaded;
+    if (this.shards.get(offsetsPartition) === entry) entry.shard.completeTransaction(producerId, commit);
+  }
+
+  /** TxnOffsetCommit: per-partition error codes in input order. */
+  async txnCommitOffsets(req: TxnCommitInput): Promise<number[]> {
+    const s = await this.loadedShardFor(req.groupId);
+    return s.shard === null ? req.offsets.map(() => s.errorCode) : s.shard.txnCommitOffsets(req);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -312,9 +346,9 @@ export class GroupCoordinator {
     return s.shard === null ? Promise.resolve(req.offsets.map(() => s.errorCode)) : s.shard.commitOffsets(req);
   }
 
-  fetchOffsets(groupId: string, topics: readonly { name: string; partitions: readonly number[] }[] | null): { errorCode: number; topics: { name: string; partitions: PartitionOffset[] }[] } {
+  fetchOffsets(groupId: string, topics: readonly { name: string; partitions: readonly number[] }[] | null, requireStable = false): { errorCode: number; topics: { name: string; partitions: PartitionOffset[] }[] } {
     const s = this.shardFor(groupId);
-    return s.shard === null ? { errorCode: s.errorCode, topics: [] } : s.shard.fetchOffsets(groupId, topics);
+    return s.shard === null ? { errorCode: s.errorCode, topics: [] } : s.shard.fetchOffsets(groupId, topics, requireStable);
   }
 
   deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<{ errorCode: number; codes: number[] }> {

@@ -25,8 +25,15 @@ export interface GroupConfig {
 /** One record for the offsets partition (null value: tombstone). */
 export interface OffsetsWrite { readonly key: Buffer; readonly value: Buffer | null }
 
-/** Appends records to the offsets partition; resolves once committed (acks=all). */
-export type OffsetsWriter = (records: readonly OffsetsWrite[]) => Promise<void>;
+/** The producer of a transactional write (TxnOffsetCommit). */
+export interface TxnProducer { readonly producerId: bigint; readonly producerEpoch: number }
+
+/**
+ * Appends records to the offsets partition; resolves once committed (acks=all), to the log offset
+ * of the first record when known. With `txn`, the records go in a transactional batch of that
+ * producer (they take effect with its COMMIT marker).
+ */
+export type OffsetsWriter = (records: readonly OffsetsWrite[], txn?: TxnProducer) => Promise<bigint | void>;
 
 export interface JoinGroupInput {
   readonly groupId: string;
@@ -61,6 +68,9 @@ export interface CommitInput {
   readonly groupInstanceId: string | null;
   readonly offsets: readonly { topic: string; partition: number; offset: bigint; leaderEpoch: number; metadata: string | null; commitTimestamp: bigint }[];
 }
+
+/** TxnOffsetCommit: an offset commit inside a producer's transaction. */
+export interface TxnCommitInput extends CommitInput, TxnProducer {}
 
 export interface PartitionOffset {
   readonly partition: number;
@@ -128,8 +138,22 @@ export function writeErrorCode(err: unknown, forOffsetCommit: boolean): number {
   }
 }
 
+/** A pending transactional offset, with the log offset of its record when known. */
+interface PendingOffset { topic: string; partition: number; value: OffsetAndMetadata; recordOffset: bigint | undefined }
+type PendingOffsets = Map<string, Map<string, PendingOffset>>;
+
 export class GroupShard {
   readonly groups = new Map<string, ClassicGroup>();
+  /**
+   * Transactional offset commits written but not yet ended by a marker (Kafka's
+   * pendingTransactionalOffsetCommits): producer id → group → `${topic}\0${partition}` → offset.
+   */
+  private readonly pendingTxnOffsets = new Map<bigint, PendingOffsets>();
+  /**
+   * Log offset of the record behind each committed offset (`${group}\0${topic}\0${partition}`),
+   * so that a transaction's offsets do not replace a later plain commit (Kafka's olderThan).
+   */
+  private readonly commitRecordOffsets = new Map<string, bigint>();
   private readonly timers = new Map<ClassicGroup, GroupTimers>();
   private closed = false;
 
@@ -145,11 +169,12 @@ export class GroupShard {
   // ------------------------------------------------------------------------------------------
   // Loading and unloading
 
-  /** Applies one record read from the offsets partition (the log is replayed in order). */
-  replay(record: OffsetsRecord): void {
+  /** Applies one record read from the offsets partition (the log is replayed in order) at log offset `recordOffset`. */
+  replay(record: OffsetsRecord, recordOffset?: bigint): void {
     if (record.type === 'offset') {
       const g = this.groups.get(record.group) ?? this.newGroup(record.group);
       g.setOffset(record.topic, record.partition, record.value);
+      this.noteCommitRecord(record.group, record.topic, record.partition, record.value === null ? undefined : recordOffset);
       return;
     }
     if (record.value === null) {
@@ -159,6 +184,54 @@ export class GroupShard {
       return;
     }
     this.restoreMetadata(this.groups.get(record.group) ?? this.newGroup(record.group), record.value);
+  }
+
+  /** Replays an offset commit read from a transactional batch of `producerId`: pending until its marker. */
+  replayTransactional(producerId: bigint, record: OffsetsRecord, recordOffset?: bigint): void {
+    if (record.type !== 'offset') return;
+    this.addPending(producerId, record.group, record.topic, record.partition, record.value, recordOffset);
+  }
+
+  private noteCommitRecord(groupId: string, topic: string, partition: number, recordOffset: bigint | undefined): void {
+    const key = `${groupId}\0${topic}\0${partition}`;
+    if (recordOffset === undefined) this.commitRecordOffsets.delete(key); else this.commitRecordOffsets.set(key, recordOffset);
+  }
+
+  private addPending(producerId: bigint, groupId: string, topic: string, partition: number, value: OffsetAndMetadata | null, recordOffset: bigint | undefined): void {
+    let byGroup = this.pendingTxnOffsets.get(producerId);
+    if (byGroup === undefined) { byGroup = new Map(); this.pendingTxnOffsets.set(producerId, byGroup); }
+    let byPartition = byGroup.get(groupId);
+    if (byPartition === undefined) { byPartition = new Map(); byGroup.set(groupId, byPartition); }
+    const key = `${topic}\0${partition}`;
+    if (value === null) byPartition.delete(key); else byPartition.set(key, { topic, partition, value, recordOffset });
+  }
+
+  /**
+   * A COMMIT or ABORT marker of `producerId` is committed in the offsets partition: its pending
+   * offsets become the groups' committed offsets (commit) or are dropped (abort). Idempotent.
+   */
+  completeTransaction(producerId: bigint, commit: boolean): void {
+    const byGroup = this.pendingTxnOffsets.get(producerId);
+    if (byGroup === undefined) return;
+    this.pendingTxnOffsets.delete(producerId);
+    if (!commit) return;
+    for (const [groupId, offsets] of byGroup) {
+      const g = this.groups.get(groupId) ?? this.newGroup(groupId);
+      for (const o of offsets.values()) {
+        // Kafka applies a transactional offset unless a plain commit written after it is in place.
+        const at = this.commitRecordOffsets.get(`${groupId}\0${o.topic}\0${o.partition}`);
+        if (g.offset(o.topic, o.partition) !== undefined && at !== undefined && o.recordOffset !== undefined && at > o.recordOffset) continue;
+        g.setOffset(o.topic, o.partition, o.value);
+        this.noteCommitRecord(groupId, o.topic, o.partition, o.recordOffset);
+      }
+    }
+  }
+
+  /** Whether a transactional offset commit of some producer is pending for this group and partition. */
+  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+    const key = `${topic}\0${partition}`;
+    for (const byGroup of this.pendingTxnOffsets.values()) if (byGroup.get(groupId)?.has(key) === true) return true;
+    return false;
   }
 
   private restoreMetadata(g: ClassicGroup, v: GroupMetadataValue | null): void {
@@ -216,6 +289,8 @@ export class GroupShard {
     for (const g of this.groups.values()) for (const m of g.members.values()) m.heartbeatTimer?.();
     this.timers.clear();
     this.groups.clear();
+    this.pendingTxnOffsets.clear();
+    this.commitRecordOffsets.clear();
   }
 
   get isClosed(): boolean { return this.closed; }
@@ -701,23 +776,84 @@ export class GroupShard {
       codes.push(ErrorCode.NONE);
     });
     if (writes.length === 0) return codes;
+    let base: bigint | void;
     try {
-      await this.writer(writes);
+      base = await this.writer(writes);
     } catch (err) {
       const code = writeErrorCode(err, true);
       for (const a of applied) codes[a.index] = code;
       return codes;
     }
-    if (this.groups.get(req.groupId) === g) for (const a of applied) g.setOffset(a.topic, a.partition, a.value);
+    if (this.groups.get(req.groupId) === g) {
+      applied.forEach((a, i) => {
+        g.setOffset(a.topic, a.partition, a.value);
+        this.noteCommitRecord(req.groupId, a.topic, a.partition, typeof base === 'bigint' ? base + BigInt(i) : undefined);
+      });
+    }
     return codes;
   }
 
-  /** OffsetFetch of one group: null topics means every committed offset. */
-  fetchOffsets(groupId: string, topics: readonly { name: string; partitions: readonly number[] }[] | null): { errorCode: number; topics: { name: string; partitions: PartitionOffset[] }[] } {
+  /**
+   * TxnOffsetCommit: the offsets go to the log in a transactional batch of the producer and stay
+   * pending (invisible to OffsetFetch) until its COMMIT marker (completeTransaction). Member and
+   * generation checks as Kafka's for transactional commits (v3+ send them; older versions send
+   * generation -1 and no member, which passes): no REBALANCE_IN_PROGRESS while completing a
+   * rebalance, an empty member id skips the member check.
+   */
+  async txnCommitOffsets(req: TxnCommitInput): Promise<number[]> {
+    const all = (code: number): number[] => req.offsets.map(() => code);
+    if (this.closed) return all(ErrorCode.NOT_COORDINATOR);
+    const g = this.groups.get(req.groupId);
+    if (g === undefined) {
+      if (req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+    } else {
+      if (g.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      if (g.isStaticMemberFenced(req.memberId, req.groupInstanceId)) return all(ErrorCode.FENCED_INSTANCE_ID);
+      if (!(req.generationId < 0 && g.is('Empty'))) {
+        if (req.memberId !== '' && g.get(req.memberId) === undefined) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+        if (req.generationId >= 0 && req.generationId !== g.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
+      }
+    }
+    const now = BigInt(this.scheduler.wallClock());
+    const codes: number[] = [];
+    const writes: OffsetsWrite[] = [];
+    const applied: { topic: string; partition: number; value: OffsetAndMetadata; index: number }[] = [];
+    req.offsets.forEach((o, index) => {
+      const metadata = o.metadata ?? '';
+      if (Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes) { codes.push(ErrorCode.OFFSET_METADATA_TOO_LARGE); return; }
+      const value: OffsetAndMetadata = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata, commitTimestamp: now, expireTimestamp: -1n };
+      writes.push({ key: offsetCommitKey(req.groupId, o.topic, o.partition), value: offsetCommitValue(value) });
+      applied.push({ topic: o.topic, partition: o.partition, value, index });
+      codes.push(ErrorCode.NONE);
+    });
+    if (writes.length === 0) return codes;
+    let base: bigint | void;
+    try {
+      base = await this.writer(writes, { producerId: req.producerId, producerEpoch: req.producerEpoch });
+    } catch (err) {
+      const code = err instanceof KafkaError && (err.code === ErrorCode.INVALID_PRODUCER_EPOCH || err.code === ErrorCode.INVALID_TXN_STATE)
+        ? err.code : writeErrorCode(err, true);
+      for (const a of applied) codes[a.index] = code;
+      return codes;
+    }
+    if (!this.closed) {
+      applied.forEach((a, i) => this.addPending(req.producerId, req.groupId, a.topic, a.partition, a.value, typeof base === 'bigint' ? base + BigInt(i) : undefined));
+    }
+    return codes;
+  }
+
+  /**
+   * OffsetFetch of one group: null topics means every committed offset. With `requireStable`
+   * (v7+), a partition with a pending transactional commit answers UNSTABLE_OFFSET_COMMIT.
+   */
+  fetchOffsets(groupId: string, topics: readonly { name: string; partitions: readonly number[] }[] | null, requireStable = false): { errorCode: number; topics: { name: string; partitions: PartitionOffset[] }[] } {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
     const g = this.groups.get(groupId);
     const known = g !== undefined && !g.is('Dead') ? g : undefined;
     const one = (topic: string, partition: number): PartitionOffset => {
+      if (requireStable && this.hasPendingTxnOffset(groupId, topic, partition)) {
+        return { partition, offset: NO_OFFSET, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
+      }
       const o = known?.offset(topic, partition);
       return o === undefined
         ? { partition, offset: NO_OFFSET, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE }

@@ -21,6 +21,8 @@ export interface SessionPartition {
   /** Last high watermark and log start offset sent (-1: resend on the next fetch). */
   sentHighWatermark: bigint;
   sentLogStartOffset: bigint;
+  /** Last last-stable-offset sent (undefined: none yet). */
+  sentLastStableOffset?: bigint;
 }
 
 /** One KIP-227 incremental fetch session. */
@@ -42,7 +44,7 @@ export class FetchSession {
    * incremental response must carry it (records, a moved high watermark or log start, an error,
    * a diverging epoch), remembering what was sent.
    */
-  mustRespond(p: SessionPartition, r: { records: number; highWatermark: bigint; logStartOffset: bigint; errorCode: number; divergingEpoch: number }): boolean {
+  mustRespond(p: SessionPartition, r: { records: number; highWatermark: bigint; logStartOffset: bigint; errorCode: number; divergingEpoch: number; lastStableOffset?: bigint }): boolean {
     let must = r.records > 0 || r.divergingEpoch !== -1;
     if (r.errorCode !== 0) {
       p.sentHighWatermark = -1n; // resend once the error clears
@@ -50,6 +52,7 @@ export class FetchSession {
     }
     if (p.sentHighWatermark !== r.highWatermark) { p.sentHighWatermark = r.highWatermark; must = true; }
     if (p.sentLogStartOffset !== r.logStartOffset) { p.sentLogStartOffset = r.logStartOffset; must = true; }
+    if (r.lastStableOffset !== undefined && p.sentLastStableOffset !== r.lastStableOffset) { p.sentLastStableOffset = r.lastStableOffset; must = true; }
     return must;
   }
 }

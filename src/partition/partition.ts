@@ -4,10 +4,14 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { ErrorCode, KafkaError } from '../kafka/errors.js';
 import { DEFAULT_PRODUCE_CONFIG, stampLogAppendTime, validateProducedRecords, type ProduceConfig } from './validate.js';
 import { lastSequence, ProducerStateManager, type BatchMetadata } from './producer-state.js';
+import type { AbortedTxn } from '../storage/txn-index.js';
+import { IsolationLevel, type TxnMarker } from './txn.js';
 import { raftIsr, type IsrSource } from './isr.js';
 import { OffsetOutOfRangeError, type PartitionLog } from '../storage/log.js';
 import { NotLeaderError, type FlushPolicy } from '../raft/group.js';
-import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD, readBatchHeader, RECORD_BATCH_OVERHEAD } from '../../protocol/records/index.js';
+import {
+  BATCH_LENGTH_OFFSET, buildControlBatch, ControlRecordType, iterateRecords, LOG_OVERHEAD, readBatchHeader, readControlRecord, RECORD_BATCH_OVERHEAD,
+} from '../../protocol/records/index.js';
 import type { PartitionRaft } from './raft-groups.js';
 
 export interface PartitionConfig {
@@ -29,6 +33,25 @@ export interface ReadResult {
   readonly records: Buffer | null;
   readonly highWatermark: bigint;
   readonly logStartOffset: bigint;
+  /** The last stable offset when the read was made (read_committed reads stop there). */
+  readonly lastStableOffset: bigint;
+  /** read_committed only: the aborted transactions overlapping the returned records. */
+  readonly abortedTransactions?: readonly AbortedTxn[];
+}
+
+export { IsolationLevel, type TxnMarker } from './txn.js';
+
+/** One producer of the partition as DescribeProducers shows it. */
+export interface ActiveProducer {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  /** Sequence of the last record of its last batch, -1 when none (e.g. after an epoch bump by a marker). */
+  readonly lastSequence: number;
+  readonly lastTimestamp: bigint;
+  /** Coordinator epoch of its last marker here, -1 when none. */
+  readonly coordinatorEpoch: number;
+  /** First offset of its open transaction here, -1 when none. */
+  readonly currentTxnStartOffset: bigint;
 }
 
 /** producer.id.expiration.ms (Kafka default: one day). */
@@ -67,7 +90,7 @@ export class Partition extends EventEmitter {
     this.setMaxListeners(0);
     this.raftIsrSource = { inSyncReplicas: () => raftIsr(raft.group.leaderId, raft.group.leaderTick, raft.group.followerProgress()) };
     this.isrSource = this.raftIsrSource;
-    raft.group.on('highWatermark', (hw) => this.emit('highWatermark', hw));
+    raft.group.on('highWatermark', (hw: bigint) => { log.txn.noteHighWatermark(hw); this.emit('highWatermark', hw); });
     raft.group.on('role', () => { this.onRoleChange(); this.emit('leadership'); });
     raft.group.on('error', (err) => this.logger.error({ err, topic, partition: index }, 'raft group failed'));
     if (raft.group.isLeader) this.onRoleChange();
@@ -79,6 +102,11 @@ export class Partition extends EventEmitter {
   get highWatermark(): bigint { return this.raft.group.highWatermark; }
   get logStartOffset(): bigint { return this.log.logStartOffset; }
   get logEndOffset(): bigint { return this.log.logEndOffset; }
+  /**
+   * Kafka's last stable offset: the first offset of the oldest transaction not yet completed by
+   * a marker below the high watermark, else the high watermark. read_committed consumers see up to here.
+   */
+  get lastStableOffset(): bigint { return this.log.lastStableOffset(this.highWatermark); }
 
   /** Replaces the ISR source (the default reads the Raft leader's follower progress). */
   setIsrSource(source: IsrSource): void { this.isrSource = source; }
@@ -96,6 +124,27 @@ export class Partition extends EventEmitter {
   /** The idempotent producer state (for tests and DescribeProducers); undefined while it is rebuilt. */
   producerState(): ProducerStateManager | undefined { return this.producersReady ? this.producers : undefined; }
 
+  /**
+   * DescribeProducers: the producers this leader knows (Kafka's activeProducers), waiting for the
+   * producer state while it is rebuilt. NOT_LEADER_OR_FOLLOWER on a follower.
+   */
+  async activeProducers(): Promise<ActiveProducer[]> {
+    if (!this.isLeader) throw this.notLeader();
+    if (!this.producersReady) {
+      await this.producersLoading;
+      if (!this.isLeader || !this.producersReady) throw this.notLeader();
+    }
+    const out: ActiveProducer[] = [];
+    for (const e of this.producers.producers()) {
+      const last = e.batches[e.batches.length - 1];
+      out.push({
+        producerId: e.producerId, producerEpoch: e.epoch, lastSequence: last?.lastSeq ?? -1, lastTimestamp: e.lastTimestamp,
+        coordinatorEpoch: e.coordinatorEpoch, currentTxnStartOffset: e.currentTxnFirstOffset ?? -1n,
+      });
+    }
+    return out;
+  }
+
   /** ListOffsets -3: the offset and timestamp of the record with the largest timestamp, (-1, -1) when empty. */
   maxTimestampAndOffset(): { timestamp: bigint; offset: bigint } {
     if (this.maxTs.offset < this.log.logStartOffset) return { timestamp: -1n, offset: -1n };
@@ -108,14 +157,17 @@ export class Partition extends EventEmitter {
    * the high watermark) and needs min.insync.replicas in sync; acks=1 once the leader appended.
    * Everything up to the Raft append is synchronous, so pipelined requests keep their order;
    * only an idempotent batch arriving while the producer state is rebuilt waits (in order).
+   * Transactional batches open (or continue) the producer's transaction here; a non-transactional
+   * batch of a producer with an open transaction is INVALID_TXN_STATE. `origin` 'coordinator' is
+   * the group coordinator's transactional offset commit (epoch checked, no sequence).
    */
-  async append(records: Buffer, acks: number, produceVersion: number, config?: ProduceConfig): Promise<AppendResult> {
+  async append(records: Buffer, acks: number, produceVersion: number, config?: ProduceConfig, origin: 'client' | 'coordinator' = 'client'): Promise<AppendResult> {
     const cfg = config ?? { ...DEFAULT_PRODUCE_CONFIG, maxMessageBytes: this.config.maxMessageBytes };
     if (!this.isLeader) throw this.notLeader();
     const now = this.clock.now();
     const h = validateProducedRecords(records, produceVersion, cfg, now);
-    if (h.isTransactional) throw new KafkaError(ErrorCode.INVALID_TXN_STATE, 'transactions are not supported by this broker');
     const idempotent = h.producerId >= 0n;
+    if (h.isTransactional && !idempotent) throw new KafkaError(ErrorCode.INVALID_RECORD, 'a transactional batch needs a producer id');
     if (idempotent && !this.producersReady) {
       await this.producersLoading;
       if (!this.isLeader || !this.producersReady) throw this.notLeader();
@@ -129,8 +181,14 @@ export class Partition extends EventEmitter {
     const firstSeq = h.baseSequence;
     const lastSeq = lastSequence(h.baseSequence, h.lastOffsetDelta);
     if (idempotent) {
-      const dup = this.producers.check(h.producerId, h.producerEpoch, firstSeq, lastSeq);
-      if (dup !== undefined) return this.answerDuplicate(dup, acks, cfg);
+      this.producers.checkTransactional(h.producerId, h.isTransactional);
+      if (origin === 'coordinator') {
+        // Kafka's AppendOrigin.COORDINATOR (transactional offset commits): no sequence to check.
+        this.producers.checkEpoch(h.producerId, h.producerEpoch);
+      } else {
+        const dup = this.producers.check(h.producerId, h.producerEpoch, firstSeq, lastSeq);
+        if (dup !== undefined) return this.answerDuplicate(dup, acks, cfg);
+      }
     }
     const logAppendTime = cfg.timestampType === 'LogAppendTime' ? BigInt(now) : -1n;
     if (logAppendTime >= 0n) stampLogAppendTime(records, logAppendTime);
@@ -146,7 +204,7 @@ export class Partition extends EventEmitter {
     if (idempotent) {
       this.producers.record(h.producerId, h.producerEpoch, {
         firstSeq, lastSeq, firstOffset: appended.baseOffset, lastOffset: appended.lastOffset, timestamp,
-      }, now);
+      }, now, h.isTransactional);
       this.maybeExpireProducers(now);
     }
     if (acks !== 1) {
@@ -167,6 +225,43 @@ export class Partition extends EventEmitter {
       logAppendTimeMs: cfg.timestampType === 'LogAppendTime' ? dup.timestamp : -1n,
       logStartOffset: this.log.logStartOffset, duplicate: true,
     };
+  }
+
+  /**
+   * WriteTxnMarkers for this partition: checks the marker against the producer state (older
+   * producer epoch: INVALID_PRODUCER_EPOCH; older coordinator epoch: TRANSACTION_COORDINATOR_FENCED),
+   * appends a COMMIT or ABORT control batch through Raft and resolves once it is committed (below
+   * the high watermark), as Kafka appends markers with acks=-1. The producer's transaction ends
+   * here at once (so its next transaction may start); the last stable offset moves past it when
+   * the marker commits. Every replica adds an abort to its aborted-transaction index as it
+   * appends the marker.
+   */
+  async writeTxnMarker(m: TxnMarker): Promise<void> {
+    if (!this.isLeader) throw this.notLeader();
+    if (!this.producersReady) {
+      await this.producersLoading;
+      if (!this.isLeader || !this.producersReady) throw this.notLeader();
+    }
+    this.producers.checkMarker(m.producerId, m.producerEpoch, m.coordinatorEpoch);
+    const now = this.clock.now();
+    const batch = buildControlBatch({
+      type: m.commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+      producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, timestamp: BigInt(now),
+    });
+    let appended;
+    try {
+      appended = this.raft.append(batch);
+    } catch (err) {
+      if (err instanceof NotLeaderError) throw this.notLeader();
+      throw err;
+    }
+    this.producers.recordMarker(m.producerId, m.producerEpoch, m.coordinatorEpoch, appended.baseOffset, m.commit, BigInt(now), now);
+    try {
+      await appended.committed;
+    } catch (err) {
+      if (err instanceof NotLeaderError) throw this.notLeader();
+      throw err;
+    }
   }
 
   /** Resolves once the high watermark is past `lastOffset`; NOT_LEADER_OR_FOLLOWER if leadership goes first. */
@@ -246,8 +341,11 @@ export class Partition extends EventEmitter {
             producers.record(h.producerId, h.producerEpoch, {
               firstSeq: h.baseSequence, lastSeq: lastSequence(h.baseSequence, h.lastOffsetDelta),
               firstOffset: h.baseOffset, lastOffset, timestamp: h.maxTimestamp,
-            }, now);
+            }, now, h.isTransactional);
           }
+        } else if (h.isTransactional && h.producerId >= 0n) {
+          const marker = readMarker(chunk.subarray(pos, pos + size));
+          if (marker !== undefined) producers.recordMarker(h.producerId, h.producerEpoch, marker.coordinatorEpoch, h.baseOffset, marker.commit, h.maxTimestamp, now);
         }
         batches++;
         from = lastOffset + 1n;
@@ -275,16 +373,25 @@ export class Partition extends EventEmitter {
   /** Whether this broker has heard from broker `nodeId` within the last second or so (Raft host liveness). */
   peerAlive(nodeId: number): boolean { return this.raft.peerAlive(nodeId); }
 
-  /** Fetch for a consumer: whole batches from `fetchOffset`, never past the high watermark. */
-  async read(fetchOffset: bigint, maxBytes: number): Promise<ReadResult> {
+  /**
+   * Fetch for a consumer: whole batches from `fetchOffset`, never past the high watermark, or
+   * with read_committed (isolation 1) never past the last stable offset, with the aborted
+   * transactions overlapping what is returned (from the aborted-transaction index).
+   */
+  async read(fetchOffset: bigint, maxBytes: number, isolationLevel = 0): Promise<ReadResult> {
     const highWatermark = this.highWatermark;
+    const lastStableOffset = this.log.lastStableOffset(highWatermark);
+    const committed = isolationLevel === IsolationLevel.READ_COMMITTED;
+    const limit = committed ? lastStableOffset : highWatermark;
     if (fetchOffset < this.log.logStartOffset || fetchOffset > this.log.logEndOffset) {
       throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${fetchOffset} is outside [${this.log.logStartOffset}, ${this.log.logEndOffset}]`);
     }
-    if (fetchOffset >= highWatermark) return { records: null, highWatermark, logStartOffset: this.log.logStartOffset };
+    const none = committed ? [] : undefined;
+    if (fetchOffset >= limit) return { records: null, highWatermark, lastStableOffset, logStartOffset: this.log.logStartOffset, abortedTransactions: none };
     try {
-      const { records } = await this.log.read(fetchOffset, maxBytes, highWatermark);
-      return { records: records.length > 0 ? records : null, highWatermark, logStartOffset: this.log.logStartOffset };
+      const { records, nextOffset } = await this.log.read(fetchOffset, maxBytes, limit);
+      const abortedTransactions = committed && records.length > 0 ? this.log.collectAbortedTransactions(fetchOffset, nextOffset) : none;
+      return { records: records.length > 0 ? records : null, highWatermark, lastStableOffset, logStartOffset: this.log.logStartOffset, abortedTransactions };
     } catch (err) {
       if (err instanceof OffsetOutOfRangeError) throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, err.message);
       throw err;
@@ -309,4 +416,16 @@ export class Partition extends EventEmitter {
     await this.raft.close();
     await this.log.close();
   }
+}
+
+/** The COMMIT/ABORT marker of a control batch, undefined for other control records. */
+function readMarker(batch: Buffer): { commit: boolean; coordinatorEpoch: number } | undefined {
+  try {
+    for (const r of iterateRecords(batch, 0)) {
+      const c = readControlRecord(r);
+      if (c.type !== ControlRecordType.ABORT && c.type !== ControlRecordType.COMMIT) return undefined;
+      return { commit: c.type === ControlRecordType.COMMIT, coordinatorEpoch: c.coordinatorEpoch ?? -1 };
+    }
+  } catch { return undefined; }
+  return undefined;
 }

@@ -99,6 +99,8 @@ export interface CleanerHost {
   aborted(): boolean;
   /** Verify a batch's CRC (the log's verifyCrc, else CRC32C). */
   verifyCrc(batch: Buffer): boolean;
+  /** Whether a transactional batch belongs to an aborted transaction (see FilterContext.isAborted). */
+  isAborted?: (producerId: bigint, offset: bigint) => boolean;
 }
 
 const CHECKPOINT = 'cleaner-offset-checkpoint';
@@ -308,7 +310,7 @@ export async function cleanLog(host: CleanerHost, firstDirtyCheckpoint: bigint, 
       if (!dirty || mapFull || last < from) continue;
       if (!host.verifyCrc(batch)) throw new LogCorruptionError(host.dir, `batch at offset ${base} fails its CRC check; compaction refuses to rewrite it`);
       if (map.full) { mapFull = true; mapEnd = Math.max(Number(base), from); continue; }
-      addBatchToMap(batch, map, from, MAX_DECOMPRESSED);
+      addBatchToMap(batch, map, from, MAX_DECOMPRESSED, host.isAborted);
     }
   }
   if (mapEnd <= from) { stats.skipped = 'nothing-cleanable'; return finish(stats, started); }
@@ -316,7 +318,7 @@ export async function cleanLog(host: CleanerHost, firstDirtyCheckpoint: bigint, 
   // 4 + 5. Rewrite every segment below mapEnd, group by group.
   const counts: FilterCounts = { recordsRead: 0, recordsRemoved: 0, tombstonesRemoved: 0, keylessRemoved: 0 };
   const ctx: FilterContext = {
-    map, mapEnd, nowMs: o.nowMs, deleteRetentionMs: o.deleteRetentionMs, maxDecompressedBytes: MAX_DECOMPRESSED,
+    map, mapEnd, nowMs: o.nowMs, deleteRetentionMs: o.deleteRetentionMs, maxDecompressedBytes: MAX_DECOMPRESSED, isAborted: host.isAborted,
     retainEmpty: (h) => o.retainEmptyBatches === true || (h.producerId >= 0n && lastOfProducer.get(h.producerId) === h.baseOffset),
   };
   const toClean = cleanable.filter((s) => s.baseOffset < BigInt(mapEnd));

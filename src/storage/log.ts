@@ -11,6 +11,7 @@ import { EpochCache } from './epoch-cache.js';
 import { InvalidRecordError, LogCorruptionError, OffsetOutOfRangeError, StorageStateError } from './errors.js';
 import { defaultIo, sharedReadFdCache, sharedWriteFdCache, writeFileAtomic, type FdRef, type FdCache, type StorageIo } from './io.js';
 import { Segment, walkBatchesSync, type BatchLocation, type SegmentEnv } from './segment.js';
+import { TxnIndex, type AbortedTxn } from './txn-index.js';
 import {
   cleanLog, emptyStats, readCleanerCheckpoint, recoverInterruptedSwaps, verifyCrc32c,
   type CleanerHost, type CompactionStats, type CompactOptions,
@@ -73,6 +74,7 @@ export interface LogOptions {
 
 export { OffsetOutOfRangeError, InvalidRecordError, LogCorruptionError, StorageStateError } from './errors.js';
 export { CompactionInterrupted, type CompactionStats, type CompactOptions, type SwapStep } from './cleaner.js';
+export type { AbortedTxn } from './txn-index.js';
 
 const RECOVERY_CHECKPOINT = 'recovery-point-checkpoint';
 const EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
@@ -135,12 +137,15 @@ export class PartitionLog {
   private firstDirty: bigint | undefined;
   /** Bumped whenever compaction swaps segments, so a read that raced a swap retries. */
   private generation = 0;
+  /** Aborted-transaction index and open transactions (every replica keeps it, from the appended batches). */
+  readonly txn: TxnIndex;
 
   private constructor(readonly dir: string, private cfg: LogConfig, private readonly logger: Logger, private readonly options: LogOptions, epochs: EpochCache) {
     this.io = options.io ?? defaultIo;
     this.clock = options.clock ?? systemClock;
     this.fdCache = options.fdCache ?? sharedReadFdCache;
     this.epochs = epochs;
+    this.txn = new TxnIndex(dir);
     this.lastCheckpointMs = this.clock.monotonic();
     this.segmentEnv = { indexIntervalBytes: cfg.indexIntervalBytes, warn: (m) => this.logger.warn(m), writers: options.writeFdCache ?? sharedWriteFdCache };
   }
@@ -231,6 +236,7 @@ export class PartitionLog {
         this.roll(b.baseOffset);
       }
       groupBytes += b.size;
+      this.txn.observe(this.active.baseOffset, buf, b.position);
       if (this.epochs.assign(b.epoch, b.baseOffset)) this.logger.debug({ epoch: b.epoch, startOffset: String(b.baseOffset) }, 'new leader epoch');
     }
     writeGroup(pending.length);
@@ -251,6 +257,7 @@ export class PartitionLog {
     old.deactivate();
     if (!old.dirty) old.closeWriter();
     this.segments.push(Segment.create(this.dir, baseOffset, this.fdCache, this.segmentEnv));
+    this.txn.onRoll(baseOffset);
     this.dirDirty = true;
     this.checkpointDue = true;
     this.logger.debug({ baseOffset: String(baseOffset) }, 'rolled segment');
@@ -322,6 +329,7 @@ export class PartitionLog {
     this.checkpointDue = false;
     this.lastCheckpointMs = this.clock.monotonic();
     return this.serialiseCheckpoint(async () => {
+      await this.txn.writeDirty(this.io);
       await writeFileAtomic(join(this.dir, EPOCH_CHECKPOINT), this.epochs.serialize(), true, this.io);
       await this.writeRecoveryCheckpointNow({ logStartOffset: this.startOffset, recoveryPoint, clean });
     });
@@ -381,6 +389,7 @@ export class PartitionLog {
     if (bases.length === 0) {
       this.startOffset = cp?.logStartOffset ?? 0n;
       this.segments = [Segment.create(this.dir, this.startOffset, this.fdCache, this.segmentEnv)];
+      this.txn.load([this.startOffset]);
       this.flushed = this.startOffset;
       // No fsync here (creating 10,000 partitions must not cost 10,000 fsyncs): the first flush
       // makes the new files durable, and a missing checkpoint only means recovery scans it all.
@@ -392,6 +401,7 @@ export class PartitionLog {
     for (let i = 0; i + 1 < this.segments.length; i++) this.segments[i]!.nextOffset = this.segments[i + 1]!.baseOffset;
     this.startOffset = cp !== undefined && cp.logStartOffset > bases[0]! ? cp.logStartOffset : bases[0]!;
     const last = this.active;
+    this.txn.load(bases);
 
     if (cp?.clean !== undefined && cp.clean.activeBase === last.baseOffset && cp.clean.activeSize === last.size && savedEpochs !== undefined) {
       // Clean shutdown and nothing appended since: trust everything, no scan.
@@ -402,6 +412,7 @@ export class PartitionLog {
       this.flushed = last.nextOffset;
       this.checkpointedRecoveryPoint = cp.recoveryPoint;
       this.openInfo = { kind: 'clean', truncatedBytes: 0 };
+      if (this.txn.adoptTail(last.baseOffset, last.nextOffset) === 'stale') this.rescanTxns(last);
       return;
     }
     await this.recover(cp, savedEpochs);
@@ -438,6 +449,20 @@ export class PartitionLog {
       }
     }
 
+    // Transactions are replayed from the last segment starting below the recovery point: that
+    // segment existed when the recovery point was checkpointed, so its txn file (the open
+    // transactions at its base) was written first. The segment holding the recovery point may
+    // start exactly there and be newer than that checkpoint.
+    let txnFirst = 0;
+    for (let i = 0; i < this.segments.length; i++) if (this.segments[i]!.baseOffset < recoveryPoint) txnFirst = i;
+    if (txnFirst > first) txnFirst = first;
+    for (let i = txnFirst; i < first; i++) {
+      const seg = this.segments[i]!;
+      if (i === txnFirst) this.txn.beginSegmentScan(seg.baseOffset); else this.txn.enterSegment(seg.baseOffset);
+      const ref = seg.acquireReader();
+      try { this.txn.scanFile(seg.baseOffset, ref.fd, seg.size); } finally { ref.release(); }
+    }
+
     const strict = !this.config.cleanupPolicy.includes('compact');
     let expected: bigint | undefined;
     let cut: { seg: number; position: number; reason: string } | undefined;
@@ -445,6 +470,7 @@ export class PartitionLog {
     for (let i = first; i < this.segments.length && cut === undefined; i++) {
       const seg = this.segments[i]!;
       seg.resetIndexes();
+      if (i === txnFirst) this.txn.beginSegmentScan(seg.baseOffset); else this.txn.enterSegment(seg.baseOffset);
       if (strict && i === first) expected = seg.baseOffset;
       const ref = seg.acquireReader();
       try {
@@ -461,6 +487,7 @@ export class PartitionLog {
           if (reason !== undefined) { cut = { seg: i, position: step.position, reason }; break; }
           const lastOffset = h!.baseOffset + BigInt(h!.lastOffsetDelta);
           seg.track({ baseOffset: h!.baseOffset, lastOffset, position: step.position, size: h!.size, epoch: h!.epoch, maxTimestamp: h!.maxTimestamp });
+          this.txn.observeAt(seg.baseOffset, ref.fd, step.position, h!.attributes, h!.size);
           this.epochs.assign(h!.epoch, h!.baseOffset);
           expected = lastOffset + 1n;
           lastGoodNext = expected;
@@ -484,7 +511,7 @@ export class PartitionLog {
         const lostBytes = seg.size - cut.position + removed.reduce((n, s) => n + s.size, 0);
         truncatedBytes = lostBytes;
         this.logger.warn({ truncatedFromOffset: String(lastGoodNext), lostBytes, removedSegments: removed.length }, `recovery truncated a torn or corrupt tail at ${where}`);
-        for (const s of removed) s.delete();
+        for (const s of removed) { s.delete(); this.txn.dropSegment(s.baseOffset); }
         this.segments = this.segments.slice(0, cut.seg + 1);
         seg.truncateTo(cut.position, lastGoodNext);
         this.dirDirty = true;
@@ -634,10 +661,11 @@ export class PartitionLog {
     // The recovery point on disk must not claim what is about to disappear.
     if (this.checkpointedRecoveryPoint > newEnd) await this.writeRecoveryCheckpoint({ logStartOffset: this.startOffset, recoveryPoint: newEnd });
     const removed = this.segments.slice(i + 1);
-    for (const s of removed) s.delete();
+    for (const s of removed) { s.delete(); this.txn.dropSegment(s.baseOffset); }
     this.segments = this.segments.slice(0, i + 1);
     seg.openForAppend();
     seg.truncateTo(position, newEnd);
+    this.rescanTxns(seg);
     const ref = seg.retainWriter()!;
     try { await this.io.fdatasync(ref.fd); } finally { ref.release(); }
     if (removed.length > 0) await this.io.fsyncDir(this.dir);
@@ -727,6 +755,7 @@ export class PartitionLog {
   }
 
   private removeSegmentFiles(seg: Segment): void {
+    this.txn.dropSegment(seg.baseOffset);
     const delay = this.config.fileDeleteDelayMs ?? 0;
     if (delay <= 0) { seg.delete(); return; }
     for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath]) {
@@ -768,20 +797,30 @@ export class PartitionLog {
     let retentionDeleted = 0;
     if (this.config.cleanupPolicy.includes('delete')) retentionDeleted = await this.deleteOldSegments(nowMs, options.highWatermark);
     const verify = this.config.verifyCrc;
+    // As Kafka's cleaner: nothing at or past the last stable offset is cleaned, so every
+    // transaction in the cleanable range is decided; aborted ones are removed.
+    const highWatermark = this.lastStableOffset(options.highWatermark);
+    const aborted = new Map<bigint, AbortedTxn[]>();
+    for (const a of this.collectAbortedTransactions(this.startOffset, highWatermark)) {
+      const list = aborted.get(a.producerId);
+      if (list === undefined) aborted.set(a.producerId, [a]); else list.push(a);
+    }
     const host: CleanerHost = {
       dir: this.dir, logger: this.logger, io: this.io, fdCache: this.fdCache, segmentEnv: this.segmentEnv,
       segmentBytes: this.config.segmentBytes, logStartOffset: this.startOffset,
       segments: () => this.segments,
       install: (old, replacement) => {
+        this.txn.merged(old.map((s) => s.baseOffset));
         const i = this.segments.indexOf(old[0]!);
         this.segments = [...this.segments.slice(0, i), replacement, ...this.segments.slice(i + old.length)];
         this.generation++;
       },
       aborted: () => this.closing || this.closed,
       verifyCrc: verify === undefined ? verifyCrc32c : (b) => verify(b, 0),
+      isAborted: (producerId, offset) => aborted.get(producerId)?.some((a) => a.firstOffset <= offset && offset < a.lastOffset) ?? false,
     };
     const stats = await cleanLog(host, this.firstDirty!, {
-      nowMs, highWatermark: options.highWatermark,
+      nowMs, highWatermark,
       deleteRetentionMs: options.deleteRetentionMs ?? this.config.deleteRetentionMs,
       minCompactionLagMs: options.minCompactionLagMs ?? this.config.minCompactionLagMs,
       minCleanableDirtyRatio: options.minCleanableDirtyRatio ?? this.config.minCleanableDirtyRatio,
@@ -803,6 +842,33 @@ export class PartitionLog {
   /** The cleaner's first dirty offset (where the next compaction pass starts mapping keys). */
   get firstDirtyOffset(): bigint { return this.firstDirty ?? readCleanerCheckpoint(this.dir) ?? this.startOffset; }
 
+  // ---- transactions ----------------------------------------------------------------------
+
+  /**
+   * Kafka's last stable offset given the high watermark (see TxnIndex.lastStableOffset), never
+   * below the log start offset (retention may delete the start of a long-open transaction).
+   */
+  lastStableOffset(highWatermark: bigint): bigint {
+    const lso = this.txn.lastStableOffset(highWatermark);
+    return lso < this.startOffset && this.startOffset <= highWatermark ? this.startOffset : lso;
+  }
+
+  /** Aborted transactions overlapping [fetchOffset, upperBound), from the per-segment index (no data read). */
+  collectAbortedTransactions(fetchOffset: bigint, upperBound: bigint): AbortedTxn[] {
+    const segments = this.segments;
+    const from = this.segmentIndexFor(fetchOffset);
+    // Lazily: the search usually ends in the first segment or two.
+    const bases = function* (): Generator<bigint> { for (let i = from; i < segments.length; i++) yield segments[i]!.baseOffset; };
+    return this.txn.collectAborted(bases(), fetchOffset, upperBound);
+  }
+
+  /** Replay one segment's batches into the transaction tracker (after a truncation, or a stale saved state). */
+  private rescanTxns(seg: Segment): void {
+    this.txn.beginSegmentScan(seg.baseOffset);
+    const ref = seg.acquireReader();
+    try { this.txn.scanFile(seg.baseOffset, ref.fd, seg.size); } finally { ref.release(); }
+  }
+
   // ---- close -----------------------------------------------------------------------------
 
   /** Flush, write indexes and a clean-shutdown checkpoint, release descriptors. */
@@ -815,6 +881,7 @@ export class PartitionLog {
     this.closed = true;
     const active = this.active;
     active.deactivate();
+    this.txn.saveTail(active.baseOffset, this.logEndOffset);
     await this.writeCheckpoints(this.logEndOffset, {
       logEndOffset: this.logEndOffset, activeBase: active.baseOffset, activeSize: active.size, lastEpoch: this.epochs.latestEpoch,
     });

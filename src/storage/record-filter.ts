@@ -111,6 +111,12 @@ export interface FilterContext {
   /** Keep an emptied batch as a bare header (the last batch of a producer id, as Kafka does). */
   retainEmpty: (header: BatchHeader) => boolean;
   maxDecompressedBytes: number;
+  /**
+   * Whether the transactional batch of `producerId` at `offset` belongs to an aborted transaction
+   * (from the aborted-transaction index; every transaction below the cleanable end is decided).
+   * Without it, transactional batches are kept whole and never supersede anything.
+   */
+  isAborted?: (producerId: bigint, offset: bigint) => boolean;
 }
 
 export interface FilterCounts {
@@ -126,15 +132,25 @@ export type FilterOutcome =
   | { kind: 'dropped' };
 
 /**
- * Filter the batch `batch` (exactly one stored batch). Control batches and transactional data
- * batches are kept whole (see the README: aborted transactions are not tracked, so they are
- * neither used to supersede older values nor removed).
+ * Filter the batch `batch` (exactly one stored batch). Control batches (transaction markers) are
+ * kept whole. With `ctx.isAborted`, as Kafka's cleaner: the records of aborted transactions are
+ * removed, and committed transactional batches are compacted like any other; without it,
+ * transactional batches are kept whole.
  */
 export function filterBatch(batch: Buffer, ctx: FilterContext, counts: FilterCounts): FilterOutcome {
   const h = readBatchHeader(batch, 0);
-  if (h.isControl || h.isTransactional) return { kind: 'original' };
+  if (h.isControl) return { kind: 'original' };
   const base = Number(h.baseOffset);
   if (base >= ctx.mapEnd) return { kind: 'original' };
+  if (h.isTransactional) {
+    if (ctx.isAborted === undefined) return { kind: 'original' };
+    if (ctx.isAborted(h.producerId, h.baseOffset)) {
+      if (h.recordsCount === 0) return { kind: 'original' };
+      counts.recordsRead += h.recordsCount;
+      counts.recordsRemoved += h.recordsCount;
+      return ctx.retainEmpty(h) ? { kind: 'rewritten', bytes: emptyBatch(batch, h) } : { kind: 'dropped' };
+    }
+  }
   const section = batchRecordsSection(batch, 0, h, { maxDecompressedBytes: ctx.maxDecompressedBytes });
   const records = scanRecords(section, h.recordsCount);
   counts.recordsRead += records.length;
@@ -217,10 +233,14 @@ export function emptyBatch(batch: Buffer, h: BatchHeader): Buffer {
   return out;
 }
 
-/** Add the keys of a (non-control, non-transactional) batch at offsets >= from to the map. */
-export function addBatchToMap(batch: Buffer, map: OffsetMap, from: number, maxDecompressedBytes: number): number {
+/**
+ * Add the keys of a data batch at offsets >= from to the map: never control batches, and
+ * transactional ones only when `isAborted` says they were committed.
+ */
+export function addBatchToMap(batch: Buffer, map: OffsetMap, from: number, maxDecompressedBytes: number, isAborted?: (producerId: bigint, offset: bigint) => boolean): number {
   const h = readBatchHeader(batch, 0);
-  if (h.isControl || h.isTransactional) return 0;
+  if (h.isControl) return 0;
+  if (h.isTransactional && (isAborted === undefined || isAborted(h.producerId, h.baseOffset))) return 0;
   const base = Number(h.baseOffset);
   const section = batchRecordsSection(batch, 0, h, { maxDecompressedBytes });
   let n = 0;

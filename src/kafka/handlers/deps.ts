@@ -2,6 +2,7 @@ import type { MetadataImage } from '../../cluster/image.js';
 import type { CreateTopicRequest, CreateTopicResult } from '../../cluster/controller.js';
 import type { Partition } from '../../partition/partition.js';
 import type { GroupCoordinator } from '../../groups/coordinator.js';
+import type { TransactionCoordinator } from '../../transactions/coordinator.js';
 import type { AdminDeps } from './admin-deps.js';
 import type { AuthHelper } from '../../security/authorizer.js';
 
@@ -32,4 +33,6 @@ export interface HandlerDeps extends AdminDeps {
   readonly groups?: GroupCoordinator;
   /** Authorization checks (absent or without an authorizer: everything is allowed). */
   readonly auth?: AuthHelper;
+  /** The transaction coordinator; the transactional APIs are served only when set. */
+  readonly transactions?: TransactionCoordinator;
 }

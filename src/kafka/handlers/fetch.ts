@@ -24,7 +24,8 @@ const EMPTY_RECORDS = Buffer.alloc(0);
  * are available or maxWaitMs passes (woken by high watermark events), maxBytes with Kafka's
  * first-batch rule, KIP-227 fetch sessions (v7+), KIP-320 leader epochs (v9+), diverging epochs
  * for lastFetchedEpoch (v12+), topic ids (v13+) and KIP-951 leader hints (v12+ CurrentLeader,
- * v16 NodeEndpoints). read_committed reads to the high watermark (no transactions yet).
+ * v16 NodeEndpoints). read_committed (isolation level 1) reads to the last stable offset and
+ * gets the aborted transactions overlapping the returned records; every answer carries the LSO.
  */
 export function fetchHandler(deps: HandlerDeps, sessions = new FetchSessionCache()): ApiHandler {
   return defineHandler<FetchRequest, FetchResponse>({
@@ -80,7 +81,7 @@ export function fetchHandler(deps: HandlerDeps, sessions = new FetchSessionCache
       const deadline = Date.now() + Math.max(0, request.maxWaitMs);
       let read: Read;
       for (;;) {
-        read = await readOnce(deps, image, wanted, request.maxBytes, ctx.log, mayRead);
+        read = await readOnce(deps, image, wanted, request.maxBytes, request.isolationLevel, ctx.log, mayRead);
         const remaining = deadline - Date.now();
         if (read.bytes >= request.minBytes || read.hasError || remaining <= 0 || read.partitions.length === 0) break;
         await deps.waitForHighWatermark(read.partitions, remaining);
@@ -94,7 +95,7 @@ export function fetchHandler(deps: HandlerDeps, sessions = new FetchSessionCache
         const cached = session?.partitions.get(keyOf(p, usesTopicIds));
         const must = cached === undefined ? true : session!.mustRespond(cached, {
           records: data.records?.length ?? 0, highWatermark: data.highWatermark, logStartOffset: data.logStartOffset,
-          errorCode: data.errorCode, divergingEpoch: data.divergingEpoch.epoch,
+          errorCode: data.errorCode, divergingEpoch: data.divergingEpoch.epoch, lastStableOffset: data.lastStableOffset,
         });
         if (incremental && !must) return;
         const key = usesTopicIds ? p.topicId : p.topic;
@@ -147,7 +148,7 @@ function requestedPartitions(request: FetchRequest, image: MetadataImage, usesTo
 interface Read { results: PartitionData[]; bytes: number; partitions: Partition[]; hasError: boolean }
 
 async function readOnce(
-  deps: HandlerDeps, image: MetadataImage, wanted: readonly SessionPartition[], maxBytes: number, log: Logger, mayRead: (topic: string) => boolean,
+  deps: HandlerDeps, image: MetadataImage, wanted: readonly SessionPartition[], maxBytes: number, isolationLevel: number, log: Logger, mayRead: (topic: string) => boolean,
 ): Promise<Read> {
   let bytes = 0;
   let hasError = false;
@@ -156,7 +157,7 @@ async function readOnce(
   for (const p of wanted) {
     const result = p.topic !== '' && !mayRead(p.topic)
       ? { data: failed(p.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED) }
-      : await readPartition(deps, image, p, Math.max(0, maxBytes - bytes), bytes === 0, log);
+      : await readPartition(deps, image, p, Math.max(0, maxBytes - bytes), bytes === 0, isolationLevel, log);
     if (result.partition !== undefined) partitions.push(result.partition);
     if (result.data.errorCode !== ErrorCode.NONE) hasError = true;
     bytes += result.data.records?.length ?? 0;
@@ -166,7 +167,7 @@ async function readOnce(
 }
 
 async function readPartition(
-  deps: HandlerDeps, image: MetadataImage, p: SessionPartition, budget: number, first: boolean, log: Logger,
+  deps: HandlerDeps, image: MetadataImage, p: SessionPartition, budget: number, first: boolean, isolationLevel: number, log: Logger,
 ): Promise<{ data: PartitionData; partition?: Partition }> {
   if (p.topic === '') return { data: failed(p.partition, ErrorCode.UNKNOWN_TOPIC_ID) };
   if (image.partition(p.topic, p.partition) === undefined) return { data: failed(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) };
@@ -190,19 +191,23 @@ async function readPartition(
         throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot determine the end offset of epoch ${p.lastFetchedEpoch}`);
       }
       if (end.epoch < p.lastFetchedEpoch || end.endOffset < p.fetchOffset) {
-        return { partition, data: { ...ok(p.partition, partition.highWatermark, partition.logStartOffset, EMPTY_RECORDS), divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } } };
+        return { partition, data: { ...ok(p.partition, partition.highWatermark, partition.logStartOffset, EMPTY_RECORDS, partition.lastStableOffset), divergingEpoch: { epoch: end.epoch, endOffset: end.endOffset } } };
       }
     }
     // The first partition with data always gets at least one whole batch (Kafka's minOneMessage);
     // later ones only whole batches within what is left of maxBytes and their partitionMaxBytes.
     const limit = Math.min(budget, Math.max(0, p.partitionMaxBytes));
-    const r = first ? await partition.read(p.fetchOffset, Math.max(1, limit)) : limit > 0 ? await partition.read(p.fetchOffset, limit) : undefined;
+    const r = first ? await partition.read(p.fetchOffset, Math.max(1, limit), isolationLevel) : limit > 0 ? await partition.read(p.fetchOffset, limit, isolationLevel) : undefined;
     if (r === undefined && (p.fetchOffset < partition.logStartOffset || p.fetchOffset > partition.logEndOffset)) {
       throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${p.fetchOffset} is out of range`);
     }
     let records = r?.records ?? EMPTY_RECORDS;
     if (!first && records.length > limit) records = wholeBatchesWithin(records, limit);
-    return { partition, data: ok(p.partition, r?.highWatermark ?? partition.highWatermark, r?.logStartOffset ?? partition.logStartOffset, records) };
+    const data = ok(p.partition, r?.highWatermark ?? partition.highWatermark, r?.logStartOffset ?? partition.logStartOffset, records, r?.lastStableOffset ?? partition.lastStableOffset);
+    if (isolationLevel === 1) {
+      data.abortedTransactions = records.length === 0 ? [] : (r?.abortedTransactions ?? []).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
+    }
+    return { partition, data };
   } catch (err) {
     if (err instanceof KafkaError) return { data: failed(p.partition, err.code, partition), partition };
     log.error({ err, topic: p.topic, partition: p.partition }, 'fetch failed');
@@ -221,9 +226,9 @@ export function wholeBatchesWithin(records: Buffer, limit: number): Buffer {
   return end === 0 ? EMPTY_RECORDS : records.subarray(0, end);
 }
 
-function ok(partitionIndex: number, highWatermark: bigint, logStartOffset: bigint, records: Buffer): PartitionData {
+function ok(partitionIndex: number, highWatermark: bigint, logStartOffset: bigint, records: Buffer, lastStableOffset: bigint): PartitionData {
   return {
-    partitionIndex, errorCode: ErrorCode.NONE, highWatermark, lastStableOffset: highWatermark, logStartOffset,
+    partitionIndex, errorCode: ErrorCode.NONE, highWatermark, lastStableOffset, logStartOffset,
     divergingEpoch: { epoch: -1, endOffset: -1n }, currentLeader: { leaderId: -1, leaderEpoch: -1 },
     snapshotId: { endOffset: -1n, epoch: -1 }, abortedTransactions: null, preferredReadReplica: -1, records,
   };
@@ -232,7 +237,7 @@ function ok(partitionIndex: number, highWatermark: bigint, logStartOffset: bigin
 function failed(partitionIndex: number, errorCode: number, partition?: Partition): PartitionData {
   return {
     partitionIndex, errorCode,
-    highWatermark: partition?.highWatermark ?? -1n, lastStableOffset: partition?.highWatermark ?? -1n,
+    highWatermark: partition?.highWatermark ?? -1n, lastStableOffset: partition?.lastStableOffset ?? -1n,
     logStartOffset: partition?.logStartOffset ?? -1n,
     divergingEpoch: { epoch: -1, endOffset: -1n }, currentLeader: { leaderId: -1, leaderEpoch: -1 },
     snapshotId: { endOffset: -1n, epoch: -1 },

@@ -1,6 +1,7 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
 import type { FindCoordinatorRequest, FindCoordinatorResponse } from '../../../protocol/generated/find-coordinator.js';
 import { OFFSETS_TOPIC } from '../../groups/coordinator.js';
+import { TRANSACTION_STATE_TOPIC, type TransactionCoordinator } from '../../transactions/coordinator.js';
 import { ErrorCode } from '../errors.js';
 import { AclOperation, AclResourceType } from '../../security/acls.js';
 import { authOf, type AuthContext } from '../../security/authorizer.js';
@@ -13,22 +14,19 @@ type Coordinator = FindCoordinatorResponse['coordinators'][number];
 
 const GROUP_KEY = 0;
 const TRANSACTION_KEY = 1;
-/** How long FindCoordinator waits for `__consumer_offsets` to be created on first use. */
+/** How long FindCoordinator waits for `__consumer_offsets` / `__transaction_state` to be created on first use. */
 const CREATE_TIMEOUT_MS = 30_000;
 
 /**
- * FindCoordinator: the leader of the group's `__consumer_offsets` partition (created on first
- * use, waiting for its leaders). Transaction keys get COORDINATOR_NOT_AVAILABLE: raftka has no
- * transaction coordinator yet. v4+ answers a batch of keys.
+ * FindCoordinator: for a group, the leader of its `__consumer_offsets` partition; for a
+ * transactional id, the leader of its `__transaction_state` partition (each topic created on
+ * first use, waiting for its leaders). Without a transaction coordinator, transaction keys get
+ * COORDINATOR_NOT_AVAILABLE. v4+ answers a batch of keys.
  */
-export function findCoordinatorHandler(deps: HandlerDeps, groups: GroupCoordinator): ApiHandler {
-  const lookup = async (key: string, keyType: number, listenerName: string): Promise<Coordinator> => {
-    if (keyType === TRANSACTION_KEY) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not available: raftka does not support transactions yet.');
-    if (keyType !== GROUP_KEY) return failed(key, ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
-    const created = await groups.ensureOffsetsTopic(CREATE_TIMEOUT_MS);
-    if (created !== ErrorCode.NONE) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+export function findCoordinatorHandler(deps: HandlerDeps, groups: GroupCoordinator, txns?: TransactionCoordinator): ApiHandler {
+  const leaderOf = (key: string, topic: string, partition: number, listenerName: string): Coordinator => {
     const image = deps.metadata();
-    const leader = image.partition(OFFSETS_TOPIC, groups.partitionFor(key))?.leader ?? -1;
+    const leader = image.partition(topic, partition)?.leader ?? -1;
     const broker = leader < 0 ? undefined : image.brokers.get(leader);
     // The coordinator's endpoint on the listener the request came in on.
     const endpoint = broker === undefined || broker.fenced ? undefined : endpointFor(broker, listenerName);
@@ -41,6 +39,19 @@ export function findCoordinatorHandler(deps: HandlerDeps, groups: GroupCoordinat
     if (keyType === GROUP_KEY && !auth.authorize(ctx, AclOperation.DESCRIBE, AclResourceType.GROUP, key)) return failed(key, ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
     if (keyType === TRANSACTION_KEY && !auth.authorize(ctx, AclOperation.DESCRIBE, AclResourceType.TRANSACTIONAL_ID, key)) return failed(key, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, null);
     return undefined;
+  };
+  const lookup = async (key: string, keyType: number, listenerName: string): Promise<Coordinator> => {
+    if (keyType === TRANSACTION_KEY) {
+      if (txns === undefined) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not available.');
+      if (key === '') return failed(key, ErrorCode.INVALID_REQUEST, 'The transactional id is empty.');
+      const created = await txns.ensureTopic(CREATE_TIMEOUT_MS);
+      if (created !== ErrorCode.NONE) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+      return leaderOf(key, TRANSACTION_STATE_TOPIC, txns.partitionFor(key), listenerName);
+    }
+    if (keyType !== GROUP_KEY) return failed(key, ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
+    const created = await groups.ensureOffsetsTopic(CREATE_TIMEOUT_MS);
+    if (created !== ErrorCode.NONE) return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    return leaderOf(key, OFFSETS_TOPIC, groups.partitionFor(key), listenerName);
   };
   return defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
     apiKey: ApiKey.FindCoordinator,

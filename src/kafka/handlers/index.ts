@@ -34,6 +34,14 @@ import { authOf } from '../../security/authorizer.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { describeProducersHandler } from './describe-producers.js';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
+import { endTxnHandler } from './end-txn.js';
+import { describeTransactionsHandler } from './describe-transactions.js';
+import { listTransactionsHandler } from './list-transactions.js';
 
 /** Every API the broker serves, by api key. ApiVersions advertises exactly these. */
 export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
@@ -61,10 +69,12 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(saslHandshakeHandler());
   add(saslAuthenticateHandler());
   add(describeUserScramCredentialsHandler(() => deps.metadata(), authOf(deps)));
+  add(writeTxnMarkersHandler(deps));
+  add(describeProducersHandler(deps));
   if (deps.groups !== undefined) {
     const g = deps.groups;
     const auth = authOf(deps);
-    add(findCoordinatorHandler(deps, g));
+    add(findCoordinatorHandler(deps, g, deps.transactions));
     add(joinGroupHandler(g, auth));
     add(syncGroupHandler(g, auth));
     add(heartbeatHandler(g, auth));
@@ -75,6 +85,15 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
     add(listGroupsHandler(g, auth));
     add(deleteGroupsHandler(g, auth));
     add(offsetDeleteHandler(deps, g, auth));
+    add(txnOffsetCommitHandler(deps, g));
+  }
+  if (deps.transactions !== undefined) {
+    const t = deps.transactions;
+    add(addPartitionsToTxnHandler(deps, t));
+    add(addOffsetsToTxnHandler(t));
+    add(endTxnHandler(t));
+    add(describeTransactionsHandler(t));
+    add(listTransactionsHandler(t));
   }
   return handlers;
 }

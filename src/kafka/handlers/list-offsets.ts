@@ -18,6 +18,9 @@ const LATEST_TIERED_TIMESTAMP = -5n;
  * ListOffsets v0-10: earliest (log start), latest (high watermark), max timestamp (-3, v7+),
  * earliest local (-4, v8+: the log start, nothing is tiered), latest tiered (-5, v9+: none, -1),
  * or the first offset at a timestamp. v10's timeout only matters for remote storage.
+ * Isolation level read_committed (v2+) bounds everything by the last stable offset instead of
+ * the high watermark, as Kafka's fetchOffsetForTimestamp: latest is the LSO, and a timestamp
+ * lookup landing at or past it answers -1.
  */
 export function listOffsetsHandler(deps: HandlerDeps): ApiHandler {
   return defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
@@ -33,7 +36,7 @@ export function listOffsetsHandler(deps: HandlerDeps): ApiHandler {
         for (const p of t.partitions) {
           if (!describable.has(t.name)) { partitions.push(failed(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED)); continue; }
           try {
-            partitions.push(await lookup(deps, t.name, p, ctx.apiVersion));
+            partitions.push(await lookup(deps, t.name, p, ctx.apiVersion, ctx.apiVersion >= 2 ? request.isolationLevel : 0));
           } catch (err) {
             if (!(err instanceof KafkaError)) throw err;
             partitions.push(failed(p.partitionIndex, err.code));
@@ -51,7 +54,7 @@ export function listOffsetsHandler(deps: HandlerDeps): ApiHandler {
 }
 
 async function lookup(
-  deps: HandlerDeps, topic: string, p: ListOffsetsRequest['topics'][number]['partitions'][number], version: number,
+  deps: HandlerDeps, topic: string, p: ListOffsetsRequest['topics'][number]['partitions'][number], version: number, isolationLevel: number,
 ): Promise<PartitionResponse> {
   if (deps.metadata().partition(topic, p.partitionIndex) === undefined) return failed(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const partition = deps.partition(topic, p.partitionIndex);
@@ -61,15 +64,16 @@ async function lookup(
   }
   let offset: bigint;
   let timestamp = -1n;
+  const lastFetchable = isolationLevel === 1 ? partition.lastStableOffset : partition.highWatermark;
   if (p.timestamp === LATEST_TIMESTAMP) {
-    offset = partition.highWatermark;
+    offset = lastFetchable;
   } else if (p.timestamp === EARLIEST_TIMESTAMP || (p.timestamp === EARLIEST_LOCAL_TIMESTAMP && version >= 8)) {
     offset = partition.logStartOffset;
   } else if (p.timestamp === LATEST_TIERED_TIMESTAMP && version >= 9) {
     return { ...failed(p.partitionIndex, ErrorCode.NONE) };
   } else if (p.timestamp === MAX_TIMESTAMP && version >= 7) {
     const max = partition.maxTimestampAndOffset();
-    if (max.offset < 0n || max.offset >= partition.highWatermark) return { ...failed(p.partitionIndex, ErrorCode.NONE) };
+    if (max.offset < 0n || max.offset >= lastFetchable) return { ...failed(p.partitionIndex, ErrorCode.NONE) };
     // Refine to the first record carrying the max timestamp (the batch may hold later records).
     const exact = await partition.log.offsetForTimestamp(max.timestamp);
     offset = exact !== undefined && exact.offset <= max.offset ? exact.offset : max.offset;
@@ -78,8 +82,8 @@ async function lookup(
     return failed(p.partitionIndex, ErrorCode.UNSUPPORTED_VERSION);
   } else {
     const found = await partition.log.offsetForTimestamp(p.timestamp);
-    // Consumers never learn of offsets above the high watermark.
-    if (found === undefined || found.offset >= partition.highWatermark) {
+    // Consumers never learn of offsets above the high watermark (read_committed: the LSO).
+    if (found === undefined || found.offset >= lastFetchable) {
       offset = -1n;
     } else {
       offset = found.offset;

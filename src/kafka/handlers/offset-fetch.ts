@@ -10,23 +10,24 @@ type TopicsIn = { name: string; partitionIndexes: number[] }[] | null;
 
 /**
  * OffsetFetch: one group (v0-v7) or many (v8+); null topics (v2+) means every committed offset.
- * requireStable (v7+) holds back offsets of open transactions; raftka has no transactional
- * offset commits yet, so every committed offset is stable.
+ * requireStable (v7+) holds back offsets of open transactions: a partition with a pending
+ * transactional offset commit (TxnOffsetCommit not yet ended by a marker) answers
+ * UNSTABLE_OFFSET_COMMIT; without it, the last committed offset is returned.
  */
 export function offsetFetchHandler(groups: GroupCoordinator, auth: AuthHelper = NO_AUTHORIZER): ApiHandler {
   /**
    * DESCRIBE on the group, else GROUP_AUTHORIZATION_FAILED; DESCRIBE on each topic: a requested
    * topic without it gets TOPIC_AUTHORIZATION_FAILED, and "all offsets" leaves it out.
    */
-  const fetchGroup = (groupId: string, topics: TopicsIn, ctx: AuthContext): ReturnType<GroupCoordinator['fetchOffsets']> => {
+  const fetchGroup = (groupId: string, topics: TopicsIn, requireStable: boolean, ctx: AuthContext): ReturnType<GroupCoordinator['fetchOffsets']> => {
     if (!auth.authorize(ctx, AclOperation.DESCRIBE, AclResourceType.GROUP, groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
     const describable = (name: string): boolean => auth.authorize(ctx, AclOperation.DESCRIBE, AclResourceType.TOPIC, name);
     if (topics === null) {
-      const r = groups.fetchOffsets(groupId, null);
+      const r = groups.fetchOffsets(groupId, null, requireStable);
       return auth.enabled ? { ...r, topics: r.topics.filter((t) => describable(t.name)) } : r;
     }
     const denied = new Set(topics.filter((t) => !describable(t.name)).map((t) => t.name));
-    const r = groups.fetchOffsets(groupId, topics.filter((t) => !denied.has(t.name)).map((t) => ({ name: t.name, partitions: t.partitionIndexes })));
+    const r = groups.fetchOffsets(groupId, topics.filter((t) => !denied.has(t.name)).map((t) => ({ name: t.name, partitions: t.partitionIndexes })), requireStable);
     if (denied.size === 0 || r.errorCode !== ErrorCode.NONE) return r;
     return {
       ...r,
@@ -45,7 +46,7 @@ export function offsetFetchHandler(groups: GroupCoordinator, auth: AuthHelper = 
         return {
           throttleTimeMs: 0, topics: [], errorCode: ErrorCode.NONE,
           groups: request.groups.map((g) => {
-            const r = fetchGroup(g.groupId, g.topics, ctx);
+            const r = fetchGroup(g.groupId, g.topics, request.requireStable, ctx);
             return {
               groupId: g.groupId, errorCode: r.errorCode,
               topics: r.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, committedOffset: p.offset, committedLeaderEpoch: p.leaderEpoch, metadata: p.metadata, errorCode: p.errorCode })) })),
@@ -53,7 +54,7 @@ export function offsetFetchHandler(groups: GroupCoordinator, auth: AuthHelper = 
           }),
         };
       }
-      const r = fetchGroup(request.groupId, request.topics, ctx);
+      const r = fetchGroup(request.groupId, request.topics, ctx.apiVersion >= 7 && request.requireStable, ctx);
       if (r.errorCode !== ErrorCode.NONE && ctx.apiVersion < 2) {
         // v0-v1 have no top-level error: every requested partition carries it.
         return {

@@ -1,0 +1,57 @@
+import { ApiKey } from '../../../protocol/generated/index.js';
+import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../../protocol/generated/txn-offset-commit.js';
+import type { GroupCoordinator } from '../../groups/coordinator.js';
+import { ErrorCode } from '../errors.js';
+import type { HandlerDeps } from './deps.js';
+import { defineHandler, type ApiHandler } from './handler.js';
+
+/**
+ * TxnOffsetCommit v0-3: a transactional producer commits a group's offsets inside its transaction
+ * (after AddOffsetsToTxn). The offsets are written to `__consumer_offsets` in a transactional
+ * batch of the producer and stay pending, invisible to OffsetFetch, until the coordinator's
+ * COMMIT marker makes them the group's committed offsets (an ABORT drops them). v3 adds the
+ * member id, generation and group instance id, checked as Kafka does for transactional commits.
+ */
+export function txnOffsetCommitHandler(deps: HandlerDeps, groups: GroupCoordinator): ApiHandler {
+  return defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
+    apiKey: ApiKey.TxnOffsetCommit,
+    minVersion: 0,
+    maxVersion: 3,
+    async handle(request, ctx) {
+      const image = deps.metadata();
+      const offsets: Parameters<GroupCoordinator['txnCommitOffsets']>[0]['offsets'][number][] = [];
+      const codes: number[][] = request.topics.map((t) => t.partitions.map(() => ErrorCode.NONE));
+      const slots: [number, number][] = [];
+      request.topics.forEach((t, ti) => t.partitions.forEach((p, pi) => {
+        if (image.partition(t.name, p.partitionIndex) === undefined) { codes[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION; return; }
+        offsets.push({
+          topic: t.name, partition: p.partitionIndex, offset: p.committedOffset,
+          leaderEpoch: ctx.apiVersion >= 2 ? p.committedLeaderEpoch : -1,
+          metadata: p.committedMetadata, commitTimestamp: -1n,
+        });
+        slots.push([ti, pi]);
+      }));
+      if (offsets.length > 0) {
+        const v3 = ctx.apiVersion >= 3;
+        const results = await groups.txnCommitOffsets({
+          groupId: request.groupId,
+          producerId: request.producerId,
+          producerEpoch: request.producerEpoch,
+          generationId: v3 ? request.generationId : -1,
+          memberId: v3 ? request.memberId : '',
+          groupInstanceId: v3 ? request.groupInstanceId : null,
+          offsets,
+        });
+        results.forEach((code, i) => { const [ti, pi] = slots[i]!; codes[ti]![pi] = code; });
+      }
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((t, ti) => ({ name: t.name, partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: codes[ti]![pi]! })) })),
+      };
+    },
+    errorResponse: (request, errorCode) => ({
+      throttleTimeMs: 0,
+      topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+    }),
+  });
+}
