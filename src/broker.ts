@@ -19,6 +19,7 @@ import { localAdminDeps } from './cluster/admin-local.js';
 import { createHandlers } from './kafka/handlers/index.js';
 import { createInternalHandlers } from './kafka/handlers/internal.js';
 import { forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
+import { heldUntil } from './kafka/handlers/startup-gate.js';
 import { ApiKey, apiByKey } from '../protocol/generated/index.js';
 import { KafkaServer } from './server/server.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
@@ -193,6 +194,11 @@ export class Broker {
       controller,
       receiveRaft: (envelope) => raft.receive(envelope),
     })) handlers.set(h.apiKey, h);
+    // Client APIs wait until this broker is ready (caught up with the metadata log, registered
+    // and unfenced); peers' internal APIs are served at once.
+    let startedServing!: () => void;
+    const serving = new Promise<void>((resolve) => { startedServing = resolve; });
+    for (const [apiKey, h] of handlers) if (h.internal !== true) handlers.set(apiKey, heldUntil(h, serving));
     groups.start();
     const server = new KafkaServer({
       host: config.host, port: config.port, queuedMaxRequests: config.queuedMaxRequests,
@@ -236,6 +242,7 @@ export class Broker {
     ops.state.ready = true;
     const opened = replicas.opened;
     log.info({ ...opened }, `start-up: ${startupSummary(opened)}`);
+    startedServing();
     log.info({ host: config.host, port, dataDir: config.dataDir, clusterId, quorum }, 'broker ready');
     const controlledShutdown = async (timeoutMs: number): Promise<void> => {
       if (peers.size === 0) return;
