@@ -21,6 +21,7 @@ import { createInternalHandlers } from './kafka/handlers/internal.js';
 import { envelopeHandler, forwardInEnvelope, forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
 import { createAuthHelper } from './security/authorizer.js';
 import { aclChangeVisible } from './security/acl-admin.js';
+import { heldUntil } from './kafka/handlers/startup-gate.js';
 import { ApiKey, apiByKey } from '../protocol/generated/index.js';
 import { ListenerSet } from './server/listener-set.js';
 import { ErrorCode, KafkaError } from './kafka/errors.js';
@@ -239,6 +240,11 @@ export class Broker {
       receiveRaft: (envelope) => raft.receive(envelope),
       auth,
     })) handlers.set(h.apiKey, h);
+    // Client APIs wait until this broker is ready (caught up with the metadata log, registered
+    // and unfenced); peers' internal APIs are served at once.
+    let startedServing!: () => void;
+    const serving = new Promise<void>((resolve) => { startedServing = resolve; });
+    for (const [apiKey, h] of handlers) if (h.internal !== true) handlers.set(apiKey, heldUntil(h, serving));
     groups.start();
     transactions.start();
     // One server per listener (listeners, listener.security.protocol.map): TLS, SASL, limits.
@@ -291,6 +297,7 @@ export class Broker {
     ops.state.ready = true;
     const opened = replicas.opened;
     log.info({ ...opened }, `start-up: ${startupSummary(opened)}`);
+    startedServing();
     log.info({ host: config.host, port, dataDir: config.dataDir, clusterId, quorum }, 'broker ready');
     const controlledShutdown = async (timeoutMs: number): Promise<void> => {
       if (peers.size === 0) return;

@@ -299,6 +299,7 @@ export class Partition extends EventEmitter {
 
   private onRoleChange(): void {
     this.leadershipGeneration++;
+    this.logger.debug({ leader: this.isLeader, leaderId: this.leaderId, leaderEpoch: this.leaderEpoch, logEndOffset: String(this.log.logEndOffset), highWatermark: String(this.highWatermark) }, 'partition role changed');
     if (!this.isLeader) {
       // A deposed leader's uncommitted tail may be truncated: its state is rebuilt when it leads again.
       this.producersReady = false;
@@ -355,7 +356,7 @@ export class Partition extends EventEmitter {
     if (generation !== this.leadershipGeneration) return;
     this.producers = producers;
     this.producersReady = true;
-    this.logger.debug({ topic: this.topic, partition: this.index, producers: producers.size, batches, ms: this.clock.monotonic() - started }, 'producer state rebuilt from the log');
+    this.logger.debug({ logEndOffset: String(this.log.logEndOffset), topic: this.topic, partition: this.index, producers: producers.size, batches, ms: this.clock.monotonic() - started }, 'producer state rebuilt from the log');
   }
 
   /** Resolves once the group knows a leader (this replica or another). */

@@ -6,7 +6,7 @@ import {
   buildRecordBatch, iterateBatches, iterateRecords, readBatchHeader, CompressionType,
 } from '../../protocol/records/index.js';
 import { PartitionLog, CompactionInterrupted, DEFAULT_LOG_CONFIG, type LogConfig, type SwapStep } from '../../src/storage/log.js';
-import { ReadFdCache } from '../../src/storage/io.js';
+import { FdCache } from '../../src/storage/io.js';
 import { Random } from '../../src/util/random.js';
 import { tempDir } from './helpers.js';
 
@@ -83,7 +83,7 @@ const CFG: Partial<LogConfig> = { cleanupPolicy: 'compact', segmentBytes: 2048, 
 
 let dirs = 0;
 function openLog(root: string, name?: string, cfg: Partial<LogConfig> = {}): Promise<PartitionLog> {
-  return PartitionLog.open(join(root, name ?? `p-${dirs++}`), { ...CFG, ...cfg }, undefined, { fdCache: new ReadFdCache(64) });
+  return PartitionLog.open(join(root, name ?? `p-${dirs++}`), { ...CFG, ...cfg }, undefined, { fdCache: new FdCache(64) });
 }
 
 /** Append `n` batches of `perBatch` records over `keys` keys (seeded), values unique. */
@@ -147,13 +147,13 @@ describe('log compaction', () => {
     assert.deepEqual(leftovers(log.dir), []);
     // survives close and reopen, also with a full recovery scan (gaps between batches are legal)
     await log.close();
-    const reopened = await PartitionLog.open(log.dir, CFG, undefined, { fdCache: new ReadFdCache(8) });
+    const reopened = await PartitionLog.open(log.dir, CFG, undefined, { fdCache: new FdCache(8) });
     const afterReopen = await readAll(reopened);
     assert.deepEqual(afterReopen.records, afterRead2.records);
     assert.equal(reopened.firstDirtyOffset, third.cleanedUpTo);
     await reopened.close();
     unlinkSync(join(log.dir, 'recovery-point-checkpoint'));
-    const scanned = await PartitionLog.open(log.dir, CFG, undefined, { fdCache: new ReadFdCache(8) });
+    const scanned = await PartitionLog.open(log.dir, CFG, undefined, { fdCache: new FdCache(8) });
     assert.deepEqual((await readAll(scanned)).records, afterReopen.records);
     await scanned.close();
   });
@@ -341,14 +341,14 @@ describe('log compaction crash safety', () => {
   for (const step of steps) {
     it(`recovers a consistent log after a crash right after step '${step}'`, async () => {
       const dir = join(t.dir, step);
-      const log = await PartitionLog.open(dir, CFG, undefined, { fdCache: new ReadFdCache(16) });
+      const log = await PartitionLog.open(dir, CFG, undefined, { fdCache: new FdCache(16) });
       fill(log, new Random(99), 100, 4, 8);
       await log.flush();
       const before = await readAll(log);
       const active = log.segmentBaseOffsets.at(-1)!;
       await assert.rejects(log.compact({ highWatermark: log.logEndOffset, stopAfter: step }), CompactionInterrupted);
       // The process "dies" here: the old object is abandoned, a new one opens the same directory.
-      const reopened = await PartitionLog.open(dir, CFG, undefined, { fdCache: new ReadFdCache(16) });
+      const reopened = await PartitionLog.open(dir, CFG, undefined, { fdCache: new FdCache(16) });
       assert.deepEqual(leftovers(dir), [], 'no .cleaned or .swap file survives recovery');
       const after = await readAll(reopened);
       // The first group is either fully swapped in (steps after the commit point) or not at all.
