@@ -80,7 +80,11 @@ export function fmtMessage(m: RaftMessage): string {
     case 'heartbeat': return `${head} hb t${m.term} hw=${m.highWatermark}`;
     case 'heartbeatResponse': return `${head} hb-resp t${m.term}`;
     case 'timeoutNow': return `${head} timeout-now t${m.term}`;
+    case 'logStart': return `${head} log-start t${m.term} start=${m.logStartOffset} voters=${m.membership.voters.join(',')}`;
   }
+  // a message type this printer does not know yet: its type and term
+  const other = m as { type: string; term: number };
+  return `${head} ${other.type} t${other.term}`;
 }
 
 /** Repeated identical lines (a leader's heartbeats while cut off) as one line with a count. */
