@@ -112,7 +112,8 @@ export class Broker {
     }
     const seed = randomBytes(4).readUInt32BE(0);
     const raft = new BrokerRaft(config.nodeId, hardState, systemClock, new Random(seed), log, { tickMs: RAFT_TICK_MS },
-      (to, envelope) => { peers.get(to)?.send(RaftEnvelopeApi, 0, envelope); });
+      // false (unreachable: reset or refused connection) starts the fast failover of the groups it leads
+      (to, envelope) => peers.get(to)?.send(RaftEnvelopeApi, 0, envelope) ?? false);
     const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters, learners) => {
       const group = raft.create(groupId, partitionLog, voters, learners);
       if (metrics !== undefined) countElections(group.group, metrics);

@@ -22,8 +22,12 @@ export interface RaftTiming {
   readonly tickMs: number;
 }
 
-/** Sends host envelopes to peer brokers; single-broker clusters have no peers to send to. */
-export type EnvelopeSender = (to: NodeId, envelope: HostEnvelope) => void;
+/**
+ * Sends host envelopes to peer brokers; single-broker clusters have no peers to send to. Returns
+ * false when the envelope could not be sent because the peer is unreachable (its connection was
+ * reset or refused): the groups it leads then start a pre-vote at once (fast failover).
+ */
+export type EnvelopeSender = (to: NodeId, envelope: HostEnvelope) => boolean | void;
 
 /**
  * Every Raft group of this broker, on one RaftHost ticked by one timer: heartbeats are coalesced
@@ -42,7 +46,15 @@ export class BrokerRaft {
     timing: RaftTiming,
     send: EnvelopeSender,
   ) {
-    this.host = new RaftHost({ nodeId, transport: { send } });
+    this.host = new RaftHost({
+      nodeId,
+      transport: {
+        send: (to, envelope) => {
+          // outside the host's flush loop: the pre-votes it starts queue envelopes of their own
+          if (send(to, envelope) === false) queueMicrotask(() => this.host.peerUnreachable(to));
+        },
+      },
+    });
     this.timer = setInterval(() => this.host.tick(), timing.tickMs);
   }
 

@@ -281,6 +281,21 @@ export class RaftCore {
     else this.becomeCandidate(transfer);
   }
 
+  /**
+   * Follower only: forget the current leader (etcd-io/raft's ForgetLeader), staying a leaderless
+   * follower in the same term without campaigning. A follower that still knows its leader ignores
+   * pre-votes for an election timeout (the leader lease of CheckQuorum); one that forgot it grants
+   * them at once. The host calls this when the leader's broker is unreachable (a reset connection),
+   * so that a quorum of followers that all saw it can elect a new leader without waiting out the
+   * election timeout. Safe: terms, votes and logs are untouched, and the next message from a live
+   * leader makes it known again.
+   */
+  forgetLeader(): void {
+    if (this.roleValue !== 'follower' || this.leader === NO_NODE) return;
+    this.leader = NO_NODE;
+    this.softDirty = true;
+  }
+
   /** Leader only. The caller must patch the returned offsets and epoch into `data` before the next ready(). */
   propose(data: Buffer, recordCount: number): ProposeResult {
     if (recordCount < 1) throw new Error('an entry holds at least one record');

@@ -184,6 +184,13 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
     this.schedulePump();
   }
 
+  /** Follower only: forget the leader, so pre-votes are granted at once (see RaftCore.forgetLeader). */
+  forgetLeader(): void {
+    if (this.closed) return;
+    this.core.forgetLeader();
+    this.schedulePump();
+  }
+
   transferLeadership(to: NodeId): void {
     if (this.closed) return;
     this.core.transferLeadership(to);

@@ -53,6 +53,9 @@ class MultiSim {
   readonly blocked = new Set<string>();
   network: Envelope[] = [];
   readonly trace: string[] = [];
+  /** Ticks per node (its own clock), and the host's delayed fast-failover campaigns. */
+  readonly nodeTicks = new Map<NodeId, number>();
+  scheduled: { node: NodeId; group: number; at: number }[] = [];
 
   constructor(seed: number, readonly opts: MultiSimOptions, rng: Random, readonly stats: MultiSimResult['stats']) {
     this.ids = Array.from({ length: opts.nodes }, (_, i) => i + 1);
@@ -113,6 +116,15 @@ class MultiSim {
 
   tick(id: NodeId): void {
     if (!this.up.has(id)) return;
+    const now = (this.nodeTicks.get(id) ?? 0) + 1;
+    this.nodeTicks.set(id, now);
+    const due = this.scheduled.filter((x) => x.node === id && x.at <= now);
+    this.scheduled = this.scheduled.filter((x) => !(x.node === id && x.at <= now));
+    for (const x of due) {
+      const c = this.groups[x.group]!;
+      const k = c.core(id);
+      if (k.role === 'follower' && k.leaderId < 0) { k.campaign(false); c.process(id); this.stats.fastCampaigns++; }
+    }
     for (const c of this.groups) c.tick(id);
     this.collect();
   }
@@ -132,6 +144,7 @@ class MultiSim {
   crash(id: NodeId): void {
     if (!this.up.has(id)) return;
     this.up.delete(id);
+    this.scheduled = this.scheduled.filter((x) => x.node !== id);
     for (const c of this.groups) c.crash(id);
     this.stats.crashes++;
     this.note(`crash n${id}`);
@@ -146,15 +159,20 @@ class MultiSim {
   }
 
   /**
-   * Node `at` learns that `peer` is unreachable (a reset or refused connection): every group
-   * it follows there starts a pre-vote at once (RaftHost.peerUnreachable does the same).
+   * Node `at` learns that `peer` is unreachable (a reset or refused connection). As
+   * RaftHost.peerUnreachable does: every group it follows there forgets its leader; the first
+   * surviving voter starts a pre-vote at once, the next ones 2 of their ticks apart each.
    */
   peerUnreachable(at: NodeId, peer: NodeId): void {
     if (!this.up.has(at)) return;
-    for (const c of this.groups) {
+    this.groups.forEach((c, g) => {
       const k = c.core(at);
-      if (k.role === 'follower' && k.leaderId === peer) { k.campaign(false); c.process(at); this.stats.fastCampaigns++; }
-    }
+      if (k.role !== 'follower' || k.leaderId !== peer) return;
+      k.forgetLeader();
+      const rank = c.voterIds.filter((v) => v !== peer).indexOf(at);
+      if (rank === 0) { k.campaign(false); this.stats.fastCampaigns++; } else this.scheduled.push({ node: at, group: g, at: (this.nodeTicks.get(at) ?? 0) + 2 * rank });
+      c.process(at);
+    });
     this.collect();
   }
 
