@@ -11,11 +11,12 @@ import { BrokerRaft } from './partition/raft-groups.js';
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from './partition/producer-ids.js';
 import { Controller, leadersInPlace } from './cluster/controller.js';
 import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions.js';
+import type { AlterPartitionReassignmentsRequest } from '../protocol/generated/alter-partition-reassignments.js';
 import { ControllerClient } from './cluster/controller-client.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
 import { LogMaintenance } from './partition/log-maintenance.js';
-import { localAdminDeps } from './cluster/admin-local.js';
+import { localAdminDeps, localReassignmentDeps } from './cluster/admin-local.js';
 import { createHandlers } from './kafka/handlers/index.js';
 import { createInternalHandlers } from './kafka/handlers/internal.js';
 import { forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
@@ -140,7 +141,8 @@ export class Broker {
     });
     const controllerClient = new ControllerClient(config.nodeId, metadataPartition, controller, peers, metadata, now, log.child({ component: 'controller-client' }));
     const publisher = new MetadataPublisher(config.nodeId, replicas, controllerClient,
-      Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log);
+      Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log,
+      { enabled: config.autoLeaderRebalanceEnable, imbalancePerBrokerPercentage: config.leaderImbalancePerBrokerPercentage });
 
     // Producer ids come in blocks committed by the controller (AllocateProducerIds).
     const producerIds = new ProducerIdManager(config.nodeId, {
@@ -163,6 +165,7 @@ export class Broker {
       waitForHighWatermark: (partitions, timeoutMs) => replicas.waitForHighWatermark(partitions, timeoutMs),
       allocateProducerId: () => producerIds.generateProducerId(),
       groups,
+      reassignments: localReassignmentDeps(controller, () => metadataPartition.isLeader),
       ...localAdminDeps({
         brokerConfig: config, controller, isActiveController: () => metadataPartition.isLeader,
         transferLeadership: (topic, p, to) => replicas.get(topic, p)?.transferLeadership(to),
@@ -177,6 +180,15 @@ export class Broker {
         return peer.request(api, apiVersion, request);
       },
       beforeRelay: async (apiKey, request) => {
+        if (apiKey === ApiKey.AlterPartitionReassignments) {
+          // this broker's Metadata then shows the reassignment (replicas = the union) or its cancellation
+          const wanted = (request as AlterPartitionReassignmentsRequest).topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
+          await metadata.waitForImage((image) => wanted.every((w) => {
+            const p = image.partition(w.topic, w.partitionIndex);
+            return p === undefined || (w.replicas === null ? (p.addingReplicas ?? []).length === 0 : w.replicas.every((r) => p.replicas.includes(r)));
+          }), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
+          return;
+        }
         if (apiKey !== ApiKey.CreatePartitions) return;
         const wanted = (request as CreatePartitionsRequest).topics;
         await metadata.waitForImage((image) => wanted.every((t) => {
@@ -185,7 +197,8 @@ export class Broker {
         }), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
       },
     };
-    for (const apiKey of [ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs, ApiKey.ElectLeaders]) {
+    for (const apiKey of [ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs, ApiKey.ElectLeaders,
+      ApiKey.AlterPartitionReassignments, ApiKey.ListPartitionReassignments]) {
       const h = handlers.get(apiKey);
       if (h !== undefined) handlers.set(apiKey, forwardedToController(h, forwarder));
     }
@@ -215,6 +228,8 @@ export class Broker {
     maintenance.start();
     const timers = [
       setInterval(() => publisher.checkLeaders(), LEADER_CHECK_MS),
+      // the leader balancer (auto.leader.rebalance.enable, leader.imbalance.*)
+      setInterval(() => publisher.balanceLeaders(), Math.max(1, config.leaderImbalanceCheckIntervalSeconds) * 1000),
       setInterval(() => {
         if (!metadataPartition.isLeader) return;
         controller.fenceExpiredBrokers(config.brokerSessionTimeoutMs).catch((err: unknown) => log.warn({ err }, 'fencing check failed'));
@@ -229,7 +244,7 @@ export class Broker {
       : config.bootstrap.length > 0 ? self.host
         : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     await controllerClient.registerBroker({
-      nodeId: config.nodeId, host: advertisedHost, port: config.advertisedPort || port, rack: null,
+      nodeId: config.nodeId, host: advertisedHost, port: config.advertisedPort || port, rack: config.brokerRack === '' ? null : config.brokerRack,
       incarnationId: randomUUID(), clusterId,
     }, 60000);
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);

@@ -38,6 +38,10 @@ export interface BrokerConfig {
   readonly offsetsRetentionMinutes: number;       // offsets.retention.minutes
   readonly offsetsRetentionCheckIntervalMs: number; // offsets.retention.check.interval.ms
   readonly metricsPort: number;               // metrics.port: /metrics and /health (-1: off, 0: any free port)
+  readonly brokerRack: string;                // broker.rack: empty for none (rack-aware replica assignment)
+  readonly autoLeaderRebalanceEnable: boolean;          // auto.leader.rebalance.enable
+  readonly leaderImbalanceCheckIntervalSeconds: number; // leader.imbalance.check.interval.seconds
+  readonly leaderImbalancePerBrokerPercentage: number;  // leader.imbalance.per.broker.percentage
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -68,6 +72,10 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   offsetsRetentionMinutes: 10080,
   offsetsRetentionCheckIntervalMs: 600000,
   metricsPort: -1,
+  brokerRack: '',
+  autoLeaderRebalanceEnable: true,
+  leaderImbalanceCheckIntervalSeconds: 300,
+  leaderImbalancePerBrokerPercentage: 10,
 };
 
 /** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
@@ -96,6 +104,10 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'log.retention.check.interval.ms': 'logRetentionCheckIntervalMs',
   'log.cleaner.backoff.ms': 'logCleanerBackoffMs',
   'metrics.port': 'metricsPort',
+  'broker.rack': 'brokerRack',
+  'auto.leader.rebalance.enable': 'autoLeaderRebalanceEnable',
+  'leader.imbalance.check.interval.seconds': 'leaderImbalanceCheckIntervalSeconds',
+  'leader.imbalance.per.broker.percentage': 'leaderImbalancePerBrokerPercentage',
 };
 
 /** Parses `1@host:port,2@host:port`. */

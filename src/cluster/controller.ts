@@ -6,6 +6,10 @@ import type { MetadataRecord } from './records.js';
 import { ConfigSource, TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
 import { assignReplicas } from './assigner.js';
 import {
+  completeReassignment, isReassigning, listReassignments, planReassignments,
+  type OngoingReassignment, type ReassignmentRequest, type ReassignmentResult,
+} from './reassignment.js';
+import {
   planConfigChange, planCreatePartitions, planDeleteTopics, decideElection, partitionRecord,
   type ConfigChangeResult, type ConfigResourceChange, type CreatePartitionsRequest, type CreatePartitionsResult,
   type DeleteTopicRequest, type DeleteTopicResult,
@@ -181,6 +185,16 @@ export class Controller {
         if (t === undefined || p === undefined || r.leaderEpoch < p.leaderEpoch) continue;
         // Fenced brokers are never in the ISR, whatever a leader says.
         const newIsr = (r.isr ?? p.isr).filter((id) => p.replicas.includes(id) && image.brokers.get(id)?.fenced === false);
+        // A reassignment completes when the leader's in-sync voters are exactly the target (its
+        // Raft configuration got there: see reassignment.ts).
+        const completed = r.isr !== undefined && isReassigning(p)
+          ? completeReassignment(t.topicId, { ...p, leader: r.leader, leaderEpoch: r.leaderEpoch }, newIsr)
+          : undefined;
+        if (completed !== undefined) {
+          this.log.info({ topic: r.topic, partition: r.partition, replicas: newIsr }, 'partition reassignment completed');
+          records.push(completed);
+          continue;
+        }
         if (p.leader === r.leader && p.leaderEpoch === r.leaderEpoch && sameMembers(newIsr, p.isr)) continue;
         records.push(partitionRecord(t.topicId, { ...p, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: newIsr, partitionEpoch: p.partitionEpoch + 1 }));
       }
@@ -249,6 +263,27 @@ export class Controller {
         return { ...result, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: `Timed out waiting for the leaders of the new partitions of '${result.name}' after ${timeoutMs} ms.` };
       }
     }));
+  }
+
+  /**
+   * AlterPartitionReassignments: validates, then commits PartitionRecords with the union of the
+   * replicas and adding/removing sets (or the original replicas, for a cancellation). Answers once
+   * committed, as Kafka does: the move itself runs in the background (ListPartitionReassignments).
+   */
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[]): Promise<ReassignmentResult[]> {
+    return this.serialise(async () => {
+      const { results, records } = planReassignments(this.metadata.image(), requests);
+      if (records.length > 0) await this.metadata.append(records);
+      for (const r of requests) {
+        this.log.info({ topic: r.topic, partition: r.partition, target: r.replicas }, r.replicas === null ? 'partition reassignment cancelled' : 'partition reassignment started');
+      }
+      return results;
+    });
+  }
+
+  /** ListPartitionReassignments: the reassignments in progress (topics null: all). */
+  async listPartitionReassignments(topics: readonly { name: string; partitions: readonly number[] }[] | null): Promise<OngoingReassignment[]> {
+    return listReassignments(this.metadata.image(), topics);
   }
 
   /** AlterConfigs (replace) and IncrementalAlterConfigs: validated per resource, committed as ConfigRecords. */

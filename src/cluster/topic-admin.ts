@@ -120,7 +120,8 @@ export function partitionRecord(topicId: string, p: PartitionState): MetadataRec
   return {
     type: 'Partition',
     data: {
-      partitionId: p.partition, topicId, replicas: [...p.replicas], isr: [...p.isr], removingReplicas: [], addingReplicas: [],
+      partitionId: p.partition, topicId, replicas: [...p.replicas], isr: [...p.isr],
+      removingReplicas: [...(p.removingReplicas ?? [])], addingReplicas: [...(p.addingReplicas ?? [])],
       leader: p.leader, leaderRecoveryState: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch,
       directories: [], eligibleLeaderReplicas: null, lastKnownElr: null,
     },

@@ -138,11 +138,12 @@ export class RaftHost {
   /**
    * The connection to `peer` was reset or refused: its broker is probably gone. Every group whose
    * leader is there forgets it and starts a pre-vote soon (see the file comment for why this is safe).
+   * Returns the number of groups that did.
    */
-  peerUnreachable(peer: NodeId): void {
-    if (peer === this.nodeId) return;
+  peerUnreachable(peer: NodeId): number {
+    if (peer === this.nodeId) return 0;
     const last = this.lastFastElection.get(peer);
-    if (last !== undefined && this.ticks - last < this.peerTimeout) return;
+    if (last !== undefined && this.ticks - last < this.peerTimeout) return 0;
     let started = 0;
     for (const h of this.groups.values()) {
       if (h.group.leaderId !== peer || h.group.role !== 'follower') continue;
@@ -155,6 +156,7 @@ export class RaftHost {
       started++;
     }
     if (started > 0) { this.lastFastElection.set(peer, this.ticks); this.fastElections += started; }
+    return started;
   }
 
   tick(): void {
@@ -176,6 +178,10 @@ export class RaftHost {
       if (h.group.quiescable) {
         if (++h.idleTicks >= this.quiesceAfter) {
           h.quiesced = true;
+          // the members as they are now (membership changes): every one of them may sleep
+          const m = h.group.membership;
+          h.voters = [...m.voters, ...m.learners];
+          for (const v of h.voters) if (v !== this.nodeId && !this.peers.has(v)) { this.peers.add(v); this.lastHeard.set(v, this.ticks); }
           for (const v of h.voters) if (v !== this.nodeId) this.envelope(v).quiesce.push(groupId);
           continue;
         }

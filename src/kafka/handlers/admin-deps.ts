@@ -1,6 +1,7 @@
 import { KafkaError } from '../errors.js';
 import type { ApiHandler } from './handler.js';
 import type { BrokerConfig } from '../../config.js';
+import type { OngoingReassignment, ReassignmentRequest, ReassignmentResult } from '../../cluster/reassignment.js';
 import type {
   ConfigChangeResult, ConfigResourceChange, CreatePartitionsRequest, CreatePartitionsResult, DeleteTopicRequest, DeleteTopicResult,
 } from '../../cluster/topic-admin.js';
@@ -21,6 +22,13 @@ export interface AdminDeps {
   alterConfigs(changes: readonly ConfigResourceChange[], validateOnly: boolean): Promise<ConfigChangeResult[]>;
   /** `partitions` null: every partition. */
   electLeaders(partitions: readonly { topic: string; partition: number }[] | null, electionType: number, timeoutMs: number): Promise<ElectionResult[]>;
+}
+
+/** Partition reassignment (AlterPartitionReassignments, ListPartitionReassignments), on the active controller. */
+export interface ReassignmentDeps {
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[], timeoutMs: number): Promise<ReassignmentResult[]>;
+  /** `topics` null: every partition. */
+  listPartitionReassignments(topics: readonly { name: string; partitions: readonly number[] }[] | null): Promise<OngoingReassignment[]>;
 }
 
 /** Answers a KafkaError thrown by `handle` (NOT_CONTROLLER, ...) with the handler's error response for its code. */

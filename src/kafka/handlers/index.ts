@@ -27,6 +27,8 @@ import { alterConfigsHandler } from './alter-configs.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { electLeadersHandler } from './elect-leaders.js';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.js';
 
 /** Every API the broker serves, by api key. ApiVersions advertises exactly these. */
 export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
@@ -48,6 +50,10 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(incrementalAlterConfigsHandler(deps));
   add(describeClusterHandler(deps));
   add(electLeadersHandler(deps));
+  if (deps.reassignments !== undefined) {
+    add(alterPartitionReassignmentsHandler(deps.reassignments));
+    add(listPartitionReassignmentsHandler(deps.reassignments));
+  }
   if (deps.groups !== undefined) {
     const g = deps.groups;
     add(findCoordinatorHandler(deps, g));
