@@ -4,7 +4,7 @@ import { ErrorCode } from '../kafka/errors.js';
 import type { MetadataImage } from './image.js';
 import type { MetadataRecord } from './records.js';
 import { ConfigSource, TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
-import { assignReplicas } from './assigner.js';
+import { assignReplicasForBrokers } from './assigner.js';
 import {
   completeReassignment, isReassigning, listReassignments, planReassignments,
   type OngoingReassignment, type ReassignmentRequest, type ReassignmentResult,
@@ -364,7 +364,8 @@ export class Controller {
       if (rf > liveBrokers.length) {
         return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${liveBrokers.length} broker(s) are registered.`);
       }
-      assignment = assignReplicas(liveBrokers, numPartitions, rf, this.random);
+      const live = [...image.brokers.values()].filter((b) => !b.fenced);
+      assignment = assignReplicasForBrokers(live, numPartitions, rf, this.random);
     }
     const topicId = randomUuid(this.random);
     const records: MetadataRecord[] = [{ type: 'Topic', data: { name: r.name, topicId } }];

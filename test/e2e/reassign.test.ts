@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { metadata, startCluster, type Cluster } from '../../compat/harness.js';
@@ -10,6 +10,7 @@ import type { ListPartitionReassignmentsResponse } from '../../protocol/generate
 import { ApiKey } from '../../protocol/generated/index.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { fetchAllWithKafkajs } from '../helpers/kafkajs-fetch.js';
+import { fetchPartition } from '../helpers/raw-fetch.js';
 
 /** Polls until `check` holds (the move runs in the background; nothing to await from outside). */
 async function eventually<T>(get: () => Promise<T>, check: (v: T) => boolean, what: string, timeoutMs = 30000): Promise<T> {
@@ -113,6 +114,32 @@ describe('partition reassignment on a cluster of four broker processes', () => {
     const values = new Set(fetched.map((m) => m.value?.toString()));
     const lost = acked.filter((v) => !values.has(v));
     assert.deepEqual(lost, [], 'every acknowledged record is in the partition');
+  });
+
+  it('a new replica behind the leader\'s log start (DeleteRecords) restarts its log there and catches up', async () => {
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'trimmed', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }] }] });
+      const producer = kafka().producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      for (let i = 0; i < 10; i++) {
+        await producer.send({ topic: 'trimmed', acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ value: `t${i * 10 + j}` })) });
+      }
+      await producer.disconnect();
+      await admin.fetchTopicMetadata({ topics: ['trimmed'] });
+      await admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '60' }] });
+    } finally { await admin.disconnect(); }
+    const port = cluster.broker(1).port;
+    assert.equal((await alter(port, 'trimmed', 0, [1, 2, 4])).responses[0]!.partitions[0]!.errorCode, 0);
+    await eventually(() => list(port), (l) => l.errorCode === 0 && l.topics.length === 0, 'the reassignment completes');
+    // broker 4's log starts at 60: it never had (nor asked for) the deleted records
+    assert.ok(existsSync(join(cluster.broker(4).dataDir, 'trimmed-0', '00000000000000000060.log')), 'broker 4\'s first segment starts at offset 60');
+    assert.ok(!existsSync(join(cluster.broker(4).dataDir, 'trimmed-0', '00000000000000000000.log')));
+    await eventually(async () => statSync(join(cluster.broker(4).dataDir, 'trimmed-0', '00000000000000000060.log')).size, (n) => n > 0, 'broker 4 holds the records from 60 on');
+    const leader = partitionOf(await metadata(port, ['trimmed']), 'trimmed')!.leaderId;
+    const fetched = await fetchPartition(cluster.broker(leader).port, 'trimmed', 0, 60n);
+    assert.deepEqual(fetched.map((m) => m.value), Array.from({ length: 40 }, (_, i) => `t${60 + i}`));
   });
 
   it('validates targets as Kafka does, lists a reassignment in progress, and cancels it', async () => {
