@@ -7,6 +7,7 @@ import { consumeCommand } from './console-consumer.js';
 import { perfCommand } from './perf.js';
 import { leaderElectionCommand, ElectionFailed } from './leader-election.js';
 import { consumerGroupsCommand, GroupCommandError } from './consumer-groups.js';
+import { reassignPartitionsCommand, ReassignmentFailed } from './reassign-partitions.js';
 import { eprintln } from './output.js';
 
 /** The Kafka-style tools by command name. */
@@ -18,6 +19,7 @@ const TOOLS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = {
   perf: perfCommand,
   'leader-election': leaderElectionCommand,
   'consumer-groups': consumerGroupsCommand,
+  'reassign-partitions': reassignPartitionsCommand,
 };
 
 export const TOOLS_USAGE = `  topics           Create, list, describe, delete and alter topics (kafka-topics.sh)
@@ -27,6 +29,7 @@ export const TOOLS_USAGE = `  topics           Create, list, describe, delete an
   perf             perf produce | perf consume (kafka-producer-perf-test.sh, kafka-consumer-perf-test.sh)
   leader-election  Preferred leader election (kafka-leader-election.sh)
   consumer-groups  List, describe (offsets and lag), delete groups, reset offsets (kafka-consumer-groups.sh)
+  reassign-partitions  Move partition replicas: --generate, --execute, --verify, --cancel (kafka-reassign-partitions.sh)
   (every tool takes --bootstrap-server HOST:PORT and --help)
 `;
 
@@ -49,6 +52,7 @@ export async function runTool(command: string, argv: string[]): Promise<number> 
     else if (err instanceof ConfigCommandError) eprintln(`Error while executing config command : ${err.message}`);
     else if (err instanceof GroupCommandError) eprintln(`Error: ${err.message}`);
     else if (err instanceof ElectionFailed) eprintln(`Error while making request: ${err.message}`);
+    else if (err instanceof ReassignmentFailed) eprintln(`Error: ${err.message}`);
     else if (err instanceof UsageError) { eprintln(`raftka ${command}: ${err.message} (see raftka ${command} --help)`); return 2; }
     else if (err instanceof ClientError) eprintln(`raftka ${command}: ${err.message}`);
     else eprintln(`raftka ${command}: ${err instanceof Error ? err.message : String(err)}`);
