@@ -142,7 +142,7 @@ export class Broker {
     const controllerClient = new ControllerClient(config.nodeId, metadataPartition, controller, peers, metadata, now, log.child({ component: 'controller-client' }));
     const publisher = new MetadataPublisher(config.nodeId, replicas, controllerClient,
       Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log,
-      { enabled: config.autoLeaderRebalanceEnable, imbalancePerBrokerPercentage: config.leaderImbalancePerBrokerPercentage });
+      { enabled: config.autoLeaderRebalanceEnable, imbalancePerBrokerPercentage: config.leaderImbalancePerBrokerPercentage, immediate: config.leaderRebalanceImmediateEnable });
 
     // Producer ids come in blocks committed by the controller (AllocateProducerIds).
     const producerIds = new ProducerIdManager(config.nodeId, {

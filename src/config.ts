@@ -42,6 +42,7 @@ export interface BrokerConfig {
   readonly autoLeaderRebalanceEnable: boolean;          // auto.leader.rebalance.enable
   readonly leaderImbalanceCheckIntervalSeconds: number; // leader.imbalance.check.interval.seconds
   readonly leaderImbalancePerBrokerPercentage: number;  // leader.imbalance.per.broker.percentage
+  readonly leaderRebalanceImmediateEnable: boolean;     // leader.rebalance.immediate.enable (raftka: also hand back at once)
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -76,6 +77,7 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   autoLeaderRebalanceEnable: true,
   leaderImbalanceCheckIntervalSeconds: 300,
   leaderImbalancePerBrokerPercentage: 10,
+  leaderRebalanceImmediateEnable: true,
 };
 
 /** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
@@ -108,6 +110,7 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'auto.leader.rebalance.enable': 'autoLeaderRebalanceEnable',
   'leader.imbalance.check.interval.seconds': 'leaderImbalanceCheckIntervalSeconds',
   'leader.imbalance.per.broker.percentage': 'leaderImbalancePerBrokerPercentage',
+  'leader.rebalance.immediate.enable': 'leaderRebalanceImmediateEnable',
 };
 
 /** Parses `1@host:port,2@host:port`. */

@@ -28,9 +28,17 @@ export interface LeaderReporter {
 export interface LeaderBalancerConfig {
   readonly enabled: boolean;
   readonly imbalancePerBrokerPercentage: number;
+  /**
+   * raftka's `leader.rebalance.immediate.enable` (default true): with the balancer enabled, a
+   * leader also hands over at once whenever its partition's preferred replica is live (the
+   * behaviour before the balancer). Needed today by ElectLeaders, which can ask for a transfer
+   * only on the controller's own broker and relies on the other leaders to do it (see README).
+   * False gives Kafka's behaviour exactly: only the periodic check moves leaderships back.
+   */
+  readonly immediate: boolean;
 }
 
-export const DEFAULT_LEADER_BALANCER: LeaderBalancerConfig = { enabled: true, imbalancePerBrokerPercentage: 10 };
+export const DEFAULT_LEADER_BALANCER: LeaderBalancerConfig = { enabled: true, imbalancePerBrokerPercentage: 10, immediate: true };
 
 /** Per broker: how many partitions it is the preferred leader of, and how many of those another broker leads. */
 export function leaderImbalance(image: MetadataImage): Map<number, { preferred: number; notLeading: number }> {
@@ -229,7 +237,8 @@ export class MetadataPublisher {
     this.moveMembership(partition, targetReplicas(state));
     if (!partition.isLeader) return;
     const target = this.image?.brokers.get(preferred);
-    if (this.establishing.has(key) && preferred !== this.nodeId && target?.fenced === false && !target.inControlledShutdown && partition.peerAlive(preferred)) {
+    const atOnce = this.establishing.has(key) || (this.balancer.enabled && this.balancer.immediate);
+    if (atOnce && preferred !== this.nodeId && target?.fenced === false && !target.inControlledShutdown && partition.peerAlive(preferred)) {
       partition.transferLeadership(preferred);
     }
   }

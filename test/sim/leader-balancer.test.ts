@@ -70,8 +70,10 @@ test('the balancer settings: Kafka names and defaults, set from server.propertie
   assert.equal(DEFAULT_BROKER_CONFIG.autoLeaderRebalanceEnable, true);
   assert.equal(DEFAULT_BROKER_CONFIG.leaderImbalanceCheckIntervalSeconds, 300);
   assert.equal(DEFAULT_BROKER_CONFIG.leaderImbalancePerBrokerPercentage, 10);
+  assert.equal(DEFAULT_BROKER_CONFIG.leaderRebalanceImmediateEnable, true);
   const c = loadBrokerConfig({ env: {
     RAFTKA_AUTO_LEADER_REBALANCE_ENABLE: 'false', RAFTKA_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '5', RAFTKA_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '0',
+    RAFTKA_LEADER_REBALANCE_IMMEDIATE_ENABLE: 'false',
   } });
-  assert.deepEqual([c.autoLeaderRebalanceEnable, c.leaderImbalanceCheckIntervalSeconds, c.leaderImbalancePerBrokerPercentage], [false, 5, 0]);
+  assert.deepEqual([c.autoLeaderRebalanceEnable, c.leaderImbalanceCheckIntervalSeconds, c.leaderImbalancePerBrokerPercentage, c.leaderRebalanceImmediateEnable], [false, 5, 0, false]);
 });
