@@ -720,9 +720,19 @@ export class RaftCore {
     if (this.leader !== m.from) { this.leader = m.from; this.softDirty = true; }
     this.electionElapsed = 0;
     const start = m.logStartOffset;
+    // Holding the leader's entry at its log start (same epoch there) means holding its whole log
+    // up to there: nothing to reset (a delayed request, or one sent after a reordered rejection).
+    // This also keeps what this node may have acknowledged to this leader: it never resets away
+    // an entry the leader has.
+    const holdsStart = m.logStartEpoch >= 0 && start >= this.logStart && start < this.logEnd && this.epochs.epochAt(start) === m.logStartEpoch;
+    if (holdsStart) {
+      this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: true, matchOffset: start + 1n, prevOffset: start }, 'after');
+      return;
+    }
     if (start > this.hw) {
-      // Everything we hold at or past our HW diverges from the leader (it probed) or is missing,
-      // and everything below its log start is committed and deleted there: nothing to keep.
+      // Every entry we hold at or past the leader's log start is missing there or diverges
+      // (another epoch at the log start), and everything below it is committed and deleted
+      // there: nothing to keep.
       this.resetLog(start);
       this.advanceHw(start);
       this.configs = [{ offset: start - 1n, epoch: -1, voters: [...m.membership.voters], learners: [...m.membership.learners] }];
@@ -920,7 +930,8 @@ export class RaftCore {
       if (pr.state === 'replicate' && pr.match < this.logStart) { pr.state = 'probe'; pr.inflight = []; pr.probeSent = false; }
     }
     if (pr.needsLogStart) {
-      const m: LogStartRequest = { type: 'logStart', term: this.termValue, from: this.id, to, logStartOffset: this.logStart, membership: this.committedMembership() };
+      const logStartEpoch = this.logEnd > this.logStart ? (this.epochs.epochAt(this.logStart) ?? -1) : -1;
+      const m: LogStartRequest = { type: 'logStart', term: this.termValue, from: this.id, to, logStartOffset: this.logStart, logStartEpoch, membership: this.committedMembership() };
       this.send(m, 'now');
       pr.probeSent = true;
       return;
@@ -934,7 +945,13 @@ export class RaftCore {
       entries = found;
     }
     const prevOffset = pr.next - 1n;
-    const prevEpoch = prevOffset < 0n ? -1 : (this.epochAt(prevOffset) ?? -1);
+    let prevEpoch = prevOffset < 0n ? -1 : (this.epochAt(prevOffset) ?? -1);
+    if (prevOffset >= 0n && prevOffset === this.logStart - 1n && this.logEnd > this.logStart) {
+      // Just below our log start: the epoch cache may still know it; if not, the epoch at the log
+      // start will do: a follower holding that epoch at logStart - 1 holds our (deleted) entry
+      // there, since an epoch's first entry is never preceded by an entry of the same epoch.
+      prevEpoch = this.epochs.epochAt(prevOffset) ?? this.epochs.epochAt(this.logStart) ?? -1;
+    }
     const m: AppendRequest = { type: 'append', term: this.termValue, from: this.id, to, prevOffset, prevEpoch, entries, highWatermark: this.hw };
     this.send(m, 'now');
     if (pr.state === 'probe') pr.probeSent = true;

@@ -148,6 +148,8 @@ export interface TimeoutNow extends MessageBase {
 export interface LogStartRequest extends MessageBase {
   type: 'logStart';
   logStartOffset: bigint;
+  /** The epoch of the leader's entry at logStartOffset (-1: its log is empty there). */
+  logStartEpoch: number;
   membership: Membership;
 }
 

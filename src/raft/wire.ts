@@ -78,6 +78,7 @@ function encodeMessage(w: Writer, m: RaftMessage): void {
       return;
     case 'logStart':
       w.int64(m.logStartOffset);
+      w.int32(m.logStartEpoch);
       w.int32(m.membership.voters.length);
       for (const v of m.membership.voters) w.int32(v);
       w.int32(m.membership.learners.length);
@@ -131,9 +132,10 @@ function decodeMessage(r: Reader): RaftMessage {
       return { type, ...base };
     case 'logStart': {
       const logStartOffset = r.int64();
+      const logStartEpoch = r.int32();
       const voters = ids(r);
       const learners = ids(r);
-      return { type, ...base, logStartOffset, membership: { voters, learners } };
+      return { type, ...base, logStartOffset, logStartEpoch, membership: { voters, learners } };
     }
   }
 }

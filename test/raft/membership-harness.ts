@@ -146,7 +146,7 @@ export class MembershipCluster {
 
   private send(n: Node, m: RaftMessage): void {
     if (m.type === 'appendResponse' && m.success && m.matchOffset > n.durableEnd && m.matchOffset > n.logStart) {
-      throw new MembershipInvariantError(`node ${n.id} acks ${m.matchOffset} beyond its durable log ${n.durableEnd}`);
+      throw new MembershipInvariantError(`node ${n.id} acks ${m.matchOffset} (prev ${m.prevOffset}) beyond its durable log ${n.durableEnd} (log start ${n.logStart}, end ${n.logEnd()}, hw ${n.core.highWatermark})`);
     }
     this.inflight.push({ from: n.id, to: m.to, msg: m });
   }
