@@ -818,7 +818,13 @@ export class RaftCore {
     this.configsDirty = true;
     if (this.roleValue === 'leader') {
       const members = new Set([...this.voters, ...this.learners]);
-      for (const id of members) if (id !== this.id && !this.progress.has(id)) this.progress.set(id, this.newProgress());
+      for (const id of members) {
+        if (id === this.id || this.progress.has(id)) continue;
+        // a member added now is not in sync until it has held the whole log once
+        const pr = this.newProgress();
+        pr.lastCaughtUpTick = Number.MIN_SAFE_INTEGER;
+        this.progress.set(id, pr);
+      }
       this.pruneProgress();
       if (this.transferee !== NO_NODE && !this.voters.includes(this.transferee)) this.transferee = NO_NODE;
       this.broadcastPending = true;

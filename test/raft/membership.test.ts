@@ -30,6 +30,8 @@ test('move a group from [1,2,3] to [2,3,4]: learner, catch-up, promotion, remova
   c.isolate(4);
   change(c, 1, { type: 'addLearner', node: 4 });
   assert.deepEqual(c.core(1).membership, { voters: [1, 2, 3], learners: [4] });
+  // a member added now is not in sync (ISR) until it has held the whole log once
+  assert.ok(c.core(1).followerProgress().get(4)!.lastCaughtUpTick < 0);
   // not caught up: not promoted
   const behind = c.change(1, { type: 'promote', node: 4 });
   assert.equal(behind.ok, false);
@@ -40,6 +42,7 @@ test('move a group from [1,2,3] to [2,3,4]: learner, catch-up, promotion, remova
   c.heal();
   c.until(() => c.core(4).highWatermark === c.core(1).highWatermark && c.core(4).logEndOffset === c.core(1).logEndOffset);
   assert.equal(c.core(4).role, 'follower');
+  assert.ok(c.core(1).followerProgress().get(4)!.lastCaughtUpTick >= 0, 'in sync once caught up');
   change(c, 1, { type: 'promote', node: 4 });
   for (const id of [1, 2, 3, 4]) assert.deepEqual(c.core(id).membership, { voters: [1, 2, 3, 4], learners: [] }, `node ${id}`);
   // one change at a time
