@@ -11,11 +11,12 @@ import { BrokerRaft } from './partition/raft-groups.js';
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from './partition/producer-ids.js';
 import { Controller, leadersInPlace } from './cluster/controller.js';
 import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions.js';
+import type { AlterPartitionReassignmentsRequest } from '../protocol/generated/alter-partition-reassignments.js';
 import { ControllerClient } from './cluster/controller-client.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
 import { LogMaintenance } from './partition/log-maintenance.js';
-import { localAdminDeps } from './cluster/admin-local.js';
+import { localAdminDeps, localReassignmentDeps } from './cluster/admin-local.js';
 import { createHandlers } from './kafka/handlers/index.js';
 import { createInternalHandlers } from './kafka/handlers/internal.js';
 import { envelopeHandler, forwardInEnvelope, forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
@@ -125,7 +126,8 @@ export class Broker {
     }
     const seed = randomBytes(4).readUInt32BE(0);
     const raft = new BrokerRaft(config.nodeId, hardState, systemClock, new Random(seed), log, { tickMs: RAFT_TICK_MS },
-      (to, envelope) => { peers.get(to)?.send(RaftEnvelopeApi, 0, envelope); });
+      // false (unreachable: reset or refused connection) starts the fast failover of the groups it leads
+      (to, envelope) => peers.get(to)?.send(RaftEnvelopeApi, 0, envelope) ?? false);
     const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters, learners) => {
       const group = raft.create(groupId, partitionLog, voters, learners);
       if (metrics !== undefined) countElections(group.group, metrics);
@@ -154,7 +156,8 @@ export class Broker {
     const auth = createAuthHelper(config, () => metadata.image().acls);
     const controllerClient = new ControllerClient(config.nodeId, metadataPartition, controller, peers, metadata, now, log.child({ component: 'controller-client' }));
     const publisher = new MetadataPublisher(config.nodeId, replicas, controllerClient,
-      Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log);
+      Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log,
+      { enabled: config.autoLeaderRebalanceEnable, imbalancePerBrokerPercentage: config.leaderImbalancePerBrokerPercentage, immediate: config.leaderRebalanceImmediateEnable });
 
     // Producer ids come in blocks committed by the controller (AllocateProducerIds).
     const producerIds = new ProducerIdManager(config.nodeId, {
@@ -195,6 +198,7 @@ export class Broker {
       groups,
       auth,
       transactions,
+      reassignments: localReassignmentDeps(controller, () => metadataPartition.isLeader),
       ...localAdminDeps({
         brokerConfig: config, controller, isActiveController: () => metadataPartition.isLeader,
         transferLeadership: (topic, p, to) => replicas.get(topic, p)?.transferLeadership(to),
@@ -214,6 +218,15 @@ export class Broker {
           await metadata.waitForImage((image) => aclsVisible(image.acls), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
           return;
         }
+        if (apiKey === ApiKey.AlterPartitionReassignments) {
+          // this broker's Metadata then shows the reassignment (replicas = the union) or its cancellation
+          const wanted = (request as AlterPartitionReassignmentsRequest).topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
+          await metadata.waitForImage((image) => wanted.every((w) => {
+            const p = image.partition(w.topic, w.partitionIndex);
+            return p === undefined || (w.replicas === null ? (p.addingReplicas ?? []).length === 0 : w.replicas.every((r) => p.replicas.includes(r)));
+          }), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
+          return;
+        }
         if (apiKey !== ApiKey.CreatePartitions) return;
         const wanted = (request as CreatePartitionsRequest).topics;
         await metadata.waitForImage((image) => wanted.every((t) => {
@@ -222,7 +235,8 @@ export class Broker {
         }), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
       },
     };
-    const forwarded = new Set<number>([ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs, ApiKey.ElectLeaders, ApiKey.CreateAcls, ApiKey.DeleteAcls]);
+    const forwarded = new Set<number>([ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs, ApiKey.ElectLeaders, ApiKey.CreateAcls, ApiKey.DeleteAcls,
+      ApiKey.AlterPartitionReassignments, ApiKey.ListPartitionReassignments]);
     for (const apiKey of forwarded) {
       const h = handlers.get(apiKey);
       if (h !== undefined) handlers.set(apiKey, forwardedToController(h, forwarder));
@@ -269,6 +283,8 @@ export class Broker {
     maintenance.start();
     const timers = [
       setInterval(() => publisher.checkLeaders(), LEADER_CHECK_MS),
+      // the leader balancer (auto.leader.rebalance.enable, leader.imbalance.*)
+      setInterval(() => publisher.balanceLeaders(), Math.max(1, config.leaderImbalanceCheckIntervalSeconds) * 1000),
       setInterval(() => {
         if (!metadataPartition.isLeader) return;
         controller.fenceExpiredBrokers(config.brokerSessionTimeoutMs).catch((err: unknown) => log.warn({ err }, 'fencing check failed'));
@@ -284,7 +300,7 @@ export class Broker {
         : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     const endpoints = server.endpoints(advertisedHost, config.bootstrap.length > 0 ? self.host : '127.0.0.1');
     await controllerClient.registerBroker({
-      nodeId: config.nodeId, host: endpoints[0]!.host, port: endpoints[0]!.port, rack: null,
+      nodeId: config.nodeId, host: endpoints[0]!.host, port: endpoints[0]!.port, rack: config.brokerRack === '' ? null : config.brokerRack,
       incarnationId: randomUUID(), clusterId, endpoints,
     }, 60000);
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);

@@ -65,6 +65,11 @@ export interface BrokerConfig {
   readonly transactionalIdExpirationMs: number;           // transactional.id.expiration.ms
   readonly abortTimedOutTransactionCleanupIntervalMs: number;     // transaction.abort.timed.out.transaction.cleanup.interval.ms
   readonly removeExpiredTransactionalIdCleanupIntervalMs: number; // transaction.remove.expired.transaction.cleanup.interval.ms
+  readonly brokerRack: string;                // broker.rack: empty for none (rack-aware replica assignment)
+  readonly autoLeaderRebalanceEnable: boolean;          // auto.leader.rebalance.enable
+  readonly leaderImbalanceCheckIntervalSeconds: number; // leader.imbalance.check.interval.seconds
+  readonly leaderImbalancePerBrokerPercentage: number;  // leader.imbalance.per.broker.percentage
+  readonly leaderRebalanceImmediateEnable: boolean;     // leader.rebalance.immediate.enable (raftka: also hand back at once)
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -118,6 +123,11 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   transactionalIdExpirationMs: 604800000,
   abortTimedOutTransactionCleanupIntervalMs: 10000,
   removeExpiredTransactionalIdCleanupIntervalMs: 3600000,
+  brokerRack: '',
+  autoLeaderRebalanceEnable: true,
+  leaderImbalanceCheckIntervalSeconds: 300,
+  leaderImbalancePerBrokerPercentage: 10,
+  leaderRebalanceImmediateEnable: true,
 };
 
 /** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
@@ -163,6 +173,11 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'transactional.id.expiration.ms': 'transactionalIdExpirationMs',
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': 'abortTimedOutTransactionCleanupIntervalMs',
   'transaction.remove.expired.transaction.cleanup.interval.ms': 'removeExpiredTransactionalIdCleanupIntervalMs',
+  'broker.rack': 'brokerRack',
+  'auto.leader.rebalance.enable': 'autoLeaderRebalanceEnable',
+  'leader.imbalance.check.interval.seconds': 'leaderImbalanceCheckIntervalSeconds',
+  'leader.imbalance.per.broker.percentage': 'leaderImbalancePerBrokerPercentage',
+  'leader.rebalance.immediate.enable': 'leaderRebalanceImmediateEnable',
 };
 
 /** String settings whose value is kept whole (commas included). */

@@ -8,6 +8,7 @@ import { perfCommand } from './perf.js';
 import { leaderElectionCommand, ElectionFailed } from './leader-election.js';
 import { consumerGroupsCommand, GroupCommandError } from './consumer-groups.js';
 import { aclsCommand } from './acls.js';
+import { reassignPartitionsCommand, ReassignmentFailed } from './reassign-partitions.js';
 import { eprintln } from './output.js';
 
 /** The Kafka-style tools by command name. */
@@ -20,6 +21,7 @@ const TOOLS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = {
   'leader-election': leaderElectionCommand,
   'consumer-groups': consumerGroupsCommand,
   acls: aclsCommand,
+  'reassign-partitions': reassignPartitionsCommand,
 };
 
 export const TOOLS_USAGE = `  topics           Create, list, describe, delete and alter topics (kafka-topics.sh)
@@ -30,6 +32,7 @@ export const TOOLS_USAGE = `  topics           Create, list, describe, delete an
   leader-election  Preferred leader election (kafka-leader-election.sh)
   consumer-groups  List, describe (offsets and lag), delete groups, reset offsets (kafka-consumer-groups.sh)
   acls             Add, remove and list ACLs (kafka-acls.sh)
+  reassign-partitions  Move partition replicas: --generate, --execute, --verify, --cancel (kafka-reassign-partitions.sh)
   (every tool takes --bootstrap-server HOST:PORT and --help)
 `;
 
@@ -52,6 +55,7 @@ export async function runTool(command: string, argv: string[]): Promise<number> 
     else if (err instanceof ConfigCommandError) eprintln(`Error while executing config command : ${err.message}`);
     else if (err instanceof GroupCommandError) eprintln(`Error: ${err.message}`);
     else if (err instanceof ElectionFailed) eprintln(`Error while making request: ${err.message}`);
+    else if (err instanceof ReassignmentFailed) eprintln(`Error: ${err.message}`);
     else if (err instanceof UsageError) { eprintln(`raftka ${command}: ${err.message} (see raftka ${command} --help)`); return 2; }
     else if (err instanceof ClientError) eprintln(`raftka ${command}: ${err.message}`);
     else eprintln(`raftka ${command}: ${err instanceof Error ? err.message : String(err)}`);

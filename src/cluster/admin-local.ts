@@ -1,6 +1,6 @@
 import type { BrokerConfig } from '../config.js';
 import { ErrorCode, KafkaError } from '../kafka/errors.js';
-import type { AdminDeps } from '../kafka/handlers/admin-deps.js';
+import type { AdminDeps, ReassignmentDeps } from '../kafka/handlers/admin-deps.js';
 import type { Controller } from './controller.js';
 
 /**
@@ -30,5 +30,16 @@ export function localAdminDeps(options: {
     },
     async createAcls(creations) { active(); return controller.createAcls(creations); },
     async deleteAcls(filters) { active(); return controller.deleteAcls(filters); },
+  };
+}
+
+/** AlterPartitionReassignments and ListPartitionReassignments on this broker's Controller (NOT_CONTROLLER elsewhere: the broker forwards them). */
+export function localReassignmentDeps(controller: Controller, isActiveController: () => boolean): ReassignmentDeps {
+  const active = (): void => {
+    if (!isActiveController()) throw new KafkaError(ErrorCode.NOT_CONTROLLER, 'This is not the active controller.');
+  };
+  return {
+    async alterPartitionReassignments(requests) { active(); return controller.alterPartitionReassignments(requests); },
+    async listPartitionReassignments(topics) { active(); return controller.listPartitionReassignments(topics); },
   };
 }

@@ -22,6 +22,7 @@ export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord
       return image.withPartition({
         topic: topic.name, partition: d.partitionId, replicas: d.replicas, isr: d.isr,
         leader: d.leader, leaderEpoch: d.leaderEpoch, partitionEpoch: d.partitionEpoch,
+        ...(d.addingReplicas.length > 0 || d.removingReplicas.length > 0 ? { addingReplicas: d.addingReplicas, removingReplicas: d.removingReplicas } : {}),
       }, offset);
     }
     case 'Config': {

@@ -4,11 +4,15 @@ import { ErrorCode } from '../kafka/errors.js';
 import type { BrokerEndpoint, MetadataImage, ScramCredential } from './image.js';
 import type { MetadataRecord } from './records.js';
 import { ConfigSource, TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
-import { assignReplicas } from './assigner.js';
 import { planScramAlterations, planScramBootstrap, type ScramAlterationResult, type ScramDeletion, type ScramUpsertion } from '../security/scram-admin.js';
 import type { ScramBootstrapEntry } from '../security/scram.js';
 import type { Acl, AclFilter } from '../security/acls.js';
 import { planCreateAcls, planDeleteAcls, type AclCreateResult, type AclDeleteResult } from '../security/acl-admin.js';
+import { assignReplicasForBrokers } from './assigner.js';
+import {
+  completeReassignment, isReassigning, listReassignments, planReassignments,
+  type OngoingReassignment, type ReassignmentRequest, type ReassignmentResult,
+} from './reassignment.js';
 import {
   planConfigChange, planCreatePartitions, planDeleteTopics, decideElection, partitionRecord,
   type ConfigChangeResult, type ConfigResourceChange, type CreatePartitionsRequest, type CreatePartitionsResult,
@@ -191,6 +195,16 @@ export class Controller {
         if (t === undefined || p === undefined || r.leaderEpoch < p.leaderEpoch) continue;
         // Fenced brokers are never in the ISR, whatever a leader says.
         const newIsr = (r.isr ?? p.isr).filter((id) => p.replicas.includes(id) && image.brokers.get(id)?.fenced === false);
+        // A reassignment completes when the leader's in-sync voters are exactly the target (its
+        // Raft configuration got there: see reassignment.ts).
+        const completed = r.isr !== undefined && isReassigning(p)
+          ? completeReassignment(t.topicId, { ...p, leader: r.leader, leaderEpoch: r.leaderEpoch }, newIsr)
+          : undefined;
+        if (completed !== undefined) {
+          this.log.info({ topic: r.topic, partition: r.partition, replicas: newIsr }, 'partition reassignment completed');
+          records.push(completed);
+          continue;
+        }
         if (p.leader === r.leader && p.leaderEpoch === r.leaderEpoch && sameMembers(newIsr, p.isr)) continue;
         records.push(partitionRecord(t.topicId, { ...p, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: newIsr, partitionEpoch: p.partitionEpoch + 1 }));
       }
@@ -259,6 +273,27 @@ export class Controller {
         return { ...result, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: `Timed out waiting for the leaders of the new partitions of '${result.name}' after ${timeoutMs} ms.` };
       }
     }));
+  }
+
+  /**
+   * AlterPartitionReassignments: validates, then commits PartitionRecords with the union of the
+   * replicas and adding/removing sets (or the original replicas, for a cancellation). Answers once
+   * committed, as Kafka does: the move itself runs in the background (ListPartitionReassignments).
+   */
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[]): Promise<ReassignmentResult[]> {
+    return this.serialise(async () => {
+      const { results, records } = planReassignments(this.metadata.image(), requests);
+      if (records.length > 0) await this.metadata.append(records);
+      for (const r of requests) {
+        this.log.info({ topic: r.topic, partition: r.partition, target: r.replicas }, r.replicas === null ? 'partition reassignment cancelled' : 'partition reassignment started');
+      }
+      return results;
+    });
+  }
+
+  /** ListPartitionReassignments: the reassignments in progress (topics null: all). */
+  async listPartitionReassignments(topics: readonly { name: string; partitions: readonly number[] }[] | null): Promise<OngoingReassignment[]> {
+    return listReassignments(this.metadata.image(), topics);
   }
 
   /** AlterConfigs (replace) and IncrementalAlterConfigs: validated per resource, committed as ConfigRecords. */
@@ -380,7 +415,8 @@ export class Controller {
       if (rf > liveBrokers.length) {
         return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${liveBrokers.length} broker(s) are registered.`);
       }
-      assignment = assignReplicas(liveBrokers, numPartitions, rf, this.random);
+      const live = [...image.brokers.values()].filter((b) => !b.fenced);
+      assignment = assignReplicasForBrokers(live, numPartitions, rf, this.random);
     }
     const topicId = randomUuid(this.random);
     const records: MetadataRecord[] = [{ type: 'Topic', data: { name: r.name, topicId } }];

@@ -36,6 +36,12 @@ export interface PartitionState {
   readonly leader: number;
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;
+  /**
+   * A reassignment in progress (Kafka's PartitionRecord addingReplicas/removingReplicas): the
+   * replicas being added and removed. `replicas` is then the union, the target first.
+   */
+  readonly addingReplicas?: readonly number[];
+  readonly removingReplicas?: readonly number[];
 }
 
 export interface TopicState {

@@ -8,7 +8,7 @@ import { ZERO_UUID } from '../../protocol/primitives.js';
 import type { Random } from '../util/random.js';
 import type { MetadataImage, PartitionState } from './image.js';
 import type { MetadataRecord } from './records.js';
-import { assignReplicas } from './assigner.js';
+import { assignReplicasForBrokers } from './assigner.js';
 import { TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
 
 
@@ -104,11 +104,11 @@ export function planCreatePartitions(image: MetadataImage, r: CreatePartitionsRe
     }
     assignment = r.assignments.map((a) => [...a]);
   } else {
-    const live = [...image.brokers.values()].filter((b) => !b.fenced).map((b) => b.nodeId).sort((a, b) => a - b);
+    const live = [...image.brokers.values()].filter((b) => !b.fenced);
     if (rf > live.length) {
       return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${live.length} broker(s) are registered.`);
     }
-    assignment = assignReplicas(live, additional, rf, random);
+    assignment = assignReplicasForBrokers(live, additional, rf, random);
   }
   const records: MetadataRecord[] = assignment.map((replicas, i) => partitionRecord(topic.topicId, {
     topic: r.name, partition: current + i, replicas, isr: replicas, leader: -1, leaderEpoch: -1, partitionEpoch: 0,
@@ -120,7 +120,8 @@ export function partitionRecord(topicId: string, p: PartitionState): MetadataRec
   return {
     type: 'Partition',
     data: {
-      partitionId: p.partition, topicId, replicas: [...p.replicas], isr: [...p.isr], removingReplicas: [], addingReplicas: [],
+      partitionId: p.partition, topicId, replicas: [...p.replicas], isr: [...p.isr],
+      removingReplicas: [...(p.removingReplicas ?? [])], addingReplicas: [...(p.addingReplicas ?? [])],
       leader: p.leader, leaderRecoveryState: 0, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch,
       directories: [], eligibleLeaderReplicas: null, lastKnownElr: null,
     },

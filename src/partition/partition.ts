@@ -13,6 +13,7 @@ import {
   BATCH_LENGTH_OFFSET, buildControlBatch, ControlRecordType, iterateRecords, LOG_OVERHEAD, readBatchHeader, readControlRecord, RECORD_BATCH_OVERHEAD,
 } from '../../protocol/records/index.js';
 import type { PartitionRaft } from './raft-groups.js';
+import type { Membership, MembershipChange, MembershipChangeResult } from '../raft/types.js';
 
 export interface PartitionConfig {
   /** max.message.bytes: the largest record batch accepted (Kafka default 1048588). */
@@ -370,6 +371,11 @@ export class Partition extends EventEmitter {
 
   /** Hands leadership to another replica (the preferred one), catching it up first. */
   transferLeadership(to: number): void { this.raft.transferLeadership(to); }
+  /** The Raft configuration in force (voters and learners), and whether a change of it is uncommitted. */
+  get membership(): Membership { return this.raft.group.membership; }
+  get membershipChangePending(): boolean { return this.raft.group.membershipChangePending; }
+  /** Leader only: one single-server membership change of the partition's Raft group (reassignment). */
+  changeMembership(change: MembershipChange): MembershipChangeResult { return this.raft.changeMembership(change); }
 
   /** Whether this broker has heard from broker `nodeId` within the last second or so (Raft host liveness). */
   peerAlive(nodeId: number): boolean { return this.raft.peerAlive(nodeId); }

@@ -6,6 +6,20 @@
  * Output: ready() returns a Ready (see types.ts for the persist-then-send contract).
  * No timers, I/O, Date.now() or Math.random() here: ticks and a seeded Random come from outside.
  *
+ * Membership changes: single-server changes (Raft thesis §4.1), not joint consensus. One voter
+ * or learner is added, promoted or removed per change; a configuration takes effect on each node
+ * as soon as its entry is appended to that node's log, and a leader starts a change only when the
+ * previous one is committed and it has committed an entry of its own term (the fix for the
+ * single-server bug found by Ongaro in 2015). Any two majorities of configurations that differ by
+ * one voter overlap, so no joint phase is needed, and a change is one entry: simpler to get
+ * right, to persist and to test than C_old,new. New replicas join as learners and are promoted
+ * once caught up, so adding one never leaves the group waiting on an empty log; a leader is never
+ * removed (it must transfer leadership first).
+ *
+ * Log start: a follower that needs offsets below the leader's log start offset (retention or
+ * DeleteRecords removed them) is told to empty its log and restart it at the leader's log start
+ * (LogStartRequest), as Kafka's follower does with truncateFullyAndStartAt.
+ *
  * Entry bytes: the core keeps a bounded in-memory window (`tail`) of recent entries. A leader
  * sends from that window; when a follower needs older entries it emits a ReadRequest, and the
  * driver hands the entries back with entriesRead(). Probing (finding where a follower's log
@@ -15,14 +29,14 @@ import { EpochView } from './epochs.js';
 import type { Random } from '../util/random.js';
 import {
   NO_NODE,
-  type AppendRequest, type AppendResponse, type DivergenceHint, type Entry, type EpochStart, type HardState,
-  type Heartbeat, type NodeId, type ProposeResult, type RaftMessage, type ReadRequest, type Ready, type Role,
-  type SoftState, type VoteRequest, type VoteResponse,
+  type AppendRequest, type AppendResponse, type ConfigEntry, type DivergenceHint, type Entry, type EpochStart, type HardState,
+  type Heartbeat, type LogStartRequest, type Membership, type MembershipChange, type MembershipChangeResult, type NodeId,
+  type ProposeResult, type RaftMessage, type ReadRequest, type Ready, type Role, type SoftState, type VoteRequest, type VoteResponse,
 } from './types.js';
 
 export interface RaftConfig {
   id: NodeId;
-  /** Static voter set (membership changes are not supported yet). */
+  /** The initial voter set (used when the initial state carries no configuration). */
   voters: readonly NodeId[];
   /**
    * Non-voting members (Raft learners, KRaft observers): they receive the log and learn the
@@ -46,7 +60,11 @@ export interface RaftConfig {
    * The entry a new leader appends first (Kafka's LeaderChange control batch), so that entries
    * of earlier epochs commit with an entry of its own epoch. Default: one empty-data record.
    */
-  leaderChangeEntry?: (baseOffset: bigint, epoch: number, leaderId: NodeId) => { data: Buffer; recordCount: number };
+  leaderChangeEntry?: (baseOffset: bigint, epoch: number, leaderId: NodeId, voters: readonly NodeId[]) => { data: Buffer; recordCount: number };
+  /** The bytes of an entry carrying a membership change. Default: the configuration as JSON. */
+  membershipEntry?: (baseOffset: bigint, epoch: number, membership: Membership) => { data: Buffer; recordCount: number };
+  /** A learner is promoted only when it is at most this many offsets behind the leader's log end. Default 0. */
+  maxPromotionLag?: bigint;
   /** Campaign on the first tick (the preferred replica of a brand-new group; Redpanda's trick). */
   campaignOnFirstTick?: boolean;
 }
@@ -57,6 +75,12 @@ export interface RaftInitialState {
   logEndOffset: bigint;
   /** Epoch starts of the durable log (the log's epoch cache). */
   epochs: readonly EpochStart[];
+  /**
+   * The configurations stored with the hard state (Ready.configs), if any. Those whose entry the
+   * log does not hold (offset at or past the log end, or another epoch there) are dropped; the
+   * last remaining one is the group's configuration. None: `voters` and `learners` of RaftConfig.
+   */
+  configs?: readonly ConfigEntry[];
 }
 
 type ProgressState = 'probe' | 'replicate';
@@ -80,12 +104,15 @@ export interface FollowerProgress {
   lastCaughtUpTick: number;
   /** Highest HW told to this follower. */
   sentHw: bigint;
+  /** It cannot match our log anywhere we still have: it gets a LogStartRequest. */
+  needsLogStart?: boolean;
 }
 
 export class RaftCore {
   readonly id: NodeId;
-  readonly voters: readonly NodeId[];
-  readonly learners: readonly NodeId[];
+  /** The current configuration's voters (it changes when a configuration entry is appended or truncated). */
+  voters: readonly NodeId[];
+  learners: readonly NodeId[];
   private readonly random: Random;
   private readonly electionTimeout: number;
   private readonly heartbeatInterval: number;
@@ -94,7 +121,12 @@ export class RaftCore {
   private readonly maxInflight: number;
   private readonly maxAppendBytes: number;
   private readonly maxWindowBytes: number;
-  private readonly makeLeaderChange: (baseOffset: bigint, epoch: number, leaderId: NodeId) => { data: Buffer; recordCount: number };
+  private readonly makeLeaderChange: (baseOffset: bigint, epoch: number, leaderId: NodeId, voters: readonly NodeId[]) => { data: Buffer; recordCount: number };
+  private readonly makeMembershipEntry: (baseOffset: bigint, epoch: number, membership: Membership) => { data: Buffer; recordCount: number };
+  private readonly maxPromotionLag: bigint;
+  /** The configurations in the log, ascending: the first is committed (or the initial one); the last is in force. */
+  private configs: ConfigEntry[];
+  private configsDirty = false;
 
   // Durable (hard) state, as held in memory.
   private termValue: number;
@@ -135,6 +167,7 @@ export class RaftCore {
   private outHardState: HardState;
   private hardStateDirty = false;
   private outTruncateTo: bigint | undefined;
+  private outResetTo: bigint | undefined;
   private outEntries: Entry[] = [];
   private outNow: RaftMessage[] = [];
   private outAfter: RaftMessage[] = [];
@@ -146,10 +179,6 @@ export class RaftCore {
 
   constructor(config: RaftConfig, initial: RaftInitialState) {
     this.id = config.id;
-    this.voters = [...config.voters];
-    this.learners = [...(config.learners ?? [])];
-    if (this.learners.some((l) => this.voters.includes(l))) throw new Error('a node cannot be both a voter and a learner');
-    if (!this.voters.includes(this.id) && !this.learners.includes(this.id)) throw new Error(`node ${this.id} is not a member of its group`);
     this.random = config.random;
     this.electionTimeout = config.electionTimeoutTicks ?? 10;
     this.heartbeatInterval = config.heartbeatIntervalTicks ?? 1;
@@ -159,6 +188,8 @@ export class RaftCore {
     this.maxAppendBytes = config.maxAppendBytes ?? 1 << 20;
     this.maxWindowBytes = config.maxWindowBytes ?? 4 << 20;
     this.makeLeaderChange = config.leaderChangeEntry ?? (() => ({ data: Buffer.alloc(0), recordCount: 1 }));
+    this.makeMembershipEntry = config.membershipEntry ?? ((_o, _e, m) => ({ data: Buffer.from(JSON.stringify(m)), recordCount: 1 }));
+    this.maxPromotionLag = config.maxPromotionLag ?? 0n;
     this.termValue = initial.hardState.term;
     this.durableTerm = initial.hardState.term;
     this.votedFor = initial.hardState.votedFor;
@@ -169,6 +200,15 @@ export class RaftCore {
     // A persisted HW beyond the durable log cannot happen with the Ready contract; clamp anyway.
     this.hw = initial.hardState.commitOffset < this.logEnd ? initial.hardState.commitOffset : this.logEnd;
     if (this.hw < this.logStart) this.hw = this.logStart;
+    // The configuration: the stored ones the log still holds, else the one the group was created with.
+    const initialConfig: ConfigEntry = { offset: this.logStart - 1n, epoch: -1, voters: [...config.voters], learners: [...(config.learners ?? [])] };
+    const held = (initial.configs ?? []).filter((c) => c.offset < this.logStart || c.epoch < 0 ||
+      (c.offset < this.logEnd && this.epochs.epochAt(c.offset) === c.epoch));
+    this.configs = held.length > 0 ? held.map(copyConfig) : [initialConfig];
+    const current = this.configs[this.configs.length - 1]!;
+    this.voters = [...current.voters];
+    this.learners = [...current.learners];
+    if (this.learners.some((l) => this.voters.includes(l))) throw new Error('a node cannot be both a voter and a learner');
     this.outHardState = this.hardState;
     this.campaignPending = config.campaignOnFirstTick ?? false;
     this.resetRandomizedElectionTimeout();
@@ -211,6 +251,12 @@ export class RaftCore {
   }
   /** Ticks since this leader took office (the unit of lastCaughtUpTick). */
   get leaderTick(): number { return this.leaderTicks; }
+  /** The configuration in force (the last one in the log, committed or not). */
+  get membership(): Membership { return { voters: [...this.voters], learners: [...this.learners] }; }
+  /** The configurations the log holds: the last committed one (or the initial one) and every later one. */
+  configEntries(): ConfigEntry[] { return this.configs.map(copyConfig); }
+  /** A configuration entry is in the log but not committed yet (no other change may start). */
+  get membershipChangePending(): boolean { return this.configs[this.configs.length - 1]!.offset >= this.hw; }
 
   // ---------------------------------------------------------------- inputs
 
@@ -235,6 +281,21 @@ export class RaftCore {
     else this.becomeCandidate(transfer);
   }
 
+  /**
+   * Follower only: forget the current leader (etcd-io/raft's ForgetLeader), staying a leaderless
+   * follower in the same term without campaigning. A follower that still knows its leader ignores
+   * pre-votes for an election timeout (the leader lease of CheckQuorum); one that forgot it grants
+   * them at once. The host calls this when the leader's broker is unreachable (a reset connection),
+   * so that a quorum of followers that all saw it can elect a new leader without waiting out the
+   * election timeout. Safe: terms, votes and logs are untouched, and the next message from a live
+   * leader makes it known again.
+   */
+  forgetLeader(): void {
+    if (this.roleValue !== 'follower' || this.leader === NO_NODE) return;
+    this.leader = NO_NODE;
+    this.softDirty = true;
+  }
+
   /** Leader only. The caller must patch the returned offsets and epoch into `data` before the next ready(). */
   propose(data: Buffer, recordCount: number): ProposeResult {
     if (recordCount < 1) throw new Error('an entry holds at least one record');
@@ -243,6 +304,84 @@ export class RaftCore {
     const entry = this.appendLocal(data, recordCount);
     this.broadcastPending = true;
     return { ok: true, baseOffset: entry.baseOffset, lastOffset: entry.lastOffset, epoch: entry.epoch };
+  }
+
+  /**
+   * Leader only: one single-server membership change, appended as one entry (in force at once,
+   * on this node and on each follower as it appends it). Refused while another change is
+   * uncommitted, before this leader has committed an entry of its own term (then it appends its
+   * LeaderChange entry, and the caller retries), for a learner not yet caught up (within
+   * maxPromotionLag of the log end), and for removing the leader itself (transfer leadership first).
+   */
+  changeMembership(change: MembershipChange): MembershipChangeResult {
+    const fail = (reason: Exclude<MembershipChangeResult, { ok: true }>['reason'], message: string): MembershipChangeResult => ({ ok: false, reason, message });
+    if (this.roleValue !== 'leader') return fail('not_leader', 'not the leader');
+    if (this.transferee !== NO_NODE) return fail('transferring', `transferring leadership to ${this.transferee}`);
+    if (this.membershipChangePending) return fail('change_pending', `the change at offset ${this.configs[this.configs.length - 1]!.offset} is not committed yet`);
+    if (!this.committedInTerm()) {
+      if (this.epochs.lastEpoch !== this.termValue) {
+        const lc = this.makeLeaderChange(this.logEnd, this.termValue, this.id, this.voters);
+        this.appendLocal(lc.data, lc.recordCount);
+        this.epochStartOffset = this.logEnd - BigInt(lc.recordCount);
+        this.broadcastPending = true;
+        this.maybeCommit();
+      }
+      return fail('term_not_committed', `no entry of term ${this.termValue} is committed yet`);
+    }
+    const { node } = change;
+    const voters = [...this.voters];
+    const learners = [...this.learners];
+    switch (change.type) {
+      case 'addLearner':
+        if (voters.includes(node) || learners.includes(node)) return fail('invalid', `${node} is already a member`);
+        learners.push(node);
+        break;
+      case 'promote': {
+        if (!learners.includes(node)) return fail('invalid', `${node} is not a learner`);
+        const pr = this.progress.get(node);
+        if (pr === undefined || pr.match + this.maxPromotionLag < this.logEnd) {
+          return fail('learner_behind', `learner ${node} holds the log up to ${pr?.match ?? -1n} of ${this.logEnd}`);
+        }
+        learners.splice(learners.indexOf(node), 1);
+        voters.push(node);
+        break;
+      }
+      case 'remove':
+        if (node === this.id) return fail('remove_leader', 'the leader cannot remove itself: transfer leadership first');
+        if (voters.includes(node)) {
+          if (voters.length === 1) return fail('invalid', 'cannot remove the last voter');
+          voters.splice(voters.indexOf(node), 1);
+        } else if (learners.includes(node)) {
+          learners.splice(learners.indexOf(node), 1);
+        } else {
+          return fail('invalid', `${node} is not a member`);
+        }
+        break;
+    }
+    const membership: Membership = { voters, learners };
+    const bytes = this.makeMembershipEntry(this.logEnd, this.termValue, membership);
+    const entry: Entry = { baseOffset: this.logEnd, lastOffset: this.logEnd + BigInt(bytes.recordCount) - 1n, epoch: this.termValue, data: bytes.data, config: membership };
+    this.appendEntry(entry);
+    this.broadcastPending = true;
+    this.maybeCommit();
+    return { ok: true, offset: entry.baseOffset, membership: { voters: [...voters], learners: [...learners] } };
+  }
+
+  /** An entry of this leader's term is committed (Raft's condition before a membership change). */
+  private committedInTerm(): boolean {
+    return this.hw > this.logStart && this.hw > 0n && this.epochs.epochAt(this.hw - 1n) === this.termValue;
+  }
+
+  /**
+   * The log start offset moved (retention, DeleteRecords). A leader then catches up followers
+   * that need older offsets with a LogStartRequest.
+   */
+  advanceLogStart(offset: bigint): void {
+    if (offset <= this.logStart) return;
+    if (offset > this.logEnd) offset = this.logEnd;
+    this.logStart = offset;
+    while (this.tail.length > 0 && this.tail[0]!.lastOffset < offset) this.tailBytes -= this.tail.shift()!.data.length;
+    this.readBack = this.readBack.filter((e) => e.lastOffset >= offset);
   }
 
   /** Leader only: hand leadership to `to` (catching it up first). Abandoned after an election timeout. */
@@ -268,11 +407,11 @@ export class RaftCore {
       } else if (m.type === 'voteResponse' && m.pre && m.granted) {
         // a granted pre-vote carries the future term; handled below
       } else {
-        const leaderMsg = m.type === 'append' || m.type === 'heartbeat' || m.type === 'timeoutNow';
+        const leaderMsg = m.type === 'append' || m.type === 'heartbeat' || m.type === 'timeoutNow' || m.type === 'logStart';
         this.becomeFollower(m.term, leaderMsg ? m.from : NO_NODE);
       }
     } else if (m.term < this.termValue) {
-      if (m.type === 'append' || m.type === 'heartbeat') {
+      if (m.type === 'append' || m.type === 'heartbeat' || m.type === 'logStart') {
         // tell a stale leader about the newer term so it steps down
         this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: false, matchOffset: 0n, prevOffset: -1n }, 'after');
       } else if (m.type === 'vote' && m.pre) {
@@ -286,6 +425,7 @@ export class RaftCore {
       case 'voteResponse': this.handleVoteResponse(m); return;
       case 'append': this.handleAppend(m); return;
       case 'heartbeat': this.handleHeartbeat(m); return;
+      case 'logStart': this.handleLogStart(m); return;
       case 'appendResponse': this.handleAppendResponse(m); return;
       case 'heartbeatResponse': this.handleHeartbeatResponse(m.from); return;
       case 'timeoutNow':
@@ -321,7 +461,7 @@ export class RaftCore {
   }
 
   hasReady(): boolean {
-    return this.hardStateDirty || this.outTruncateTo !== undefined || this.outEntries.length > 0 ||
+    return this.hardStateDirty || this.configsDirty || this.outResetTo !== undefined || this.outTruncateTo !== undefined || this.outEntries.length > 0 ||
       this.outNow.length > 0 || this.outAfter.length > 0 || this.outReads.length > 0 ||
       this.outHw !== undefined || this.softDirty || this.broadcastPending || this.commitBroadcastPending;
   }
@@ -345,6 +485,14 @@ export class RaftCore {
       reads: this.outReads,
     };
     if (this.hardStateDirty) r.hardState = this.hardState;
+    if (this.configsDirty) {
+      this.trimConfigs();
+      r.configs = this.configEntries();
+    }
+    if (this.outResetTo !== undefined) {
+      r.resetTo = this.outResetTo;
+      this.truncations.push({ seq, offset: this.outResetTo });
+    }
     if (this.outTruncateTo !== undefined) {
       r.truncateTo = this.outTruncateTo;
       this.truncations.push({ seq, offset: this.outTruncateTo });
@@ -352,6 +500,8 @@ export class RaftCore {
     if (this.outHw !== undefined) r.highWatermark = this.outHw;
     if (this.softDirty) r.softState = this.softState;
     this.hardStateDirty = false;
+    this.configsDirty = false;
+    this.outResetTo = undefined;
     this.outTruncateTo = undefined;
     this.outEntries = [];
     this.outNow = [];
@@ -442,10 +592,7 @@ export class RaftCore {
     this.progress.clear();
     for (const v of [...this.voters, ...this.learners]) {
       if (v === this.id) continue;
-      this.progress.set(v, {
-        match: 0n, next: this.logEnd, state: 'probe', probeSent: false, inflight: [],
-        recentActive: true, lastProgressTick: 0, lastCaughtUpTick: 0, sentHw: 0n,
-      });
+      this.progress.set(v, this.newProgress());
     }
     this.epochStartOffset = this.logEnd;
     // Entries of earlier epochs can only commit together with one of this epoch (the previous-
@@ -453,7 +600,7 @@ export class RaftCore {
     // at once. One whose whole log is known committed needs none: its partition then shows no
     // control batch (and no offset gap) at each election, as a Kafka partition would not.
     if (this.logEnd > this.hw) {
-      const lc = this.makeLeaderChange(this.logEnd, this.termValue, this.id);
+      const lc = this.makeLeaderChange(this.logEnd, this.termValue, this.id, this.voters);
       this.appendLocal(lc.data, lc.recordCount);
     }
     this.broadcastPending = true;
@@ -523,6 +670,14 @@ export class RaftCore {
     let i = 0;
     for (; i < m.entries.length; i++) {
       const e = m.entries[i]!;
+      if (e.lastOffset < this.logStart) continue; // below our log start: committed, and deleted here
+      if (e.baseOffset < this.logStart) {
+        // The leader's log start falls inside this batch (DeleteRecords): an empty log restarts
+        // at the batch's base offset, as Kafka's follower does on an unexpected append offset.
+        if (this.logEnd === this.logStart) { this.resetLog(e.baseOffset); break; }
+        if (e.lastOffset < this.logEnd) continue;
+      }
+      if (e.lastOffset < this.hw) continue; // committed: identical on every node
       if (e.baseOffset >= this.logEnd) break;
       if (e.lastOffset < this.logEnd && this.epochs.epochAt(e.lastOffset) === e.epoch && this.epochs.epochAt(e.baseOffset) === e.epoch) continue;
       this.truncate(e.baseOffset);
@@ -557,6 +712,51 @@ export class RaftCore {
     this.electionElapsed = 0;
     this.advanceHw(m.highWatermark < this.logEnd ? m.highWatermark : this.logEnd);
     this.send({ type: 'heartbeatResponse', term: this.termValue, from: this.id, to: m.from }, 'after');
+  }
+
+  /** Leader says: our log needs offsets it no longer has; empty ours and restart at its log start. */
+  private handleLogStart(m: LogStartRequest): void {
+    if (this.roleValue !== 'follower') this.becomeFollower(m.term, m.from);
+    if (this.leader !== m.from) { this.leader = m.from; this.softDirty = true; }
+    this.electionElapsed = 0;
+    const start = m.logStartOffset;
+    // Holding the leader's entry at its log start (same epoch there) means holding its whole log
+    // up to there: nothing to reset (a delayed request, or one sent after a reordered rejection).
+    // This also keeps what this node may have acknowledged to this leader: it never resets away
+    // an entry the leader has.
+    const holdsStart = m.logStartEpoch >= 0 && start >= this.logStart && start < this.logEnd && this.epochs.epochAt(start) === m.logStartEpoch;
+    if (holdsStart) {
+      this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: true, matchOffset: start + 1n, prevOffset: start }, 'after');
+      return;
+    }
+    if (start > this.hw) {
+      // Every entry we hold at or past the leader's log start is missing there or diverges
+      // (another epoch at the log start), and everything below it is committed and deleted
+      // there: nothing to keep.
+      this.resetLog(start);
+      this.advanceHw(start);
+      this.configs = [{ offset: start - 1n, epoch: -1, voters: [...m.membership.voters], learners: [...m.membership.learners] }];
+      this.applyCurrentConfig();
+    }
+    // Below the log start (and below our HW) our log holds the leader's: acknowledge it once durable.
+    this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: true, matchOffset: start, prevOffset: start - 1n }, 'after');
+  }
+
+  /** Empty the log and restart it at `offset` (the driver does the same to the real log, first in the Ready). */
+  private resetLog(offset: bigint): void {
+    this.logStart = offset;
+    this.logEnd = offset;
+    if (this.persistedEnd > offset) this.persistedEnd = offset;
+    this.epochs.truncateTo(-1n);
+    this.tail = [];
+    this.tailBytes = 0;
+    this.outEntries = [];
+    this.outTruncateTo = undefined;
+    this.outResetTo = offset;
+    // configurations carried by entries that are gone: only the one in force stays, as the base
+    const current = this.configs[this.configs.length - 1]!;
+    this.configs = [{ ...copyConfig(current), offset: offset - 1n, epoch: -1 }];
+    this.configsDirty = true;
   }
 
   private advanceHw(to: bigint): void {
@@ -604,6 +804,61 @@ export class RaftCore {
     this.tail.push(e);
     this.tailBytes += e.data.length;
     this.outEntries.push(e);
+    if (e.config !== undefined) {
+      this.configs.push({ offset: e.baseOffset, epoch: e.epoch, voters: [...e.config.voters], learners: [...e.config.learners] });
+      this.applyCurrentConfig();
+    }
+  }
+
+  /** The last configuration of the log is in force: voters, learners, the leader's progress. */
+  private applyCurrentConfig(): void {
+    const c = this.configs[this.configs.length - 1]!;
+    this.voters = [...c.voters];
+    this.learners = [...c.learners];
+    this.configsDirty = true;
+    if (this.roleValue === 'leader') {
+      const members = new Set([...this.voters, ...this.learners]);
+      for (const id of members) {
+        if (id === this.id || this.progress.has(id)) continue;
+        // a member added now is not in sync until it has held the whole log once
+        const pr = this.newProgress();
+        pr.lastCaughtUpTick = Number.MIN_SAFE_INTEGER;
+        this.progress.set(id, pr);
+      }
+      this.pruneProgress();
+      if (this.transferee !== NO_NODE && !this.voters.includes(this.transferee)) this.transferee = NO_NODE;
+      this.broadcastPending = true;
+      this.maybeCommit();
+    } else if (!this.voters.includes(this.id) && this.roleValue !== 'follower') {
+      // no longer a voter: stop campaigning
+      this.roleValue = 'follower';
+      this.votes.clear();
+      this.softDirty = true;
+    }
+  }
+
+  /**
+   * A removed member keeps getting the log until its removal commits (so it learns it is out and
+   * stops campaigning); then the leader forgets it.
+   */
+  private pruneProgress(): void {
+    if (this.membershipChangePending) return;
+    for (const id of [...this.progress.keys()]) if (!this.voters.includes(id) && !this.learners.includes(id)) this.progress.delete(id);
+  }
+
+  private newProgress(): FollowerProgress {
+    return {
+      match: 0n, next: this.logEnd, state: 'probe', probeSent: false, inflight: [],
+      recentActive: true, lastProgressTick: this.leaderTicks, lastCaughtUpTick: this.leaderTicks, sentHw: 0n,
+    };
+  }
+
+  /** Forget configurations older than the last one that is committed and durable (they can never come back). */
+  private trimConfigs(): void {
+    const stable = this.hw < this.persistedEnd ? this.hw : this.persistedEnd;
+    let keep = 0;
+    for (let i = 0; i < this.configs.length; i++) if (this.configs[i]!.offset < stable) keep = i;
+    if (keep > 0) this.configs = this.configs.slice(keep);
   }
 
   private truncate(offset: bigint): void {
@@ -615,6 +870,11 @@ export class RaftCore {
     while (this.tail.length > 0 && this.tail[this.tail.length - 1]!.baseOffset >= offset) this.tailBytes -= this.tail.pop()!.data.length;
     this.outEntries = this.outEntries.filter((e) => e.baseOffset < offset);
     this.outTruncateTo = this.outTruncateTo === undefined || offset < this.outTruncateTo ? offset : this.outTruncateTo;
+    if (this.configs.length > 1 && this.configs[this.configs.length - 1]!.offset >= offset) {
+      // configurations of the removed entries are undone (the first one is committed: never removed)
+      while (this.configs.length > 1 && this.configs[this.configs.length - 1]!.offset >= offset) this.configs.pop();
+      this.applyCurrentConfig();
+    }
   }
 
   /** Drop window entries nobody needs from memory any more. */
@@ -670,7 +930,18 @@ export class RaftCore {
     if (pr === undefined) return;
     if (pr.state === 'probe' && pr.probeSent) return;
     if (pr.state === 'replicate' && (pr.inflight.length >= this.maxInflight || pr.next >= this.logEnd)) return;
-    if (pr.next < this.logStart) pr.next = this.logStart; // cannot go below what retention kept
+    if (pr.next < this.logStart) {
+      // cannot go below what retention kept: probe where our log starts
+      pr.next = this.logStart;
+      if (pr.state === 'replicate' && pr.match < this.logStart) { pr.state = 'probe'; pr.inflight = []; pr.probeSent = false; }
+    }
+    if (pr.needsLogStart) {
+      const logStartEpoch = this.logEnd > this.logStart ? (this.epochs.epochAt(this.logStart) ?? -1) : -1;
+      const m: LogStartRequest = { type: 'logStart', term: this.termValue, from: this.id, to, logStartOffset: this.logStart, logStartEpoch, membership: this.committedMembership() };
+      this.send(m, 'now');
+      pr.probeSent = true;
+      return;
+    }
     let entries: Entry[] = [];
     if (pr.state === 'replicate') {
       const found = this.entriesFrom(pr.next);
@@ -680,7 +951,13 @@ export class RaftCore {
       entries = found;
     }
     const prevOffset = pr.next - 1n;
-    const prevEpoch = prevOffset < 0n ? -1 : (this.epochAt(prevOffset) ?? -1);
+    let prevEpoch = prevOffset < 0n ? -1 : (this.epochAt(prevOffset) ?? -1);
+    if (prevOffset >= 0n && prevOffset === this.logStart - 1n && this.logEnd > this.logStart) {
+      // Just below our log start: the epoch cache may still know it; if not, the epoch at the log
+      // start will do: a follower holding that epoch at logStart - 1 holds our (deleted) entry
+      // there, since an epoch's first entry is never preceded by an entry of the same epoch.
+      prevEpoch = this.epochs.epochAt(prevOffset) ?? this.epochs.epochAt(this.logStart) ?? -1;
+    }
     const m: AppendRequest = { type: 'append', term: this.termValue, from: this.id, to, prevOffset, prevEpoch, entries, highWatermark: this.hw };
     this.send(m, 'now');
     if (pr.state === 'probe') pr.probeSent = true;
@@ -704,6 +981,7 @@ export class RaftCore {
     pr.recentActive = true;
     if (m.success) {
       if (m.matchOffset > this.logEnd) throw new Error(`follower ${m.from} acked ${m.matchOffset} beyond log end ${this.logEnd}`);
+      pr.needsLogStart = false;
       if (m.matchOffset > pr.match) { pr.match = m.matchOffset; pr.lastProgressTick = this.leaderTicks; this.commitBroadcastPending = true; }
       if (pr.next < pr.match) pr.next = pr.match;
       pr.inflight = pr.inflight.filter((end) => end > pr.match);
@@ -723,6 +1001,19 @@ export class RaftCore {
     }
     if (m.prevOffset < pr.match) return; // stale rejection
     if (pr.state === 'probe' && m.prevOffset !== pr.next - 1n) return; // answers an older probe
+    if (this.logStart > 0n && m.prevOffset <= this.logStart) {
+      // The follower cannot match where our log starts. Below it we cannot tell (no epoch for
+      // logStart - 1): probe at logStart itself. Refused there too, every entry it holds from
+      // there on diverges from ours (log matching), so none is committed: it restarts its log at
+      // our log start (LogStartRequest), instead of being probed forever.
+      pr.state = 'probe';
+      pr.probeSent = false;
+      pr.inflight = [];
+      if (m.prevOffset < this.logStart && this.logEnd > this.logStart) pr.next = this.logStart + 1n;
+      else { pr.next = this.logStart; pr.needsLogStart = true; }
+      this.sendAppend(m.from);
+      return;
+    }
     let next = this.nextFromHint(m.hint);
     if (next > m.prevOffset) next = m.prevOffset; // a rejection at prevOffset means next <= prevOffset
     if (next < pr.match) next = pr.match;
@@ -762,18 +1053,27 @@ export class RaftCore {
 
   private maybeCommit(): void {
     if (this.roleValue !== 'leader') return;
-    const matches: bigint[] = [this.persistedEnd];
+    const matches: bigint[] = this.voters.includes(this.id) ? [this.persistedEnd] : [];
     for (const [id, pr] of this.progress) if (this.voters.includes(id)) matches.push(pr.match);
+    if (matches.length < this.quorum()) return;
     matches.sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
     const q = matches[this.quorum() - 1]!;
     // the previous-term rule: only past this leader's own first entry
     if (q > this.epochStartOffset && q > this.hw) {
       this.advanceHw(q);
       this.commitBroadcastPending = true;
+      if (this.progress.size > this.voters.length + this.learners.length - 1) this.pruneProgress();
     }
   }
 
   /** Tell followers the new HW (capped by what each holds) without waiting for the next heartbeat. */
+  /** The last committed configuration (what a follower restarting at our log start gets). */
+  private committedMembership(): Membership {
+    let c = this.configs[0]!;
+    for (const x of this.configs) if (x.offset < this.hw) c = x;
+    return { voters: [...c.voters], learners: [...c.learners] };
+  }
+
   private broadcastCommit(): void {
     for (const [to, pr] of this.progress) {
       const hw = pr.match < this.hw ? pr.match : this.hw;
@@ -796,4 +1096,8 @@ export class RaftCore {
     if (when === 'now' && m.term <= this.durableTerm) this.outNow.push(m);
     else this.outAfter.push(m);
   }
+}
+
+function copyConfig(c: ConfigEntry): ConfigEntry {
+  return { offset: c.offset, epoch: c.epoch, voters: [...c.voters], learners: [...c.learners] };
 }

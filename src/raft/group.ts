@@ -16,7 +16,11 @@
 import { EventEmitter } from 'node:events';
 import { RaftCore, type FollowerProgress, type RaftConfig } from './core.js';
 import { leaderChangeBatch } from './leader-change.js';
-import { NO_NODE, type Entry, type NodeId, type RaftMessage, type ReadRequest, type Ready, type Role, type SoftState } from './types.js';
+import { configsFromJson, configsToJson, membershipBatch, membershipOfBatch, unionConfigs } from './membership.js';
+import {
+  NO_NODE, type ConfigEntry, type Entry, type Membership, type MembershipChange, type MembershipChangeResult, type NodeId,
+  type RaftMessage, type ReadRequest, type Ready, type Role, type SoftState,
+} from './types.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { Random } from '../util/random.js';
@@ -35,10 +39,12 @@ export interface RaftLog {
   read(fromOffset: bigint, maxBytes: number, maxOffset?: bigint): Promise<{ records: Buffer; firstOffset: bigint; nextOffset: bigint }>;
   /** Durable when it resolves; refuses to go below committedOffset. */
   truncateTo(offset: bigint, committedOffset?: bigint): Promise<void>;
+  /** Delete everything and restart the log, empty, at offset (its new start and end). Durable when it resolves. */
+  truncateFullyAndStartAt?(offset: bigint): Promise<void>;
 }
 
 /** Storage's HardState shape: commitOffset is a decimal string. */
-export interface StoredHardState { term: number; votedFor: number; commitOffset?: string }
+export interface StoredHardState { term: number; votedFor: number; commitOffset?: string; config?: unknown }
 
 /** The part of storage's HardStateStore the driver needs (one store per broker, keyed by group). */
 export interface RaftHardStateStore {
@@ -116,6 +122,8 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   private lastEmittedHw = -1n;
   private flushPolicy: FlushPolicy | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  /** What the store holds for this group (each write replaces all of it). */
+  private stored: StoredHardState;
 
   constructor(opts: RaftGroupOptions) {
     super();
@@ -126,15 +134,21 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
     this.logger = opts.logger ?? silentLogger;
     const clock = opts.clock ?? systemClock;
     const stored = opts.hardStateStore.get(opts.groupId);
+    this.stored = stored === undefined ? { term: 0, votedFor: NO_NODE } : { ...stored };
     const voters = [...opts.voters];
+    const configs = configsFromJson(stored?.config);
     this.core = new RaftCore(
       {
         ...opts.core,
         id: opts.nodeId,
         voters,
         random: opts.random,
-        leaderChangeEntry: (baseOffset, epoch, leaderId) => ({
-          data: leaderChangeBatch(baseOffset, epoch, leaderId, voters, BigInt(Math.floor(clock.now()))),
+        leaderChangeEntry: (baseOffset, epoch, leaderId, current) => ({
+          data: leaderChangeBatch(baseOffset, epoch, leaderId, current, BigInt(Math.floor(clock.now()))),
+          recordCount: 1,
+        }),
+        membershipEntry: (baseOffset, epoch, membership) => ({
+          data: membershipBatch(baseOffset, epoch, membership, BigInt(Math.floor(clock.now()))),
           recordCount: 1,
         }),
       },
@@ -147,6 +161,7 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
         logStartOffset: opts.log.logStartOffset,
         logEndOffset: opts.log.logEndOffset,
         epochs: opts.log.epochEntries,
+        ...(configs !== undefined ? { configs } : {}),
       },
     );
   }
@@ -177,11 +192,19 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   get quiescable(): boolean { return !this.closed && this.queue.length === 0 && this.persisting === undefined && this.pending.length === 0 && this.core.quiescable; }
   /** Ticks since this node became leader (the unit of FollowerProgress.lastCaughtUpTick). */
   get leaderTick(): number { return this.core.leaderTick; }
+  /** The configuration in force (voters and learners), committed or not. */
+  get membership(): Membership { return this.core.membership; }
+  /** A membership change is appended but not committed yet. */
+  get membershipChangePending(): boolean { return this.core.membershipChangePending; }
+  /** The configurations in the log (the last committed one first). */
+  configEntries(): ConfigEntry[] { return this.core.configEntries(); }
 
   // ------------------------------------------------------------------ inputs
 
   tick(): void {
     if (this.closed) return;
+    // retention or DeleteRecords moved the log start: the leader must not read below it
+    if (this.log.logStartOffset > this.core.logStartOffset) this.core.advanceLogStart(this.log.logStartOffset);
     this.core.tick();
     this.schedulePump();
   }
@@ -199,10 +222,25 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
     this.schedulePump();
   }
 
+  /** Follower only: forget the leader, so pre-votes are granted at once (see RaftCore.forgetLeader). */
+  forgetLeader(): void {
+    if (this.closed) return;
+    this.core.forgetLeader();
+    this.schedulePump();
+  }
+
   transferLeadership(to: NodeId): void {
     if (this.closed) return;
     this.core.transferLeadership(to);
     this.schedulePump();
+  }
+
+  /** Leader only: one single-server membership change (see RaftCore.changeMembership). */
+  changeMembership(change: MembershipChange): MembershipChangeResult {
+    if (this.closed || this.failure !== undefined) return { ok: false, reason: 'not_leader', message: 'the group is closed' };
+    const r = this.core.changeMembership(change);
+    this.schedulePump();
+    return r;
   }
 
   /**
@@ -284,7 +322,20 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
         const batch = this.queue.splice(0);
         let wroteLog = false;
         let hardState: StoredHardState | undefined;
+        // New configurations are durable before the entries carrying them; removed ones stay
+        // stored until after the log writes (recovery keeps only those the log holds).
+        let configs: ConfigEntry[] | undefined;
+        for (const r of batch) if (r.configs !== undefined) configs = r.configs;
+        if (configs !== undefined) {
+          const before = unionConfigs(configsFromJson(this.stored.config) ?? [], batch.flatMap((r) => r.configs ?? []));
+          await this.writeHardState({ ...this.stored, config: configsToJson(before) });
+        }
         for (const r of batch) {
+          if (r.resetTo !== undefined) {
+            if (this.log.truncateFullyAndStartAt === undefined) throw new Error('this log cannot restart at the leader\'s log start');
+            await this.log.truncateFullyAndStartAt(r.resetTo);
+            wroteLog = true;
+          }
           if (r.truncateTo !== undefined) {
             await this.log.truncateTo(r.truncateTo);
             wroteLog = true;
@@ -296,10 +347,13 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
         }
         // log first, then hard state: a durable commit offset never exceeds the durable log
         if (wroteLog) await this.flushPerPolicy();
-        if (hardState !== undefined) {
+        if (hardState !== undefined || configs !== undefined) {
+          const next: StoredHardState = { ...this.stored, ...(hardState ?? {}) };
+          // A relaxed flush policy may leave the log's tail unflushed: never store a commit offset past it.
           const durable = this.log.flushedOffset;
-          if (BigInt(hardState.commitOffset ?? '0') > durable) hardState = { ...hardState, commitOffset: durable.toString() };
-          await this.store.set(this.groupId, hardState);
+          if (next.commitOffset !== undefined && BigInt(next.commitOffset) > durable) next.commitOffset = durable.toString();
+          if (configs !== undefined) next.config = configsToJson(configs);
+          await this.writeHardState(next);
         }
         for (const r of batch) {
           for (const m of r.sendAfterPersist) this.transport.send(m.to, this.groupId, m);
@@ -341,7 +395,13 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
     this.flushTimer = undefined;
   }
 
+  private async writeHardState(s: StoredHardState): Promise<void> {
+    await this.store.set(this.groupId, s);
+    this.stored = s;
+  }
+
   private async serveRead(req: ReadRequest): Promise<void> {
+    if (this.log.logStartOffset > this.core.logStartOffset) this.core.advanceLogStart(this.log.logStartOffset);
     try {
       const res = await this.log.read(req.fromOffset, req.maxBytes);
       this.core.entriesRead(req.fromOffset, splitByEpoch(res.records));
@@ -406,7 +466,10 @@ export function countOffsets(batches: Buffer): number {
   return n;
 }
 
-/** Split raw batches read from the log into entries of one epoch each (a partial last batch is dropped). */
+/**
+ * Split raw batches read from the log into entries of one epoch each (a partial last batch is
+ * dropped); a membership batch is an entry of its own, with its configuration.
+ */
 export function splitByEpoch(records: Buffer): Entry[] {
   const out: Entry[] = [];
   let cur: Entry | undefined;
@@ -417,12 +480,17 @@ export function splitByEpoch(records: Buffer): Entry[] {
     const base = records.readBigInt64BE(pos);
     const epoch = records.readInt32BE(pos + 12);
     const last = base + BigInt(records.readInt32BE(pos + 23));
-    if (cur !== undefined && cur.epoch !== epoch) {
+    const config = membershipOfBatch(records, pos, size);
+    if (cur !== undefined && (cur.epoch !== epoch || config !== undefined || cur.config !== undefined)) {
       cur.data = records.subarray(start, pos);
       out.push(cur);
       cur = undefined;
     }
-    if (cur === undefined) { cur = { baseOffset: base, lastOffset: last, epoch, data: records }; start = pos; } else cur.lastOffset = last;
+    if (cur === undefined) {
+      cur = { baseOffset: base, lastOffset: last, epoch, data: records };
+      if (config !== undefined) cur.config = config;
+      start = pos;
+    } else cur.lastOffset = last;
     pos += size;
     cur.data = records.subarray(start, pos);
   }

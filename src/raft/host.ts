@@ -10,10 +10,20 @@
  *   ticking too. An idle group then costs nothing per tick. A quiesced group wakes on any message
  *   for it, on a local append through the host, or when its leader's broker has been silent for
  *   `peerTimeoutTicks` (then its followers tick again and elect).
+ * - Fast failover: when the connection to a peer broker is reset or refused (the transport calls
+ *   `peerUnreachable`: a SIGKILLed process closes its sockets at once), or the peer has been
+ *   silent for `peerTimeoutTicks`, every group led there forgets its leader (so it grants
+ *   pre-votes at once instead of honouring the leader lease for an election timeout) and starts
+ *   a pre-vote without waiting out its election timeout: the first surviving voter in the group's
+ *   replica order at once, the next ones 2 ticks apart each (so that survivors that saw the same
+ *   reset do not split their votes). PreVote keeps this safe and CheckQuorum keeps it harmless
+ *   when the leader is in fact alive: voters that still hear from their leader ignore the
+ *   pre-vote, and the next heartbeat makes the pre-candidate a follower again. At most one such
+ *   round per peer per `peerTimeoutTicks`.
  * Envelopes are versioned (`v: 1`); encoding them for a socket is the transport's business.
  */
 import { RaftGroup, type Appended, type RaftGroupOptions } from './group.js';
-import type { NodeId, RaftMessage } from './types.js';
+import { NO_NODE, type NodeId, type RaftMessage } from './types.js';
 
 export interface HostEnvelope {
   v: 1;
@@ -39,7 +49,12 @@ export interface RaftHostOptions {
 
 interface Hosted {
   group: RaftGroup;
+  /** Every member (voters and learners). */
   voters: NodeId[];
+  /** The voters the group was created with, in replica order (for the fast-failover ranking). */
+  initialVoters: NodeId[];
+  /** Fast failover: campaign at this host tick if the group is still leaderless (-1: none). */
+  campaignAt: number;
   quiesced: boolean;
   idleTicks: number;
 }
@@ -49,6 +64,8 @@ export interface RaftHostStats {
   quiesced: number;
   envelopesSent: number;
   messagesSent: number;
+  /** Pre-votes started by peerUnreachable or a silent peer (fast failover), since start. */
+  fastElections: number;
 }
 
 export class RaftHost {
@@ -60,6 +77,9 @@ export class RaftHost {
   private readonly outbox = new Map<NodeId, HostEnvelope>();
   private readonly peers = new Set<NodeId>();
   private readonly lastHeard = new Map<NodeId, number>();
+  /** Tick of the last fast pre-vote round for the groups a peer leads. */
+  private readonly lastFastElection = new Map<NodeId, number>();
+  private fastElections = 0;
   private ticks = 0;
   private flushScheduled = false;
   private envelopesSent = 0;
@@ -81,7 +101,7 @@ export class RaftHost {
     });
     const voters = [...opts.voters, ...(opts.core?.learners ?? [])]; // every member: voters and learners
     for (const v of voters) if (v !== this.nodeId && !this.peers.has(v)) { this.peers.add(v); this.lastHeard.set(v, this.ticks); }
-    this.groups.set(opts.groupId, { group, voters, quiesced: false, idleTicks: 0 });
+    this.groups.set(opts.groupId, { group, voters, initialVoters: [...opts.voters], campaignAt: -1, quiesced: false, idleTicks: 0 });
     return group;
   }
 
@@ -115,19 +135,53 @@ export class RaftHost {
     if (h !== undefined) this.wake(h);
   }
 
+  /**
+   * The connection to `peer` was reset or refused: its broker is probably gone. Every group whose
+   * leader is there forgets it and starts a pre-vote soon (see the file comment for why this is safe).
+   * Returns the number of groups that did.
+   */
+  peerUnreachable(peer: NodeId): number {
+    if (peer === this.nodeId) return 0;
+    const last = this.lastFastElection.get(peer);
+    if (last !== undefined && this.ticks - last < this.peerTimeout) return 0;
+    let started = 0;
+    for (const h of this.groups.values()) {
+      if (h.group.leaderId !== peer || h.group.role !== 'follower') continue;
+      this.wake(h);
+      h.group.forgetLeader();
+      const survivors = h.initialVoters.filter((v) => v !== peer);
+      const rank = survivors.includes(this.nodeId) ? survivors.indexOf(this.nodeId) : survivors.length;
+      if (rank === 0) h.group.campaign();
+      else h.campaignAt = this.ticks + 2 * rank;
+      started++;
+    }
+    if (started > 0) { this.lastFastElection.set(peer, this.ticks); this.fastElections += started; }
+    return started;
+  }
+
   tick(): void {
     this.ticks++;
-    // groups whose leader's broker went silent must be able to elect again
+    // groups whose leader's broker went silent must be able to elect again: wake them, and start
+    // their pre-votes now (each peer sends every tick, so a silent peer is a lost leader)
     for (const peer of this.peers) {
       if (this.ticks - (this.lastHeard.get(peer) ?? 0) < this.peerTimeout) continue;
       for (const h of this.groups.values()) if (h.quiesced && h.group.leaderId === peer) this.wake(h);
+      this.peerUnreachable(peer);
     }
     for (const [groupId, h] of this.groups) {
+      if (h.campaignAt >= 0 && this.ticks >= h.campaignAt) {
+        h.campaignAt = -1;
+        if (h.group.role === 'follower' && h.group.leaderId === NO_NODE) h.group.campaign();
+      }
       if (h.quiesced) continue;
       // judged before this tick's heartbeats: has everything settled since the last tick?
       if (h.group.quiescable) {
         if (++h.idleTicks >= this.quiesceAfter) {
           h.quiesced = true;
+          // the members as they are now (membership changes): every one of them may sleep
+          const m = h.group.membership;
+          h.voters = [...m.voters, ...m.learners];
+          for (const v of h.voters) if (v !== this.nodeId && !this.peers.has(v)) { this.peers.add(v); this.lastHeard.set(v, this.ticks); }
           for (const v of h.voters) if (v !== this.nodeId) this.envelope(v).quiesce.push(groupId);
           continue;
         }
@@ -161,7 +215,7 @@ export class RaftHost {
   stats(): RaftHostStats {
     let quiesced = 0;
     for (const h of this.groups.values()) if (h.quiesced) quiesced++;
-    return { groups: this.groups.size, quiesced, envelopesSent: this.envelopesSent, messagesSent: this.messagesSent };
+    return { groups: this.groups.size, quiesced, envelopesSent: this.envelopesSent, messagesSent: this.messagesSent, fastElections: this.fastElections };
   }
 
   async close(): Promise<void> {

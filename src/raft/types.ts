@@ -17,7 +17,43 @@ export interface Entry {
   lastOffset: bigint;
   epoch: number;
   data: Buffer;
+  /**
+   * Set on an entry that carries a membership change (its data is one control batch, see
+   * membership.ts): the group's configuration from this entry on. It takes effect on every node
+   * as soon as the entry is appended to its log (Raft thesis §4.1), committed or not.
+   */
+  config?: Membership;
 }
+
+/** A group's members: voters elect and count towards the commit quorum; learners only follow. */
+export interface Membership {
+  voters: readonly NodeId[];
+  learners: readonly NodeId[];
+}
+
+/**
+ * A configuration and the entry that carries it. The group's initial configuration (given when
+ * the group is created) and one installed with a log start offset are in no entry: epoch -1,
+ * offset just below the log start.
+ */
+export interface ConfigEntry extends Membership {
+  offset: bigint;
+  epoch: number;
+}
+
+/** One single-server membership change (Raft thesis §4.1; one at a time, see RaftCore.changeMembership). */
+export type MembershipChange =
+  | { type: 'addLearner'; node: NodeId }
+  | { type: 'promote'; node: NodeId }
+  | { type: 'remove'; node: NodeId };
+
+export type MembershipChangeResult =
+  | { ok: true; offset: bigint; membership: Membership }
+  | {
+    ok: false;
+    reason: 'not_leader' | 'transferring' | 'change_pending' | 'term_not_committed' | 'learner_behind' | 'remove_leader' | 'invalid';
+    message: string;
+  };
 
 /** What must be durable before messages that depend on it are sent. */
 export interface HardState {
@@ -103,9 +139,23 @@ export interface TimeoutNow extends MessageBase {
   type: 'timeoutNow';
 }
 
+/**
+ * Leader -> follower whose log cannot be caught up by appends (it needs offsets below the
+ * leader's log start, which retention or DeleteRecords removed): "empty your log and restart it
+ * at logStartOffset", with the configuration committed at that point (as a Raft snapshot carries
+ * it). Answered by an AppendResponse with matchOffset = logStartOffset.
+ */
+export interface LogStartRequest extends MessageBase {
+  type: 'logStart';
+  logStartOffset: bigint;
+  /** The epoch of the leader's entry at logStartOffset (-1: its log is empty there). */
+  logStartEpoch: number;
+  membership: Membership;
+}
+
 export type RaftMessage =
   | VoteRequest | VoteResponse | AppendRequest | AppendResponse
-  | Heartbeat | HeartbeatResponse | TimeoutNow;
+  | Heartbeat | HeartbeatResponse | TimeoutNow | LogStartRequest;
 
 /** A request for the driver to read entries from the log (they left the core's memory window). */
 export interface ReadRequest {
@@ -126,7 +176,9 @@ export interface SoftState {
  * The contract, in order, for the driver:
  *  1. `sendNow` may be sent at once (leader appends and heartbeats: they depend only on bytes in
  *     the message and on a term that was made durable before this node became leader).
- *  2. If `truncateTo` is set, truncate the log to it (remove offsets >= truncateTo), then append
+ *  2. If `configs` is set, make it durable first (membership.ts: the list is stored with the hard
+ *     state; see RaftGroup for the write before and after the log). If `resetTo` is set, empty
+ *     the log and restart it at that offset. If `truncateTo` is set, truncate the log to it (remove offsets >= truncateTo), then append
  *     `entries` in order, then make the log durable up to `logEndOffset` and `hardState` durable
  *     (log first, then hard state, so a persisted commitOffset never exceeds the durable log).
  *  3. Only then send `sendAfterPersist` (votes, vote requests, append acknowledgements), and call
@@ -137,6 +189,15 @@ export interface SoftState {
 export interface Ready {
   seq: number;
   hardState?: HardState;
+  /**
+   * The configurations the log holds (the last committed one and every later one), when it
+   * changed. A new entry's configuration must be durable before the entry is (a restart must not
+   * find a configuration entry in its log it does not know of); a truncated one may stay stored
+   * until after the truncation: recovery keeps only those whose (offset, epoch) the log holds.
+   */
+  configs?: ConfigEntry[];
+  /** Empty the log and restart it at this offset (the log start offset too), before anything else. */
+  resetTo?: bigint;
   truncateTo?: bigint;
   entries: Entry[];
   /** The in-memory log end offset once this Ready's truncation and appends are applied. */

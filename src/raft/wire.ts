@@ -5,13 +5,17 @@
  *
  * envelope := from:int32 quiesce:[string] messages:[groupId:string message]
  * message  := type:int8 term:int32 from:int32 to:int32 <fields of the type, in types.ts order>
+ * An entry's configuration is not on the wire: the receiver reads it from the entry's bytes (a
+ * membership control batch, see membership.ts). logStart (type 7) was added without a version
+ * bump: a broker that does not know it drops the envelope, as for any unknown type.
  */
 import { Reader, Writer } from '../../protocol/primitives.js';
 import { DecodeError } from '../../protocol/errors.js';
 import type { HostEnvelope } from './host.js';
+import { membershipOfBatch } from './membership.js';
 import type { Entry, RaftMessage } from './types.js';
 
-const TYPES = ['vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow'] as const;
+const TYPES = ['vote', 'voteResponse', 'append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'timeoutNow', 'logStart'] as const;
 const TYPE_CODE = new Map<string, number>(TYPES.map((t, i) => [t, i]));
 
 export function encodeEnvelope(w: Writer, e: HostEnvelope): void {
@@ -72,7 +76,28 @@ function encodeMessage(w: Writer, m: RaftMessage): void {
     case 'heartbeatResponse':
     case 'timeoutNow':
       return;
+    case 'logStart':
+      w.int64(m.logStartOffset);
+      w.int32(m.logStartEpoch);
+      w.int32(m.membership.voters.length);
+      for (const v of m.membership.voters) w.int32(v);
+      w.int32(m.membership.learners.length);
+      for (const l of m.membership.learners) w.int32(l);
+      return;
   }
+}
+
+function ids(r: Reader): number[] {
+  const out: number[] = [];
+  for (let n = count(r); n > 0; n--) out.push(r.int32());
+  return out;
+}
+
+/** An entry that is one membership control batch carries its configuration. */
+function withConfig(e: Entry): Entry {
+  if (e.data.length < 61 || e.baseOffset !== e.lastOffset || 12 + e.data.readInt32BE(8) !== e.data.length) return e;
+  const config = membershipOfBatch(e.data, 0, e.data.length);
+  return config === undefined ? e : { ...e, config };
 }
 
 function decodeMessage(r: Reader): RaftMessage {
@@ -90,7 +115,7 @@ function decodeMessage(r: Reader): RaftMessage {
       const prevEpoch = r.int32();
       const highWatermark = r.int64();
       const entries: Entry[] = [];
-      for (let n = count(r); n > 0; n--) entries.push({ baseOffset: r.int64(), lastOffset: r.int64(), epoch: r.int32(), data: r.bytes() });
+      for (let n = count(r); n > 0; n--) entries.push(withConfig({ baseOffset: r.int64(), lastOffset: r.int64(), epoch: r.int32(), data: r.bytes() }));
       return { type, ...base, prevOffset, prevEpoch, highWatermark, entries };
     }
     case 'appendResponse': {
@@ -105,5 +130,12 @@ function decodeMessage(r: Reader): RaftMessage {
     case 'heartbeatResponse':
     case 'timeoutNow':
       return { type, ...base };
+    case 'logStart': {
+      const logStartOffset = r.int64();
+      const logStartEpoch = r.int32();
+      const voters = ids(r);
+      const learners = ids(r);
+      return { type, ...base, logStartOffset, logStartEpoch, membership: { voters, learners } };
+    }
   }
 }

@@ -676,6 +676,32 @@ export class PartitionLog {
     this.logger.info({ offset: String(offset), logEndOffset: String(newEnd), removedSegments: removed.length }, 'truncated log');
   }
 
+  /**
+   * Kafka's truncateFullyAndStartAt: delete every segment and restart the log, empty, at `offset`
+   * (its log start and end). A follower does this when its leader no longer has the offsets it
+   * needs (retention or DeleteRecords moved the leader's log start past them). Durable when it
+   * resolves; a crash in between leaves an empty log at the old or the new start.
+   */
+  async truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    this.checkOpen();
+    await this.cleaning?.catch(() => undefined);
+    while (this.flushing !== undefined) await this.flushing.catch(() => undefined);
+    const old = this.segments;
+    for (const s of old) s.delete();
+    this.txn.reset(offset);
+    await this.io.fsyncDir(this.dir);
+    this.segments = [Segment.create(this.dir, offset, this.fdCache, this.segmentEnv)];
+    this.startOffset = offset;
+    this.flushed = offset;
+    this.epochs.truncateFromEnd(-1n);
+    this.firstDirty = offset;
+    this.generation++;
+    this.dirDirty = true;
+    await this.flush();
+    await this.writeCheckpoints(offset);
+    this.logger.info({ logStartOffset: String(offset), removedSegments: old.length }, 'log emptied and restarted at the leader\'s log start');
+  }
+
   // ---- timestamps ------------------------------------------------------------------------
 
   /** First offset whose record timestamp is >= ts (ListOffsets), or undefined if none. */

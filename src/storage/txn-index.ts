@@ -266,6 +266,16 @@ export class TxnIndex {
 
   // ---- segment lifecycle -----------------------------------------------------------------
 
+  /** The log was emptied and restarts at `base` (a follower behind its leader's log start): nothing of before is kept. */
+  reset(base: bigint): void {
+    for (const b of [...this.segs.keys()]) this.dropSegment(b);
+    this.segs.set(base, emptySeg(base));
+    this.ongoing = new Map();
+    this.completed = [];
+    unlinkQuietly(join(this.dir, UNSTABLE_CHECKPOINT));
+    this.unstableFileExists = false;
+  }
+
   /** Segment `base` is gone (retention, truncation): its files too. */
   dropSegment(base: bigint): void {
     const seg = this.segs.get(base);

@@ -15,6 +15,8 @@ import { defaultDeleteTopicsRequest, type DeleteTopicsResponse } from '../../pro
 import { defaultDescribeConfigsRequest, type DescribeConfigsResponse } from '../../protocol/generated/describe-configs.js';
 import { defaultAlterConfigsRequest, type AlterConfigsResponse } from '../../protocol/generated/alter-configs.js';
 import { defaultElectLeadersRequest, type ElectLeadersResponse } from '../../protocol/generated/elect-leaders.js';
+import { defaultAlterPartitionReassignmentsRequest, type AlterPartitionReassignmentsResponse } from '../../protocol/generated/alter-partition-reassignments.js';
+import { defaultListPartitionReassignmentsRequest, type ListPartitionReassignmentsResponse } from '../../protocol/generated/list-partition-reassignments.js';
 import { defaultInitProducerIdRequest, type InitProducerIdResponse } from '../../protocol/generated/init-producer-id.js';
 import { defaultFindCoordinatorRequest, type FindCoordinatorResponse } from '../../protocol/generated/find-coordinator.js';
 import { defaultJoinGroupRequest, type JoinGroupResponse } from '../../protocol/generated/join-group.js';
@@ -141,6 +143,10 @@ async function fixture(options: { authorizer?: boolean; allowEveryone?: boolean 
     electLeaders: async () => [],
     createAcls: (creations) => controller.createAcls(creations),
     deleteAcls: (filters) => controller.deleteAcls(filters),
+    reassignments: {
+      alterPartitionReassignments: async (requests) => requests.map((r) => ({ topic: r.topic, partition: r.partition, errorCode: ErrorCode.NONE, errorMessage: null })),
+      listPartitionReassignments: async () => [],
+    },
   };
   return { handlers: createHandlers(deps), controller, log, created, groupCalls, auth };
 }
@@ -280,6 +286,20 @@ describe('authorization in every handler', () => {
     });
     assert.equal(el.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
     assert.equal(el.replicaElectionResults[0]!.partitionResult[0]!.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  });
+
+  it('AlterPartitionReassignments needs ALTER and ListPartitionReassignments DESCRIBE on the cluster', async () => {
+    const f = await fixture();
+    const move = { ...defaultAlterPartitionReassignmentsRequest(), topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, replicas: [1] }] }] };
+    const denied = await call<AlterPartitionReassignmentsResponse>(f, 'User:alice', ApiKey.AlterPartitionReassignments, 0, move);
+    assert.equal(denied.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    assert.equal(denied.responses[0]!.partitions[0]!.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    const allowed = await call<AlterPartitionReassignmentsResponse>(f, 'User:admin', ApiKey.AlterPartitionReassignments, 0, move);
+    assert.deepEqual([allowed.errorCode, allowed.responses[0]!.partitions[0]!.errorCode], [ErrorCode.NONE, ErrorCode.NONE]);
+    const list = await call<ListPartitionReassignmentsResponse>(f, 'User:bob', ApiKey.ListPartitionReassignments, 0, { ...defaultListPartitionReassignmentsRequest(), topics: null });
+    assert.equal(list.errorCode, ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    const adminList = await call<ListPartitionReassignmentsResponse>(f, 'User:admin', ApiKey.ListPartitionReassignments, 0, { ...defaultListPartitionReassignmentsRequest(), topics: null });
+    assert.equal(adminList.errorCode, ErrorCode.NONE);
   });
 
   it('InitProducerId: IDEMPOTENT_WRITE on the cluster or WRITE on some topic; WRITE on a transactional id', async () => {

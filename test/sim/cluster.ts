@@ -28,6 +28,8 @@ export interface ClusterOptions {
   seed: number;
   /** Overrides for every node's config. */
   config?: Partial<Omit<RaftConfig, 'id' | 'voters' | 'learners' | 'random'>>;
+  /** Per-node overrides on top of `config` (e.g. campaignOnFirstTick for a group's preferred replica). */
+  configFor?: (id: NodeId) => Partial<Omit<RaftConfig, 'id' | 'voters' | 'learners' | 'random'>>;
   /** Complete disk writes at once (unit tests) instead of when the scheduler says. */
   syncDisk?: boolean;
 }
@@ -114,7 +116,7 @@ export class SimCluster {
 
   private boot(n: SimNode): void {
     n.core = new RaftCore(
-      { id: n.id, voters: this.voterIds, learners: this.learnerIds, random: new Random(this.opts.seed * 7919 + n.id * 104729 + n.restarts), ...this.opts.config },
+      { id: n.id, voters: this.voterIds, learners: this.learnerIds, random: new Random(this.opts.seed * 7919 + n.id * 104729 + n.restarts), ...this.opts.config, ...this.opts.configFor?.(n.id) },
       { hardState: { ...n.durableHard }, logStartOffset: 0n, logEndOffset: n.logEnd(), epochs: epochStartsOf(n.log) },
     );
     n.lifeHw = n.core.highWatermark;
@@ -227,6 +229,25 @@ export class SimCluster {
   private send(n: SimNode, m: RaftMessage): void {
     this.checkSendable(n, m);
     this.inflight.push({ from: n.id, to: m.to, msg: m, id: this.nextMsgId++ });
+  }
+
+  /**
+   * Hand over every message in flight to an outer network (the multi-group simulator, which
+   * carries them in per-peer envelopes shared by every group) and forget them here.
+   */
+  takeInflight(): InFlight[] {
+    const out = this.inflight;
+    this.inflight = [];
+    return out;
+  }
+
+  /** Deliver a message the outer network carried (it already decided the link was open). */
+  deliverMessage(f: InFlight): void {
+    const to = this.node(f.to);
+    if (!to.up) return;
+    this.log(`deliver ${f.msg.type} ${f.from}->${f.to} t${f.msg.term}`);
+    to.core.step(f.msg);
+    this.process(f.to);
   }
 
   deliverAt(index: number, duplicate = false): void {

@@ -4,9 +4,13 @@
  *   node dist/test/sim/main.js --seeds N [--first-seed S] [--nodes 3|5|both]
  * --churn P sets the share of seeds that run the leader-churn schedule (default 0.5).
  * --learners N adds N non-voting members (Raft learners) to every group (default 0).
+ * --multi runs the multi-group simulation instead (many groups sharing nodes, clock and network):
+ *   node dist/test/sim/main.js --multi --seed S [--nodes N] [--groups G] [--steps N]
+ *   node dist/test/sim/main.js --multi --seeds N [--first-seed S] [--nodes N] [--groups G]
  * Exits non-zero if any seed broke an invariant; each failure prints its replay command.
  */
 import { runSeed, type SimResult } from './sim.js';
+import { runMultiSeed } from './multi.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,6 +30,32 @@ const extra = { learners, ...(steps !== undefined ? { steps } : {}), ...(churn !
 const nodesArg = arg('nodes') ?? 'both';
 const nodeCounts = nodesArg === 'both' ? [3, 5] : [Number(nodesArg)];
 const one = arg('seed');
+
+function bigintJson(x: unknown): string { return JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)); }
+
+if (process.argv.includes('--multi')) {
+  const nodes = Number(arg('nodes') ?? '3');
+  const groups = Number(arg('groups') ?? '12');
+  const opts = { nodes, groups, ...(steps !== undefined ? { steps } : {}) };
+  const replay = (seed: number): string => `node dist/test/sim/main.js --multi --seed ${seed} --nodes ${nodes} --groups ${groups}${steps !== undefined ? ` --steps ${steps}` : ''}`;
+  const seeds = one !== undefined ? [Number(one)] : (() => {
+    const count = Number(arg('seeds') ?? '100');
+    const first = arg('first-seed') !== undefined ? Number(arg('first-seed')) : Math.floor(Math.random() * 2 ** 31);
+    process.stdout.write(`running ${count} multi-group seeds from ${first}: ${groups} groups on ${nodes} nodes\n`);
+    return Array.from({ length: count }, (_, i) => first + i);
+  })();
+  const t0 = performance.now();
+  let failures = 0;
+  for (const seed of seeds) {
+    const r = runMultiSeed(seed, { ...opts, trace: one !== undefined });
+    if (r.ok) { if (one !== undefined) process.stdout.write(`ok seed ${seed}: ${bigintJson(r.stats)}\n`); continue; }
+    failures++;
+    if (r.trace !== undefined) process.stderr.write(r.trace.slice(-80).join('\n') + '\n');
+    process.stderr.write(`FAIL seed ${seed}: ${r.error ?? ''}\n  replay: ${replay(seed)}\n`);
+  }
+  process.stdout.write(`${seeds.length} seeds: ${failures} failed, ${(performance.now() - t0).toFixed(0)} ms\n`);
+  process.exit(failures > 0 ? 1 : 0);
+}
 
 if (one !== undefined) {
   const seed = Number(one);

@@ -4,6 +4,8 @@ import { CreatePartitionsApi, type CreatePartitionsResponse } from '../../../pro
 import { DescribeConfigsApi, type DescribeConfigsResponse } from '../../../protocol/generated/describe-configs.js';
 import { IncrementalAlterConfigsApi, type IncrementalAlterConfigsResponse } from '../../../protocol/generated/incremental-alter-configs.js';
 import { ElectLeadersApi, type ElectLeadersResponse } from '../../../protocol/generated/elect-leaders.js';
+import { AlterPartitionReassignmentsApi, type AlterPartitionReassignmentsResponse } from '../../../protocol/generated/alter-partition-reassignments.js';
+import { ListPartitionReassignmentsApi, type ListPartitionReassignmentsResponse } from '../../../protocol/generated/list-partition-reassignments.js';
 import { ErrorCode } from '../../kafka/errors.js';
 import { BrokerError, type KafkaClient } from './client.js';
 
@@ -83,4 +85,24 @@ Promise<{ topic: string; partition: number; errorCode: number; errorMessage: str
   return body.replicaElectionResults.flatMap((t) => t.partitionResult.map((p) => ({
     topic: t.topic, partition: p.partitionId, errorCode: p.errorCode, errorMessage: p.errorMessage,
   })));
+}
+
+/** AlterPartitionReassignments v0: `replicas` null cancels. Per-partition results. */
+export async function alterPartitionReassignments(client: KafkaClient, partitions: readonly { topic: string; partition: number; replicas: readonly number[] | null }[], timeoutMs = 30000):
+Promise<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }[]> {
+  const byTopic = new Map<string, { partitionIndex: number; replicas: number[] | null }[]>();
+  for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), { partitionIndex: p.partition, replicas: p.replicas === null ? null : [...p.replicas] }]);
+  const { body } = await client.controllerRequest<AlterPartitionReassignmentsResponse>(AlterPartitionReassignmentsApi, {
+    timeoutMs, topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })),
+  }, { timeoutMs });
+  if (body.errorCode !== ErrorCode.NONE) throw new BrokerError(body.errorCode, body.errorMessage);
+  return body.responses.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode, errorMessage: p.errorMessage })));
+}
+
+/** ListPartitionReassignments v0: the reassignments in progress. */
+export async function listPartitionReassignments(client: KafkaClient, timeoutMs = 30000):
+Promise<{ topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }[]> {
+  const { body } = await client.controllerRequest<ListPartitionReassignmentsResponse>(ListPartitionReassignmentsApi, { timeoutMs, topics: null }, { timeoutMs });
+  if (body.errorCode !== ErrorCode.NONE) throw new BrokerError(body.errorCode, body.errorMessage);
+  return body.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })));
 }

@@ -3,6 +3,7 @@ import type { ApiHandler } from './handler.js';
 import type { BrokerConfig } from '../../config.js';
 import type { Acl, AclFilter } from '../../security/acls.js';
 import type { AclCreateResult, AclDeleteResult } from '../../security/acl-admin.js';
+import type { OngoingReassignment, ReassignmentRequest, ReassignmentResult } from '../../cluster/reassignment.js';
 import type {
   ConfigChangeResult, ConfigResourceChange, CreatePartitionsRequest, CreatePartitionsResult, DeleteTopicRequest, DeleteTopicResult,
 } from '../../cluster/topic-admin.js';
@@ -27,6 +28,13 @@ export interface AdminDeps {
   createAcls(creations: readonly Acl[]): Promise<AclCreateResult[]>;
   /** DeleteAcls: one result per filter, in order, with the ACLs it removed. */
   deleteAcls(filters: readonly AclFilter[]): Promise<AclDeleteResult[]>;
+}
+
+/** Partition reassignment (AlterPartitionReassignments, ListPartitionReassignments), on the active controller. */
+export interface ReassignmentDeps {
+  alterPartitionReassignments(requests: readonly ReassignmentRequest[], timeoutMs: number): Promise<ReassignmentResult[]>;
+  /** `topics` null: every partition. */
+  listPartitionReassignments(topics: readonly { name: string; partitions: readonly number[] }[] | null): Promise<OngoingReassignment[]>;
 }
 
 /** Answers a KafkaError thrown by `handle` (NOT_CONTROLLER, ...) with the handler's error response for its code. */

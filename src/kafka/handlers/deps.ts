@@ -3,8 +3,8 @@ import type { CreateTopicRequest, CreateTopicResult } from '../../cluster/contro
 import type { Partition } from '../../partition/partition.js';
 import type { GroupCoordinator } from '../../groups/coordinator.js';
 import type { TransactionCoordinator } from '../../transactions/coordinator.js';
-import type { AdminDeps } from './admin-deps.js';
 import type { AuthHelper } from '../../security/authorizer.js';
+import type { AdminDeps, ReassignmentDeps } from './admin-deps.js';
 
 /** What the handlers need from the broker underneath them. */
 export interface HandlerDeps extends AdminDeps {
@@ -29,6 +29,8 @@ export interface HandlerDeps extends AdminDeps {
   waitForHighWatermark(partitions: readonly Partition[], timeoutMs: number): Promise<void>;
   /** A producer id never handed out before (InitProducerId); InitProducerId is served only when set. */
   allocateProducerId?(): Promise<bigint>;
+  /** Partition reassignment; AlterPartitionReassignments and ListPartitionReassignments are served only when set. */
+  readonly reassignments?: ReassignmentDeps;
   /** The group coordinator (consumer groups and committed offsets); the group APIs are served only when set. */
   readonly groups?: GroupCoordinator;
   /** Authorization checks (absent or without an authorizer: everything is allowed). */

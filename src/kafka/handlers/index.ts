@@ -42,6 +42,8 @@ import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { endTxnHandler } from './end-txn.js';
 import { describeTransactionsHandler } from './describe-transactions.js';
 import { listTransactionsHandler } from './list-transactions.js';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.js';
 
 /** Every API the broker serves, by api key. ApiVersions advertises exactly these. */
 export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
@@ -71,6 +73,10 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
   add(describeUserScramCredentialsHandler(() => deps.metadata(), authOf(deps)));
   add(writeTxnMarkersHandler(deps));
   add(describeProducersHandler(deps));
+  if (deps.reassignments !== undefined) {
+    add(alterPartitionReassignmentsHandler(deps.reassignments, authOf(deps)));
+    add(listPartitionReassignmentsHandler(deps.reassignments, authOf(deps)));
+  }
   if (deps.groups !== undefined) {
     const g = deps.groups;
     const auth = authOf(deps);
