@@ -6,11 +6,11 @@ import { ApiKey } from '../../protocol/generated/index.js';
 import type { FindCoordinatorResponse } from '../../protocol/generated/find-coordinator.js';
 import { RawClient } from '../helpers/raw-client.js';
 
-/** Resolves once `seen` holds `n` values (consumers deliver on their own schedule). */
+/** Resolves once `seen` holds `n` distinct values (consumers deliver on their own schedule). */
 function collect(consumer: Consumer, topic: string, n: number, seen: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     consumer.subscribe({ topic, fromBeginning: true })
-      .then(() => consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value!.toString()); if (seen.length >= n) resolve(); } }))
+      .then(() => consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value!.toString()); if (new Set(seen).size >= n) resolve(); } }))
       .catch(reject);
   });
 }
@@ -55,9 +55,15 @@ describe('group coordinator failover on three brokers', () => {
     const live = cluster.brokers.filter((b) => b.nodeId !== coordinatorId).map((b) => `127.0.0.1:${b.port}`);
 
     const k2 = kafka(live);
+    // One send() per partition: kafkajs 2.2.4 can resolve a send() spanning partitions without one
+    // of them across a leader change (see the README's client caveat). Its retries may duplicate a
+    // record (no idempotence here: its InitProducerId may pick the dead broker): values are compared as a set.
     const p2 = k2.producer({ retry: { retries: 10 } });
     await p2.connect();
-    await p2.send({ topic: 'jobs', acks: -1, messages: Array.from({ length: 20 }, (_, i) => ({ value: `new-${i}` })) });
+    for (let p = 0; p < 3; p++) {
+      const messages = Array.from({ length: 20 }, (_, i) => i).filter((i) => i % 3 === p).map((i) => ({ partition: p, value: `new-${i}` }));
+      await p2.send({ topic: 'jobs', acks: -1, messages });
+    }
     await p2.disconnect();
     const second = k2.consumer({ groupId: 'workers', sessionTimeout: 6000, heartbeatInterval: 200, maxWaitTimeInMs: 200, retry: { retries: 20 } });
     await second.connect();
@@ -66,6 +72,6 @@ describe('group coordinator failover on three brokers', () => {
     await second.disconnect();
     await producer.disconnect().catch(() => undefined);
     assert.deepEqual(after.filter((v) => v.startsWith('old-')), [], 'nothing below the committed offsets is consumed again');
-    assert.deepEqual([...after].sort(), Array.from({ length: 20 }, (_, i) => `new-${i}`).sort());
+    assert.deepEqual([...new Set(after)].sort(), Array.from({ length: 20 }, (_, i) => `new-${i}`).sort());
   });
 });
