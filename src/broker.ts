@@ -26,6 +26,8 @@ import { ListenerSet } from './server/listener-set.js';
 import { ErrorCode, KafkaError } from './kafka/errors.js';
 import { alterUserScramCredentialsHandler } from './kafka/handlers/alter-user-scram-credentials.js';
 import { parseAddScramList } from './security/scram.js';
+import { scramCredentialLookup } from './security/scram-admin.js';
+import { interBrokerSecurity } from './security/inter-broker.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
 import { systemScheduler } from './groups/scheduler.js';
 import { PeerClient } from './server/peer-client.js';
@@ -116,10 +118,12 @@ export class Broker {
     const clusterId = await loadOrCreateClusterId(config);
     const hardState = await HardStateStore.open(join(config.dataDir, 'raft-hard-state'), log);
     const peers = new Map<number, PeerClient>();
+    // TLS and SASL towards the peers' inter-broker listener (inter.broker.listener.name).
+    const peerSecurity = members.length > 1 ? interBrokerSecurity(config) : {};
     for (const m of members) {
       if (m.nodeId === config.nodeId) continue;
       peers.set(m.nodeId, new PeerClient(m.nodeId, m.host, m.port, `raftka-broker-${config.nodeId}`, {
-        requestTimeoutMs: 30000, maxBufferedBytes: 64 << 20, reconnectBackoffMs: 200,
+        requestTimeoutMs: 30000, maxBufferedBytes: 64 << 20, reconnectBackoffMs: 200, security: peerSecurity,
       }, log.child({ peer: m.nodeId })));
     }
     const seed = randomBytes(4).readUInt32BE(0);
@@ -245,7 +249,7 @@ export class Broker {
     const bootstrapScram = parseAddScramList(config.bootstrapScramUsers);
     const server = ListenerSet.create(config, handlers, {
       observer: metrics?.requests, log,
-      scramCredential: (user, mechanism) => metadata.image().scram.users.get(user)?.get(mechanism),
+      scramCredential: scramCredentialLookup(() => metadata.image(), bootstrapScram),
     });
     // Peers reach this broker through its listener (Raft traffic included), so it listens first.
     const ports = await server.listen();
