@@ -27,6 +27,7 @@ import { ErrorCode, KafkaError } from './kafka/errors.js';
 import { alterUserScramCredentialsHandler } from './kafka/handlers/alter-user-scram-credentials.js';
 import { parseAddScramList } from './security/scram.js';
 import { scramCredentialLookup } from './security/scram-admin.js';
+import { ScramBootstrapper } from './security/scram-bootstrap.js';
 import { interBrokerSecurity } from './security/inter-broker.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
 import { systemScheduler } from './groups/scheduler.js';
@@ -147,10 +148,23 @@ export class Broker {
     const controller = new Controller(metadata, {
       numPartitions: config.numPartitions, defaultReplicationFactor: config.defaultReplicationFactor,
     }, new Random(seed ^ 0x5bd1e995), now, log.child({ component: 'controller' }));
+    // The first SCRAM users (raftka.bootstrap.scram.users / --add-scram), written once by
+    // whichever broker is the active controller, now or after a later election.
+    const bootstrapScram = parseAddScramList(config.bootstrapScramUsers);
+    const scramBootstrapper = new ScramBootstrapper(bootstrapScram, {
+      isActiveController: () => metadataPartition.isLeader,
+      metadataLogEndOffset: () => metadataPartition.logEndOffset,
+      imageOffset: () => metadata.image().offset,
+      waitForImageOffset: (offset, timeoutMs) => metadata.waitForImage((image) => image.offset >= offset, now() + timeoutMs),
+      everWritten: () => metadata.image().scram.everWritten,
+      write: (entries) => controller.bootstrapScram(entries),
+      log: log.child({ component: 'scram-bootstrap' }),
+    });
     metadataPartition.on('leadership', () => {
       if (metadataPartition.isLeader) {
         log.info({ term: metadataPartition.leaderEpoch }, 'this broker is now the active controller');
         controller.activate();
+        void scramBootstrapper.maybeApply();
       }
     });
     // ACLs live in the metadata image; the authorizer (authorizer.class.name) reads them there.
@@ -246,7 +260,6 @@ export class Broker {
     groups.start();
     transactions.start();
     // One server per listener (listeners, listener.security.protocol.map): TLS, SASL, limits.
-    const bootstrapScram = parseAddScramList(config.bootstrapScramUsers);
     const server = ListenerSet.create(config, handlers, {
       observer: metrics?.requests, log,
       scramCredential: scramCredentialLookup(() => metadata.image(), bootstrapScram),
@@ -286,11 +299,7 @@ export class Broker {
       incarnationId: randomUUID(), clusterId, endpoints,
     }, 60000);
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
-    // The first SCRAM users (raftka.bootstrap.scram.users / --add-scram), written once by the active controller.
-    if (bootstrapScram.length > 0 && metadataPartition.isLeader) {
-      const written = await controller.bootstrapScram(bootstrapScram).catch((err: unknown) => { log.warn({ err: (err as Error).message }, 'bootstrap SCRAM credentials not written'); return 0; });
-      if (written > 0) log.info({ users: bootstrapScram.map((e) => `${e.name}/${e.mechanism.name}`) }, 'bootstrap SCRAM credentials written');
-    }
+    await scramBootstrapper.maybeApply();
     await publisher.started();
     ops.state.ready = true;
     const opened = replicas.opened;

@@ -13,6 +13,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { freePort } from '../../compat/harness.js';
 import { makeDataDir, removeDataDir, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { makeCerts, type TestCerts } from './certs.js';
+import { DescribeUserScramCredentialsApi } from '../../protocol/generated/index.js';
+import type { DescribeUserScramCredentialsResponse } from '../../protocol/generated/describe-user-scram-credentials.js';
+import { PeerClient } from '../../src/server/peer-client.js';
+import { silentLogger } from '../../src/util/log.js';
 
 const SCRAM_JAAS = 'org.apache.kafka.common.security.scram.ScramLoginModule required username="broker" password="broker-secret";';
 
@@ -88,5 +92,25 @@ describe('a cluster on SASL_SSL only (TLS and SCRAM between brokers)', () => {
       });
     } finally { await consumer.disconnect(); }
     assert.deepEqual([...seen].sort(), [...values].sort());
+  });
+
+  it('the active controller wrote the bootstrap SCRAM users once; every broker describes them (asked as User:broker over TLS + SCRAM)', async () => {
+    for (const [i, address] of bootstrap.entries()) {
+      const peer = new PeerClient(i + 1, '127.0.0.1', Number(address.split(':')[1]), 'scram-check', {
+        requestTimeoutMs: 5000, maxBufferedBytes: 1 << 20, reconnectBackoffMs: 50,
+        security: { tls: { ca: certs.caCert }, sasl: { mechanism: 'SCRAM-SHA-256', username: 'broker', password: 'broker-secret' } },
+      }, silentLogger);
+      try {
+        const deadline = performance.now() + 10_000;
+        let users: string[] = [];
+        while (performance.now() < deadline) {
+          const r = await peer.request(DescribeUserScramCredentialsApi, 0, { users: null }) as DescribeUserScramCredentialsResponse;
+          users = r.results.map((u) => `${u.user}:${u.credentialInfos.map((c) => c.mechanism).join(',')}`).sort();
+          if (users.length === 2) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        assert.deepEqual(users, ['admin:1', 'broker:1'], `broker ${i + 1}`);
+      } finally { peer.close(); }
+    }
   });
 });
