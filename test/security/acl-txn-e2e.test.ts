@@ -75,9 +75,16 @@ describe('transactional producer and TRANSACTIONAL_ID ACLs (kafkajs, SASL/PLAIN)
     await txn.commit();
     await producer.disconnect();
 
-    // The commit marker follows the two records: the last stable offset is past them.
-    const offsets = await admin.fetchTopicOffsets('orders');
-    assert.equal(offsets[0]!.high, '3', 'two records and the COMMIT marker');
+    // EndTxn is answered once PrepareCommit is durable; the COMMIT marker follows. Then the last
+    // stable offset (kafkajs lists offsets read_committed) is past the two records and the marker.
+    const deadline = performance.now() + 10_000;
+    let high = '';
+    while (performance.now() < deadline) {
+      high = (await admin.fetchTopicOffsets('orders'))[0]!.high;
+      if (high === '3') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(high, '3', 'two records and the COMMIT marker');
     await admin.disconnect();
   });
 });
