@@ -28,6 +28,9 @@ import { ListenerSet } from './server/listener-set.js';
 import { ErrorCode, KafkaError } from './kafka/errors.js';
 import { alterUserScramCredentialsHandler } from './kafka/handlers/alter-user-scram-credentials.js';
 import { parseAddScramList } from './security/scram.js';
+import { scramCredentialLookup } from './security/scram-admin.js';
+import { ScramBootstrapper } from './security/scram-bootstrap.js';
+import { interBrokerSecurity } from './security/inter-broker.js';
 import { GroupCoordinator, groupCoordinatorConfig } from './groups/coordinator.js';
 import { systemScheduler } from './groups/scheduler.js';
 import { PeerClient } from './server/peer-client.js';
@@ -118,10 +121,12 @@ export class Broker {
     const clusterId = await loadOrCreateClusterId(config);
     const hardState = await HardStateStore.open(join(config.dataDir, 'raft-hard-state'), log);
     const peers = new Map<number, PeerClient>();
+    // TLS and SASL towards the peers' inter-broker listener (inter.broker.listener.name).
+    const peerSecurity = members.length > 1 ? interBrokerSecurity(config) : {};
     for (const m of members) {
       if (m.nodeId === config.nodeId) continue;
       peers.set(m.nodeId, new PeerClient(m.nodeId, m.host, m.port, `raftka-broker-${config.nodeId}`, {
-        requestTimeoutMs: 30000, maxBufferedBytes: 64 << 20, reconnectBackoffMs: 200,
+        requestTimeoutMs: 30000, maxBufferedBytes: 64 << 20, reconnectBackoffMs: 200, security: peerSecurity,
       }, log.child({ peer: m.nodeId })));
     }
     const seed = randomBytes(4).readUInt32BE(0);
@@ -146,10 +151,23 @@ export class Broker {
     const controller = new Controller(metadata, {
       numPartitions: config.numPartitions, defaultReplicationFactor: config.defaultReplicationFactor,
     }, new Random(seed ^ 0x5bd1e995), now, log.child({ component: 'controller' }));
+    // The first SCRAM users (raftka.bootstrap.scram.users / --add-scram), written once by
+    // whichever broker is the active controller, now or after a later election.
+    const bootstrapScram = parseAddScramList(config.bootstrapScramUsers);
+    const scramBootstrapper = new ScramBootstrapper(bootstrapScram, {
+      isActiveController: () => metadataPartition.isLeader,
+      metadataLogEndOffset: () => metadataPartition.logEndOffset,
+      imageOffset: () => metadata.image().offset,
+      waitForImageOffset: (offset, timeoutMs) => metadata.waitForImage((image) => image.offset >= offset, now() + timeoutMs),
+      everWritten: () => metadata.image().scram.everWritten,
+      write: (entries) => controller.bootstrapScram(entries),
+      log: log.child({ component: 'scram-bootstrap' }),
+    });
     metadataPartition.on('leadership', () => {
       if (metadataPartition.isLeader) {
         log.info({ term: metadataPartition.leaderEpoch }, 'this broker is now the active controller');
         controller.activate();
+        void scramBootstrapper.maybeApply();
       }
     });
     // ACLs live in the metadata image; the authorizer (authorizer.class.name) reads them there.
@@ -262,10 +280,9 @@ export class Broker {
     groups.start();
     transactions.start();
     // One server per listener (listeners, listener.security.protocol.map): TLS, SASL, limits.
-    const bootstrapScram = parseAddScramList(config.bootstrapScramUsers);
     const server = ListenerSet.create(config, handlers, {
       observer: metrics?.requests, log,
-      scramCredential: (user, mechanism) => metadata.image().scram.users.get(user)?.get(mechanism),
+      scramCredential: scramCredentialLookup(() => metadata.image(), bootstrapScram),
     });
     // Peers reach this broker through its listener (Raft traffic included), so it listens first.
     const ports = await server.listen();
@@ -304,11 +321,7 @@ export class Broker {
       incarnationId: randomUUID(), clusterId, endpoints,
     }, 60000);
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
-    // The first SCRAM users (raftka.bootstrap.scram.users / --add-scram), written once by the active controller.
-    if (bootstrapScram.length > 0 && metadataPartition.isLeader) {
-      const written = await controller.bootstrapScram(bootstrapScram).catch((err: unknown) => { log.warn({ err: (err as Error).message }, 'bootstrap SCRAM credentials not written'); return 0; });
-      if (written > 0) log.info({ users: bootstrapScram.map((e) => `${e.name}/${e.mechanism.name}`) }, 'bootstrap SCRAM credentials written');
-    }
+    await scramBootstrapper.maybeApply();
     await publisher.started();
     ops.state.ready = true;
     const opened = replicas.opened;

@@ -7,6 +7,8 @@ Usage: kafka_python_client.py OP BOOTSTRAP TOPIC OPTIONS_JSON
   group-member  OPTIONS {"group": G}; JSON lines (assignments, records) until stdin closes
   admin         TOPIC "-", OPTIONS {"action": ..., ...}; the answer as one JSON document on stdout
   produce-loop  OPTIONS {"count": N}; records on stdin sent one by one (acks=all), a JSON line per attempt
+Every OPTIONS may carry "sasl": {"mechanism": "PLAIN"|"SCRAM-SHA-256"|"SCRAM-SHA-512", "username": U,
+"password": P} (produce and consume connect with security_protocol SASL_PLAINTEXT then).
 Exits non-zero with the client's error on stderr.
 """
 import json
@@ -15,6 +17,15 @@ import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
+
+
+def security(opts):
+    """kafka-python's SASL settings for OPTIONS["sasl"] (it sends SaslHandshake v0, then raw tokens)."""
+    sasl = opts.get('sasl')
+    if sasl is None:
+        return {}
+    return {'security_protocol': 'SASL_PLAINTEXT', 'sasl_mechanism': sasl['mechanism'],
+            'sasl_plain_username': sasl['username'], 'sasl_plain_password': sasl['password']}
 
 
 def create_topic(bootstrap, topic, opts):
@@ -32,7 +43,8 @@ def produce(bootstrap, topic, opts):
     codec = opts.get('compression', 'none')
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, client_id='raftka-compat-kafka-python', acks='all', retries=0,
-        compression_type=None if codec == 'none' else codec, linger_ms=5, max_in_flight_requests_per_connection=1)
+        compression_type=None if codec == 'none' else codec, linger_ms=5, max_in_flight_requests_per_connection=1,
+        **security(opts))
     futures = []
     for line in sys.stdin:
         r = json.loads(line)
@@ -48,7 +60,7 @@ def produce(bootstrap, topic, opts):
 def consume(bootstrap, topic, opts):
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, client_id='raftka-compat-kafka-python', group_id=None,
-        enable_auto_commit=False, check_crcs=True)
+        enable_auto_commit=False, check_crcs=True, **security(opts))
     tps = [TopicPartition(topic, p) for p in range(opts['partitions'])]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)

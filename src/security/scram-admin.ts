@@ -1,5 +1,5 @@
 import { ErrorCode } from '../kafka/errors.js';
-import type { MetadataImage } from '../cluster/image.js';
+import type { MetadataImage, ScramCredential } from '../cluster/image.js';
 import type { MetadataRecord } from '../cluster/records.js';
 import { SCRAM_MAX_ITERATIONS, scramCredential, scramCredentialFromSaltedPassword, scramMechanismById, type ScramBootstrapEntry } from './scram.js';
 
@@ -67,4 +67,29 @@ export function planScramBootstrap(image: MetadataImage, entries: readonly Scram
     const c = scramCredential(e.mechanism, e.password, e.iterations);
     return { type: 'UserScramCredential' as const, data: { name: e.name, mechanism: e.mechanism.id, salt: c.salt, storedKey: c.storedKey, serverKey: c.serverKey, iterations: c.iterations } };
   });
+}
+
+/**
+ * The SCRAM credential a listener authenticates with: the metadata image's; while no SCRAM record
+ * was ever committed, the bootstrap users of this broker's configuration
+ * (`raftka.bootstrap.scram.users`, the same on every broker, as every Kafka node starts from the
+ * bootstrap metadata that `kafka-storage format --add-scram` wrote). So brokers can authenticate
+ * to each other with SCRAM before the metadata log has a leader to commit the credentials.
+ */
+export function scramCredentialLookup(image: () => MetadataImage, bootstrap: readonly ScramBootstrapEntry[]): (user: string, mechanismId: number) => ScramCredential | undefined {
+  const derived = new Map<string, ScramCredential>();
+  return (user, mechanismId) => {
+    const current = image().scram;
+    const committed = current.users.get(user)?.get(mechanismId);
+    if (committed !== undefined || current.everWritten) return committed;
+    const entry = bootstrap.find((e) => e.name === user && e.mechanism.id === mechanismId);
+    if (entry === undefined) return undefined;
+    const key = `${mechanismId}:${user}`;
+    let credential = derived.get(key);
+    if (credential === undefined) {
+      credential = scramCredential(entry.mechanism, entry.password, entry.iterations);
+      derived.set(key, credential);
+    }
+    return credential;
+  };
 }

@@ -32,8 +32,9 @@ export class ListenerSet {
   }): ListenerSet {
     const listeners = resolveListeners(config);
     const interBroker = interBrokerListener(config, listeners);
-    if (config.bootstrap.length > 1 && interBroker.securityProtocol !== 'PLAINTEXT') {
-      throw new Error(`inter-broker listener ${interBroker.name} is ${interBroker.securityProtocol}: broker-to-broker TLS and SASL are not implemented yet; use a PLAINTEXT inter-broker listener`);
+    // Peers dial the address of this broker in the bootstrap list, which is the first listener's.
+    if (config.bootstrap.length > 1 && listeners[0]!.name !== interBroker.name) {
+      throw new Error(`the inter-broker listener ${interBroker.name} must be the first of listeners (${listeners.map((l) => l.name).join(', ')}): the other brokers connect to the bootstrap address, which is the first listener's`);
     }
     const quotas = new ConnectionQuotas(config.maxConnections, config.maxConnectionsPerIp, parseIpOverrides(config.maxConnectionsPerIpOverrides));
     const several = listeners.length > 1;

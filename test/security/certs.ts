@@ -10,9 +10,11 @@ export interface TestCerts {
   readonly serverCert: string;
   readonly clientKey: string;
   readonly clientCert: string;
-  /** Paths of the same files. */
-  readonly paths: { readonly ca: string; readonly serverPem: string; readonly serverKey: string; readonly serverCert: string };
+  /** Paths of the same files; serverP12: the server key and certificate in a PKCS12 keystore (password PKCS12_PASSWORD). */
+  readonly paths: { readonly ca: string; readonly serverPem: string; readonly serverKey: string; readonly serverCert: string; readonly serverP12: string };
 }
+
+export const PKCS12_PASSWORD = 'keystore-secret';
 
 /** A throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate (CN=client,O=raftka,C=US), made with openssl. */
 export async function makeCerts(): Promise<TestCerts> {
@@ -29,8 +31,12 @@ export async function makeCerts(): Promise<TestCerts> {
   const [caCert, serverKey, serverCert, clientKey, clientCert] = await Promise.all(['ca.crt', 'server.key', 'server.crt', 'client.key', 'client.crt'].map(read)) as [string, string, string, string, string];
   // Kafka's PEM keystore file: private key and certificate chain in one file.
   await writeFile(join(dir, 'server.pem'), serverKey + serverCert);
+  ssl('pkcs12', '-export', '-in', 'server.crt', '-inkey', 'server.key', '-out', 'server.p12', '-passout', `pass:${PKCS12_PASSWORD}`);
   return {
     dir, caCert, serverKey, serverCert, clientKey, clientCert,
-    paths: { ca: join(dir, 'ca.crt'), serverPem: join(dir, 'server.pem'), serverKey: join(dir, 'server.key'), serverCert: join(dir, 'server.crt') },
+    paths: {
+      ca: join(dir, 'ca.crt'), serverPem: join(dir, 'server.pem'), serverKey: join(dir, 'server.key'), serverCert: join(dir, 'server.crt'),
+      serverP12: join(dir, 'server.p12'),
+    },
   };
 }

@@ -106,7 +106,7 @@ export function fetchHandler(deps: HandlerDeps, sessions = new FetchSessionCache
       });
       return {
         throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses: [...byTopic.values()],
-        nodeEndpoints: version >= 16 ? nodeEndpointsFor(image, leaders) : [],
+        nodeEndpoints: version >= 16 ? nodeEndpointsFor(image, leaders, ctx.connection.listenerName) : [],
       };
     },
     errorResponse: (request, errorCode) => ({

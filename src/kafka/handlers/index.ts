@@ -91,15 +91,16 @@ export function createHandlers(deps: HandlerDeps): Map<number, ApiHandler> {
     add(listGroupsHandler(g, auth));
     add(deleteGroupsHandler(g, auth));
     add(offsetDeleteHandler(deps, g, auth));
-    add(txnOffsetCommitHandler(deps, g));
+    add(txnOffsetCommitHandler(deps, g, auth));
   }
   if (deps.transactions !== undefined) {
     const t = deps.transactions;
+    const auth = authOf(deps);
     add(addPartitionsToTxnHandler(deps, t));
-    add(addOffsetsToTxnHandler(t));
-    add(endTxnHandler(t));
-    add(describeTransactionsHandler(t));
-    add(listTransactionsHandler(t));
+    add(addOffsetsToTxnHandler(t, auth));
+    add(endTxnHandler(t, auth));
+    add(describeTransactionsHandler(t, auth));
+    add(listTransactionsHandler(t, auth));
   }
   return handlers;
 }

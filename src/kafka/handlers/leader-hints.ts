@@ -1,4 +1,4 @@
-import type { MetadataImage } from '../../cluster/image.js';
+import { endpointFor, type MetadataImage } from '../../cluster/image.js';
 import type { Partition } from '../../partition/partition.js';
 
 /**
@@ -17,13 +17,19 @@ export function currentLeaderOf(
   return { leaderId: state.leader, leaderEpoch: state.leaderEpoch };
 }
 
-/** The endpoints of the named leaders (KIP-951 NodeEndpoints), each once, unknown ids skipped. */
-export function nodeEndpointsFor(image: MetadataImage, leaderIds: Iterable<number>): { nodeId: number; host: string; port: number; rack: string | null }[] {
+/**
+ * The endpoints of the named leaders (KIP-951 NodeEndpoints) on the listener the request came in
+ * on, each once, as Kafka's metadataCache.getAliveBrokerNode(id, listenerName): unknown and fenced
+ * brokers, and brokers without that listener, are left out.
+ */
+export function nodeEndpointsFor(image: MetadataImage, leaderIds: Iterable<number>, listenerName: string): { nodeId: number; host: string; port: number; rack: string | null }[] {
   const out = new Map<number, { nodeId: number; host: string; port: number; rack: string | null }>();
   for (const id of leaderIds) {
     if (id < 0 || out.has(id)) continue;
     const b = image.brokers.get(id);
-    if (b !== undefined) out.set(id, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
+    if (b === undefined || b.fenced) continue;
+    const e = endpointFor(b, listenerName);
+    if (e !== undefined) out.set(id, { nodeId: b.nodeId, host: e.host, port: e.port, rack: b.rack });
   }
   return [...out.values()];
 }

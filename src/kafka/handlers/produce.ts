@@ -68,7 +68,7 @@ export function produceHandler(deps: HandlerDeps): ApiHandler {
         return null;
       }
       const leaders = responses.flatMap((t) => t.partitionResponses.map((p) => p.currentLeader.leaderId));
-      return { responses, throttleTimeMs: 0, nodeEndpoints: ctx.apiVersion >= 10 ? nodeEndpointsFor(deps.metadata(), leaders) : [] };
+      return { responses, throttleTimeMs: 0, nodeEndpoints: ctx.apiVersion >= 10 ? nodeEndpointsFor(deps.metadata(), leaders, ctx.connection.listenerName) : [] };
     },
     errorResponse: (request, errorCode) => ({
       responses: request.topicData.map((t) => ({

@@ -1,6 +1,8 @@
 import { ApiKey } from '../../../protocol/generated/index.js';
 import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../../../protocol/generated/txn-offset-commit.js';
 import type { GroupCoordinator } from '../../groups/coordinator.js';
+import { AclOperation, AclResourceType } from '../../security/acls.js';
+import type { AuthHelper } from '../../security/authorizer.js';
 import { ErrorCode } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
@@ -11,18 +13,29 @@ import { defineHandler, type ApiHandler } from './handler.js';
  * batch of the producer and stay pending, invisible to OffsetFetch, until the coordinator's
  * COMMIT marker makes them the group's committed offsets (an ABORT drops them). v3 adds the
  * member id, generation and group instance id, checked as Kafka does for transactional commits.
+ * Authorization as KafkaApis: WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+ * for every partition), READ on the group (GROUP_AUTHORIZATION_FAILED), READ on each topic
+ * (TOPIC_AUTHORIZATION_FAILED for its partitions, checked before the topic's existence).
  */
-export function txnOffsetCommitHandler(deps: HandlerDeps, groups: GroupCoordinator): ApiHandler {
+export function txnOffsetCommitHandler(deps: HandlerDeps, groups: GroupCoordinator, auth: AuthHelper): ApiHandler {
   return defineHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>({
     apiKey: ApiKey.TxnOffsetCommit,
     minVersion: 0,
     maxVersion: 3,
     async handle(request, ctx) {
+      if (!auth.authorize(ctx, AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, request.transactionalId)) {
+        return this.errorResponse(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ctx);
+      }
+      if (!auth.authorize(ctx, AclOperation.READ, AclResourceType.GROUP, request.groupId)) {
+        return this.errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED, ctx);
+      }
+      const readable = auth.filterAuthorized(ctx, AclOperation.READ, AclResourceType.TOPIC, request.topics.map((t) => t.name));
       const image = deps.metadata();
       const offsets: Parameters<GroupCoordinator['txnCommitOffsets']>[0]['offsets'][number][] = [];
       const codes: number[][] = request.topics.map((t) => t.partitions.map(() => ErrorCode.NONE));
       const slots: [number, number][] = [];
       request.topics.forEach((t, ti) => t.partitions.forEach((p, pi) => {
+        if (!readable.has(t.name)) { codes[ti]![pi] = ErrorCode.TOPIC_AUTHORIZATION_FAILED; return; }
         if (image.partition(t.name, p.partitionIndex) === undefined) { codes[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION; return; }
         offsets.push({
           topic: t.name, partition: p.partitionIndex, offset: p.committedOffset,

@@ -5,6 +5,8 @@ import type {
 import type { MetadataImage } from '../../cluster/image.js';
 import type { Partition } from '../../partition/partition.js';
 import type { Logger } from '../../util/log.js';
+import { AclOperation } from '../../security/acls.js';
+import { authOf } from '../../security/authorizer.js';
 import { ErrorCode, KafkaError } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
@@ -74,6 +76,7 @@ function withTimeout(p: Promise<void>, timeoutMs: number, partition: Partition):
 /**
  * WriteTxnMarkers v0-1 (Kafka 4.0 advertises 1 only; v0 is the same body non-flexible): sent by
  * transaction coordinators to partition leaders, answered once the markers are committed.
+ * Needs CLUSTER_ACTION on the cluster (CLUSTER_AUTHORIZATION_FAILED everywhere), as KafkaApis.
  */
 export function writeTxnMarkersHandler(deps: HandlerDeps): ApiHandler {
   return defineHandler<WriteTxnMarkersRequest, WriteTxnMarkersResponse>({
@@ -81,6 +84,7 @@ export function writeTxnMarkersHandler(deps: HandlerDeps): ApiHandler {
     minVersion: 0,
     maxVersion: 1,
     async handle(request, ctx) {
+      if (!authOf(deps).authorizeCluster(ctx, AclOperation.CLUSTER_ACTION)) return this.errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, ctx);
       return { markers: await writeTxnMarkers(deps, request.markers, ctx.log) };
     },
     errorResponse: (request, errorCode) => ({
