@@ -142,6 +142,9 @@ export class RaftHost {
    */
   peerUnreachable(peer: NodeId): number {
     if (peer === this.nodeId) return 0;
+    // Not alive until it is heard from again: no leadership is handed to it meanwhile (a transfer
+    // to a dead broker refuses writes until it is abandoned).
+    this.lastHeard.set(peer, Number.NEGATIVE_INFINITY);
     const last = this.lastFastElection.get(peer);
     if (last !== undefined && this.ticks - last < this.peerTimeout) return 0;
     let started = 0;

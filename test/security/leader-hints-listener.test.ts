@@ -48,10 +48,10 @@ async function image(): Promise<MemoryMetadataLog> {
   return log;
 }
 
-function ctx(apiKey: number, apiVersion: number, listenerName: string): RequestContext {
+function ctx(apiKey: number, apiVersion: number, listenerName: string, client: [string | null, string | null] = ['apache-kafka-java', '3.9.0']): RequestContext {
   return {
     apiKey, apiVersion, correlationId: 1, clientId: 'hints', log: silentLogger,
-    connection: { id: 1, remoteAddress: '127.0.0.1:1', localPort: 9094, clientSoftwareName: null, clientSoftwareVersion: null, principal: 'User:ANONYMOUS', listenerName },
+    connection: { id: 1, remoteAddress: '127.0.0.1:1', localPort: 9094, clientSoftwareName: client[0], clientSoftwareVersion: client[1], principal: 'User:ANONYMOUS', listenerName },
   };
 }
 
@@ -86,5 +86,25 @@ describe('KIP-951 leader hints by listener', () => {
     const f = await handlers.get(ApiKey.Fetch)!.handle(fetch, ctx(ApiKey.Fetch, 16, 'EXTERNAL')) as FetchResponse;
     assert.equal(f.responses[0]!.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     assert.deepEqual(f.nodeEndpoints, [{ nodeId: 2, host: 'b2.example', port: 9194, rack: null }]);
+  });
+
+  it('no hints to a connection that did not name its client in ApiVersions v3+, nor to @platformatic/kafka 1.x (it misparses tagged fields)', async () => {
+    const log = await image();
+    const deps = {
+      nodeId: 1, clusterId: 'c', autoCreateTopics: false, brokerConfig: DEFAULT_BROKER_CONFIG,
+      metadata: () => log.image(), controllerId: () => 1, createTopics: async () => [], waitForMetadata: async () => true,
+      partition: () => undefined, waitForHighWatermark: async () => undefined,
+    } as unknown as HandlerDeps;
+    const handlers = createHandlers(deps);
+    const produce = { ...defaultProduceRequest(), acks: -1, timeoutMs: 1000, topicData: [{ name: 'orders', partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] };
+    const cases: [[string | null, string | null], boolean][] = [
+      [[null, null], false], [['platformatic-kafka', '1.35.0'], false], [['platformatic-kafka', '2.12.1'], true], [['kafkajs', '2.2.4'], true],
+    ];
+    for (const [client, hinted] of cases) {
+      const r = await handlers.get(ApiKey.Produce)!.handle(produce, ctx(ApiKey.Produce, 11, 'EXTERNAL', client)) as ProduceResponse;
+      assert.equal(r.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.deepEqual(r.responses[0]!.partitionResponses[0]!.currentLeader, hinted ? { leaderId: 2, leaderEpoch: 4 } : { leaderId: -1, leaderEpoch: -1 }, String(client));
+      assert.equal(r.nodeEndpoints.length, hinted ? 1 : 0, String(client));
+    }
   });
 });

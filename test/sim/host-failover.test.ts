@@ -101,6 +101,9 @@ test('a reset connection to a dead leader\'s broker elects new leaders for its g
   // the survivors' connections to broker 1 are reset: the transport reports it
   c.hosts.get(2)!.peerUnreachable(1);
   c.hosts.get(3)!.peerUnreachable(1);
+  // ... and counts it dead at once: no leadership is handed back to it (a transfer to a dead
+  // preferred replica would refuse writes until abandoned)
+  assert.equal(c.hosts.get(2)!.peerAlive(1), false);
   await c.tickAll(2);
   for (const g of led) {
     const l = c.leaderOf(g);
@@ -131,6 +134,7 @@ test('a spurious unreachable notice on one broker while the leaders are alive ch
   c.hosts.get(2)!.peerUnreachable(1);
   c.hosts.get(2)!.peerUnreachable(3);
   await c.tickAll(3 * ELECTION);
+  assert.equal(c.hosts.get(2)!.peerAlive(1), true, 'alive again once heard from');
   for (const [g, v] of before) assert.deepEqual([c.leaderOf(g), c.termOf(g)], v, `group ${g}`);
   for (const h of c.hosts.values()) await h.close();
 });

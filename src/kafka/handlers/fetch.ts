@@ -11,7 +11,7 @@ import { AclOperation, AclResourceType } from '../../security/acls.js';
 import { authOf } from '../../security/authorizer.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
-import { currentLeaderOf, nodeEndpointsFor } from './leader-hints.js';
+import { currentLeaderOf, NO_LEADER_HINT, nodeEndpointsFor, takesLeaderHints } from './leader-hints.js';
 
 type PartitionData = FetchResponse['responses'][number]['partitions'][number];
 
@@ -90,6 +90,7 @@ export function fetchHandler(deps: HandlerDeps, sessions = new FetchSessionCache
       // Group by topic in request order; an incremental response only carries what changed.
       const byTopic = new Map<string, FetchResponse['responses'][number]>();
       const leaders: number[] = [];
+      const hints = takesLeaderHints(ctx.connection);
       read.results.forEach((data, i) => {
         const p = wanted[i]!;
         const cached = session?.partitions.get(keyOf(p, usesTopicIds));
@@ -101,12 +102,13 @@ export function fetchHandler(deps: HandlerDeps, sessions = new FetchSessionCache
         const key = usesTopicIds ? p.topicId : p.topic;
         let t = byTopic.get(key);
         if (t === undefined) { t = { topic: p.topic, topicId: p.topicId, partitions: [] }; byTopic.set(key, t); }
+        if (!hints) data.currentLeader = { ...NO_LEADER_HINT };
         t.partitions.push(data);
         leaders.push(data.currentLeader.leaderId);
       });
       return {
         throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: session?.id ?? 0, responses: [...byTopic.values()],
-        nodeEndpoints: version >= 16 ? nodeEndpointsFor(image, leaders, ctx.connection.listenerName) : [],
+        nodeEndpoints: version >= 16 && hints ? nodeEndpointsFor(image, leaders, ctx.connection.listenerName) : [],
       };
     },
     errorResponse: (request, errorCode) => ({

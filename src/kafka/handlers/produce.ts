@@ -8,7 +8,7 @@ import { AclOperation, AclResourceType } from '../../security/acls.js';
 import { authOf } from '../../security/authorizer.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
-import { currentLeaderOf, nodeEndpointsFor } from './leader-hints.js';
+import { currentLeaderOf, NO_LEADER_HINT, nodeEndpointsFor, takesLeaderHints } from './leader-hints.js';
 
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
@@ -66,6 +66,10 @@ export function produceHandler(deps: HandlerDeps): ApiHandler {
           if (p.errorCode !== ErrorCode.NONE) ctx.log.debug({ topic: t.name, partition: p.index, errorCode: p.errorCode }, 'acks=0 produce failed');
         }
         return null;
+      }
+      if (!takesLeaderHints(ctx.connection)) {
+        for (const t of responses) for (const p of t.partitionResponses) p.currentLeader = { ...NO_LEADER_HINT };
+        return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
       }
       const leaders = responses.flatMap((t) => t.partitionResponses.map((p) => p.currentLeader.leaderId));
       return { responses, throttleTimeMs: 0, nodeEndpoints: ctx.apiVersion >= 10 ? nodeEndpointsFor(deps.metadata(), leaders, ctx.connection.listenerName) : [] };
