@@ -155,7 +155,8 @@ export class Partition extends EventEmitter {
   /**
    * Produce: validate the batch (CRC, size, format, records, timestamps), check the idempotent
    * producer's sequence, then propose it to the Raft group. acks=-1 resolves once committed (below
-   * the high watermark) and needs min.insync.replicas in sync; acks=1 once the leader appended.
+   * the high watermark) and needs min.insync.replicas in sync; acks=1 once the leader appended
+   * (once committed when the group has no other member, see below).
    * Everything up to the Raft append is synchronous, so pipelined requests keep their order;
    * only an idempotent batch arriving while the producer state is rebuilt waits (in order).
    * Transactional batches open (or continue) the producer's transaction here; a non-transactional
@@ -208,7 +209,11 @@ export class Partition extends EventEmitter {
       }, now, h.isTransactional);
       this.maybeExpireProducers(now);
     }
-    if (acks !== 1) {
+    // acks=1 answers once the leader appended, except on a replica set of one: there Kafka's high
+    // watermark (the minimum log end over the ISR, here just the leader) covers the batch by the
+    // time it answers, and clients read it back at once (ListOffsets latest, Fetch). The Raft
+    // group of one commits on its own flush, so waiting for that commit gives the same guarantee.
+    if (acks !== 1 || this.raft.group.followerProgress().size === 0) {
       try {
         await appended.committed;
       } catch (err) {
@@ -220,7 +225,7 @@ export class Partition extends EventEmitter {
   }
 
   private async answerDuplicate(dup: BatchMetadata, acks: number, cfg: ProduceConfig): Promise<AppendResult> {
-    if (acks !== 1) await this.waitForCommit(dup.lastOffset);
+    if (acks !== 1 || this.raft.group.followerProgress().size === 0) await this.waitForCommit(dup.lastOffset);
     return {
       baseOffset: dup.firstOffset, lastOffset: dup.lastOffset,
       logAppendTimeMs: cfg.timestampType === 'LogAppendTime' ? dup.timestamp : -1n,
