@@ -63,7 +63,6 @@ async function createTopic(port: number, name: string, assignment: number[], tim
   }
 }
 
-const leaderOf = (md: MetadataResponse, topic: string): number => md.topics.find((t) => t.name === topic)?.partitions[0]?.leaderId ?? -1;
 /** The leader of every partition of `topic`, -1 where there is none. */
 const leadersOf = (md: MetadataResponse, topic: string): number[] => md.topics.find((t) => t.name === topic)?.partitions.map((p) => p.leaderId) ?? [];
 

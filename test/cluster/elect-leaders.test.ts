@@ -53,6 +53,20 @@ describe('ElectLeaders: the controller asks the leader named in its image', () =
   });
 });
 
+describe('ElectLeaders UNCLEAN: Kafka\'s codes, nothing forced', () => {
+  it('ELECTION_NOT_NEEDED with a live leader, ELIGIBLE_LEADERS_NOT_AVAILABLE without one; never asks for a transfer', async () => {
+    const { log, controller } = await controllerWithTopic();
+    const never = (): void => assert.fail('an unclean election moves nothing');
+    let [r] = await controller.electLeaders([{ topic: 't', partition: 0 }], ElectionType.UNCLEAN, 1000, never);
+    assert.equal(r!.errorCode, ErrorCode.ELECTION_NOT_NEEDED);
+    const leader = log.image().partition('t', 0)!.leader;
+    await controller.heartbeat(leader, false, true); // fenced: the partition has no leader until its group elects one
+    assert.equal(log.image().partition('t', 0)!.leader, -1);
+    [r] = await controller.electLeaders([{ topic: 't', partition: 0 }], ElectionType.UNCLEAN, 1000, never);
+    assert.equal(r!.errorCode, ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE);
+  });
+});
+
 const notPreferred = (md: MetadataResponse, topic: string) =>
   md.topics.find((t) => t.name === topic)!.partitions.filter((p) => p.leaderId !== p.replicaNodes[0]);
 
