@@ -12,7 +12,7 @@ import { PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from './partition/producer-
 import { Controller, leadersInPlace } from './cluster/controller.js';
 import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions.js';
 import type { AlterPartitionReassignmentsRequest } from '../protocol/generated/alter-partition-reassignments.js';
-import { ControllerClient } from './cluster/controller-client.js';
+import { CONTROLLER_RPC_ATTEMPT_MS, ControllerClient } from './cluster/controller-client.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
 import { LogMaintenance } from './partition/log-maintenance.js';
@@ -37,7 +37,8 @@ import { PeerClient } from './server/peer-client.js';
 import { TransactionCoordinator, transactionCoordinatorConfig } from './transactions/coordinator.js';
 import { writeTxnMarkers } from './kafka/handlers/write-txn-markers.js';
 import { WriteTxnMarkersApi, type WriteTxnMarkersResponse } from '../protocol/generated/write-txn-markers.js';
-import { RaftEnvelopeApi } from './server/internal-apis.js';
+import { RaftEnvelopeApi, type LeaderTransferItem } from './server/internal-apis.js';
+import { LeaderTransferRouter } from './cluster/leader-transfer.js';
 import { BrokerMetrics, MetricsServer } from './metrics/broker-metrics.js';
 import { brokerMetricsSource, countElections } from './metrics/broker-source.js';
 
@@ -79,7 +80,7 @@ export class Broker {
     private readonly replicas: ReplicaManager,
     private readonly raft: BrokerRaft,
     private readonly hardState: HardStateStore,
-    private readonly peers: Map<number, PeerClient>,
+    private readonly peers: readonly PeerClient[],
     private readonly timers: NodeJS.Timeout[],
     private readonly maintenance: LogMaintenance,
     private readonly groups: GroupCoordinator,
@@ -129,6 +130,16 @@ export class Broker {
         requestTimeoutMs: 30000, maxBufferedBytes: 64 << 20, reconnectBackoffMs: 200, security: peerSecurity,
       }, log.child({ peer: m.nodeId })));
     }
+    // A second connection per peer for the short controller RPCs and the controller's leader
+    // transfers (see ControllerClient: a connection answers in order, and a forwarded CreateTopics
+    // waits for the very leader reports that would queue behind it).
+    const controlPeers = new Map<number, PeerClient>();
+    for (const m of members) {
+      if (m.nodeId === config.nodeId) continue;
+      controlPeers.set(m.nodeId, new PeerClient(m.nodeId, m.host, m.port, `raftka-broker-${config.nodeId}-control`, {
+        requestTimeoutMs: CONTROLLER_RPC_ATTEMPT_MS, maxBufferedBytes: 64 << 20, reconnectBackoffMs: 200,
+      }, log.child({ peer: m.nodeId, channel: 'control' })));
+    }
     const seed = randomBytes(4).readUInt32BE(0);
     const raft = new BrokerRaft(config.nodeId, hardState, systemClock, new Random(seed), log, { tickMs: RAFT_TICK_MS },
       // false (unreachable: reset or refused connection) starts the fast failover of the groups it leads
@@ -172,7 +183,7 @@ export class Broker {
     });
     // ACLs live in the metadata image; the authorizer (authorizer.class.name) reads them there.
     const auth = createAuthHelper(config, () => metadata.image().acls);
-    const controllerClient = new ControllerClient(config.nodeId, metadataPartition, controller, peers, metadata, now, log.child({ component: 'controller-client' }));
+    const controllerClient = new ControllerClient(config.nodeId, metadataPartition, controller, peers, metadata, now, log.child({ component: 'controller-client' }), controlPeers);
     const publisher = new MetadataPublisher(config.nodeId, replicas, controllerClient,
       Math.ceil(config.replicaLagTimeMaxMs / RAFT_TICK_MS), log,
       { enabled: config.autoLeaderRebalanceEnable, imbalancePerBrokerPercentage: config.leaderImbalancePerBrokerPercentage, immediate: config.leaderRebalanceImmediateEnable });
@@ -202,6 +213,15 @@ export class Broker {
       },
       scheduler: systemScheduler(systemClock), log: log.child({ component: 'txn-coordinator' }),
     });
+    // ElectLeaders: the controller asks each partition's leader, here or on its broker, to hand over.
+    const startLeaderTransfer = (item: LeaderTransferItem): number => {
+      const partition = replicas.get(item.topic, item.partition);
+      if (partition === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      if (!partition.isLeader) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+      partition.transferLeadership(item.to);
+      return ErrorCode.NONE;
+    };
+    const leaderTransfers = new LeaderTransferRouter(config.nodeId, startLeaderTransfer, controlPeers, log.child({ component: 'leader-transfer' }));
     const handlers = createHandlers({
       nodeId: config.nodeId,
       clusterId,
@@ -219,7 +239,7 @@ export class Broker {
       reassignments: localReassignmentDeps(controller, () => metadataPartition.isLeader),
       ...localAdminDeps({
         brokerConfig: config, controller, isActiveController: () => metadataPartition.isLeader,
-        transferLeadership: (topic, p, to) => replicas.get(topic, p)?.transferLeadership(to),
+        transferLeadership: (topic, p, to, leader) => leaderTransfers.request(topic, p, to, leader),
       }),
     });
     const forwarder: Forwarder = {
@@ -270,6 +290,7 @@ export class Broker {
       isActiveController: () => metadataPartition.isLeader,
       controller,
       receiveRaft: (envelope) => raft.receive(envelope),
+      startLeaderTransfer,
       auth,
     })) handlers.set(h.apiKey, h);
     // Client APIs wait until this broker is ready (caught up with the metadata log, registered
@@ -361,7 +382,7 @@ export class Broker {
       await controllerClient.heartbeat(metadata.image().offset, Math.max(1000, deadline - now()), false, true)
         .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'controlled shutdown: could not be fenced; the session timeout will'));
     };
-    return new Broker(config, port, clusterId, server, replicas, raft, hardState, peers, timers, maintenance, groups, transactions, controlledShutdown, log, ops);
+    return new Broker(config, port, clusterId, server, replicas, raft, hardState, [...peers.values(), ...controlPeers.values()], timers, maintenance, groups, transactions, controlledShutdown, log, ops);
   }
 
   /** How this broker found its partition logs at start-up, in one line. */
@@ -381,7 +402,7 @@ export class Broker {
     await this.server.close();
     await this.replicas.close();
     await this.raft.close();
-    for (const p of this.peers.values()) p.close();
+    for (const p of this.peers) p.close();
     await this.hardState.close();
     await this.ops.metricsServer?.close();
     this.log.info('broker stopped');

@@ -12,8 +12,8 @@ export function localAdminDeps(options: {
   readonly brokerConfig: BrokerConfig;
   readonly controller: Controller;
   readonly isActiveController: () => boolean;
-  /** Asks this broker's replica of the partition, if it leads it, to hand leadership to `to`. */
-  readonly transferLeadership: (topic: string, partition: number, to: number) => void;
+  /** Asks the partition's leader (`leader`, as the image names it; this broker or another) to hand leadership to `to`. */
+  readonly transferLeadership: (topic: string, partition: number, to: number, leader: number) => void;
 }): AdminDeps {
   const { controller } = options;
   const active = (): void => {

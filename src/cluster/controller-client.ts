@@ -12,6 +12,15 @@ import { TimeoutError, leadersInPlace, type Controller, type CreateTopicRequest,
 import type { LeaderReport, LeaderReporter } from './publisher.js';
 import type { BrokerEndpoint } from './image.js';
 
+/**
+ * How long one attempt of a short controller RPC (registration, heartbeat, AlterPartition,
+ * AllocateProducerIds) may take before it is sent again; the call itself keeps its own deadline.
+ */
+export const CONTROLLER_RPC_ATTEMPT_MS = 5000;
+
+class ControllerMovedError extends Error {
+  constructor(message: string) { super(message); this.name = 'ControllerMovedError'; }
+}
 
 /** The registration a broker sends the controller. */
 export interface BrokerRegistrationInfo {
@@ -41,6 +50,14 @@ export class ControllerClient implements LeaderReporter {
     private readonly metadata: Pick<MetadataWriter, 'waitForImage'>,
     private readonly now: () => number,
     private readonly log: Logger,
+    /**
+     * Connections for the short controller RPCs (registration, heartbeats, AlterPartition,
+     * AllocateProducerIds), apart from `peers` (forwarded CreateTopics, Raft traffic): a broker
+     * answers a connection's requests in order, so an AlterPartition queued behind a forwarded
+     * CreateTopics, which waits for that very report, would wait out the CreateTopics (Kafka's
+     * brokers keep a channel per purpose too). Default: `peers`.
+     */
+    private readonly controlPeers: ReadonlyMap<number, PeerClient> = peers,
   ) {}
 
   /** The active controller: the metadata partition's Raft leader, -1 while there is none. */
@@ -49,12 +66,12 @@ export class ControllerClient implements LeaderReporter {
   registerBroker(info: BrokerRegistrationInfo, timeoutMs: number): Promise<void> {
     return this.call('BrokerRegistration', timeoutMs,
       () => this.controller.registerBroker(info.nodeId, info.host, info.port, info.rack, info.incarnationId, info.endpoints),
-      async (peer) => {
+      async (peer, attemptMs) => {
         const res = await peer.request(BrokerRegistrationApi, 0, {
           brokerId: info.nodeId, clusterId: info.clusterId, incarnationId: info.incarnationId,
           listeners: (info.endpoints ?? [{ name: 'PLAINTEXT', host: info.host, port: info.port, securityProtocol: 0 }]).map((e) => ({ ...e })),
           features: [], rack: info.rack, isMigratingZkBroker: false, logDirs: [], previousBrokerEpoch: -1n,
-        }) as BrokerRegistrationResponse;
+        }, attemptMs) as BrokerRegistrationResponse;
         return { errorCode: res.errorCode, value: undefined };
       });
   }
@@ -62,10 +79,10 @@ export class ControllerClient implements LeaderReporter {
   heartbeat(currentMetadataOffset: bigint, timeoutMs: number, wantShutDown = false, wantFence = false): Promise<void> {
     return this.call('BrokerHeartbeat', timeoutMs,
       async () => { await this.controller.heartbeat(this.nodeId, wantShutDown, wantFence); },
-      async (peer) => {
+      async (peer, attemptMs) => {
         const res = await peer.request(BrokerHeartbeatApi, 0, {
           brokerId: this.nodeId, brokerEpoch: -1n, currentMetadataOffset, wantFence, wantShutDown, offlineLogDirs: [],
-        }) as BrokerHeartbeatResponse;
+        }, attemptMs) as BrokerHeartbeatResponse;
         return { errorCode: res.errorCode, value: undefined };
       });
   }
@@ -73,7 +90,7 @@ export class ControllerClient implements LeaderReporter {
   recordLeaders(reports: readonly LeaderReport[]): Promise<void> {
     return this.call('AlterPartition', 10000,
       () => this.controller.recordLeaders(reports),
-      async (peer) => {
+      async (peer, attemptMs) => {
         const byTopic = new Map<string, LeaderReport[]>();
         for (const r of reports) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
         const res = await peer.request(AlterPartitionApi, 1, {
@@ -84,7 +101,7 @@ export class ControllerClient implements LeaderReporter {
               partitionIndex: r.partition, leaderEpoch: r.leaderEpoch, newIsr: [...r.isr], newIsrWithEpochs: [], leaderRecoveryState: 0, partitionEpoch: -1,
             })),
           })),
-        }) as AlterPartitionResponse;
+        }, attemptMs) as AlterPartitionResponse;
         return { errorCode: res.errorCode, value: undefined };
       });
   }
@@ -93,8 +110,8 @@ export class ControllerClient implements LeaderReporter {
   allocateProducerIds(blockSize: number, timeoutMs: number): Promise<{ firstProducerId: bigint; size: number }> {
     return this.call('AllocateProducerIds', timeoutMs,
       () => this.controller.allocateProducerIds(this.nodeId, blockSize),
-      async (peer) => {
-        const res = await peer.request(AllocateProducerIdsApi, 0, { brokerId: this.nodeId, brokerEpoch: -1n }) as AllocateProducerIdsResponse;
+      async (peer, attemptMs) => {
+        const res = await peer.request(AllocateProducerIdsApi, 0, { brokerId: this.nodeId, brokerEpoch: -1n }, attemptMs) as AllocateProducerIdsResponse;
         return { errorCode: res.errorCode, value: { firstProducerId: res.producerIdStart, size: res.producerIdLen } };
       });
   }
@@ -126,15 +143,25 @@ export class ControllerClient implements LeaderReporter {
             configs: (t.configs ?? []).map((c) => ({ name: c.name, value: c.value, source: c.configSource })),
           })),
         };
-      });
+      }, { forwarded: true });
   }
 
-  /** Runs `local` on the active controller or `remote` against it, retrying while it is unknown or moves. */
+  /**
+   * Runs `local` on the active controller or `remote` against it, retrying while it is unknown or
+   * moves. A remote attempt of a short RPC (everything but a forwarded CreateTopics) goes over the
+   * control connections, gives up after CONTROLLER_RPC_ATTEMPT_MS, and is abandoned as soon as
+   * the metadata quorum names another active controller: a paused or partitioned controller then
+   * costs one metadata election, not the 30 s inter-broker request timeout. (These RPCs are
+   * idempotent: a report or heartbeat that reached the old controller too changes nothing twice.)
+   * A forwarded CreateTopics waits for its answer (it may create the topics), up to its deadline.
+   */
   private async call<T>(
     what: string, timeoutMs: number, local: () => Promise<T>,
-    remote: (peer: PeerClient) => Promise<{ errorCode: number; value: T }>,
+    remote: (peer: PeerClient, attemptTimeoutMs: number) => Promise<{ errorCode: number; value: T }>,
+    options: { readonly forwarded?: boolean } = {},
   ): Promise<T> {
     const deadline = this.now() + timeoutMs;
+    const forwarded = options.forwarded === true;
     let lastError = 'no active controller';
     for (;;) {
       const active = this.activeControllerId();
@@ -142,9 +169,10 @@ export class ControllerClient implements LeaderReporter {
         if (active === this.nodeId) {
           return await local();
         } else if (active !== -1) {
-          const peer = this.peers.get(active);
+          const peer = (forwarded ? this.peers : this.controlPeers).get(active);
           if (peer === undefined) throw new Error(`active controller ${active} is not in the bootstrap list`);
-          const { errorCode, value } = await remote(peer);
+          const attemptMs = forwarded ? timeoutMs + 5000 : Math.max(1, Math.min(CONTROLLER_RPC_ATTEMPT_MS, deadline - this.now()));
+          const { errorCode, value } = forwarded ? await remote(peer, attemptMs) : await this.untilControllerMoves(active, remote(peer, attemptMs));
           if (errorCode === ErrorCode.NONE) return value;
           if (errorCode !== ErrorCode.NOT_CONTROLLER) throw new KafkaError(errorCode, `${what} failed on controller ${active} with error ${errorCode}`);
           lastError = `controller ${active} answered NOT_CONTROLLER`;
@@ -157,8 +185,23 @@ export class ControllerClient implements LeaderReporter {
       const remaining = deadline - this.now();
       if (remaining <= 0) throw new TimeoutError(`${what}: ${lastError} (gave up after ${timeoutMs} ms)`);
       this.log.debug({ what, lastError }, 'controller call retrying');
-      await this.controllerChange(Math.min(remaining, 250));
+      // at once if the controller moved already; otherwise when it does, or a moment later
+      if (this.activeControllerId() === active) await this.controllerChange(Math.min(remaining, 250));
     }
+  }
+
+  /** `attempt`, or a rejection as soon as the active controller is no longer `active`. */
+  private untilControllerMoves<R>(active: number, attempt: Promise<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const onLeadership = (): void => {
+        if (this.activeControllerId() === active) return;
+        this.metadataPartition.off('leadership', onLeadership);
+        reject(new ControllerMovedError(`controller ${active} is no longer active (now ${this.activeControllerId()})`));
+      };
+      this.metadataPartition.on('leadership', onLeadership);
+      attempt.then((v) => { this.metadataPartition.off('leadership', onLeadership); resolve(v); },
+        (err: unknown) => { this.metadataPartition.off('leadership', onLeadership); reject(err as Error); });
+    });
   }
 
   /** Resolves when the metadata partition's leadership changes, or after `ms`. */

@@ -58,6 +58,9 @@ export class TimeoutError extends Error {
   constructor(message: string) { super(message); this.name = 'TimeoutError'; }
 }
 
+/** A preferred election asks the leader again after this long without a leader change. */
+export const ELECTION_RETRY_MS = 2000;
+
 const LEGAL_TOPIC_CHARS = /^[a-zA-Z0-9._-]+$/;
 const MAX_TOPIC_NAME_LENGTH = 249;
 
@@ -310,14 +313,19 @@ export class Controller {
   /**
    * Preferred (or unclean) leader election. `partitions` null means every partition, and then
    * partitions that need no election are left out of the result (as Kafka does). A preferred
-   * election asks the leader's Raft group to transfer leadership (`transfer`), then waits for the
-   * preferred replica to be recorded as leader, or REQUEST_TIMED_OUT at timeoutMs.
+   * election asks the partition's current leader (as this controller's image names it) to hand
+   * leadership to the preferred replica with a Raft leadership transfer (`transfer`: a local call
+   * or a LeaderTransfer RPC to the leader's broker, see leader-transfer.ts), then waits for the
+   * preferred replica to be recorded as leader. It asks again whenever the image names another
+   * leader than the one it asked (leadership moved meanwhile), and every ELECTION_RETRY_MS while
+   * nothing changes (a transfer that did not complete: the target did not catch up in time, or
+   * the request was lost); REQUEST_TIMED_OUT at timeoutMs.
    */
   async electLeaders(
     partitions: readonly { readonly topic: string; readonly partition: number }[] | null,
     electionType: number,
     timeoutMs: number,
-    transfer: (topic: string, partition: number, to: number) => void,
+    transfer: (topic: string, partition: number, to: number, leader: number) => void,
   ): Promise<{ topic: string; partition: number; errorCode: number; errorMessage: string | null }[]> {
     const deadline = this.now() + Math.max(0, timeoutMs);
     const image = this.metadata.image();
@@ -326,13 +334,28 @@ export class Controller {
     const results = await Promise.all(targets.map(async ({ topic, partition }) => {
       const decision = decideElection(image, topic, partition, electionType);
       if (decision.kind === 'error') return { topic, partition, errorCode: decision.errorCode, errorMessage: decision.errorMessage as string | null };
-      transfer(topic, partition, decision.to);
-      try {
-        await this.metadata.waitForImage((i) => i.partition(topic, partition)?.leader === decision.to, deadline);
-        return { topic, partition, errorCode: ErrorCode.NONE as number, errorMessage: null };
-      } catch (err) {
-        if (!(err instanceof TimeoutError)) throw err;
-        return { topic, partition, errorCode: ErrorCode.REQUEST_TIMED_OUT as number, errorMessage: `Timed out waiting for ${decision.to} to lead ${topic}-${partition}.` };
+      for (;;) {
+        // the image now: the preferred replica may lead already, or have been fenced meanwhile
+        const latest = this.metadata.image();
+        const again = decideElection(latest, topic, partition, electionType);
+        if (again.kind === 'error') {
+          return again.errorCode === ErrorCode.ELECTION_NOT_NEEDED
+            ? { topic, partition, errorCode: ErrorCode.NONE as number, errorMessage: null }
+            : { topic, partition, errorCode: again.errorCode, errorMessage: again.errorMessage as string | null };
+        }
+        const asked = latest.partition(topic, partition)!.leader;
+        transfer(topic, partition, decision.to, asked);
+        try {
+          await this.metadata.waitForImage((i) => {
+            const p = i.partition(topic, partition);
+            return p === undefined || p.leader !== asked;
+          }, Math.min(deadline, this.now() + ELECTION_RETRY_MS));
+        } catch (err) {
+          if (!(err instanceof TimeoutError)) throw err;
+          if (this.now() >= deadline) {
+            return { topic, partition, errorCode: ErrorCode.REQUEST_TIMED_OUT as number, errorMessage: `Timed out waiting for ${decision.to} to lead ${topic}-${partition}.` };
+          }
+        }
       }
     }));
     return all ? results.filter((r) => r.errorCode !== ErrorCode.ELECTION_NOT_NEEDED) : results;

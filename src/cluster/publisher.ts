@@ -33,9 +33,10 @@ export interface LeaderBalancerConfig {
   /**
    * raftka's `leader.rebalance.immediate.enable` (default true): with the balancer enabled, a
    * leader also hands over at once whenever its partition's preferred replica is live (the
-   * behaviour before the balancer). Needed today by ElectLeaders, which can ask for a transfer
-   * only on the controller's own broker and relies on the other leaders to do it (see README).
-   * False gives Kafka's behaviour exactly: only the periodic check moves leaderships back.
+   * behaviour before the balancer), so a restarted broker gets its leaderships back within a
+   * second. ElectLeaders no longer depends on it (the controller asks each leader's broker:
+   * leader-transfer.ts). False gives Kafka's behaviour exactly: only the periodic check and
+   * ElectLeaders move leaderships back (see README for why the default stays true).
    */
   readonly immediate: boolean;
 }

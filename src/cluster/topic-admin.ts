@@ -223,8 +223,12 @@ export type ElectionDecision =
 
 /**
  * What an election of one partition needs. Leadership is decided by the partition's Raft group,
- * so a preferred election asks the current leader to transfer to the preferred replica; Raft never
- * elects a replica that may lack committed data, so an unclean election is never needed.
+ * so a preferred election asks the current leader to transfer to the preferred replica. UNCLEAN
+ * keeps Kafka's codes: ELECTION_NOT_NEEDED while a live leader exists, else
+ * ELIGIBLE_LEADERS_NOT_AVAILABLE. Raft elects a leader by itself whenever a majority of the
+ * replicas is up, and never one that may lack committed data; with a majority permanently gone
+ * there is no replica Raft may elect, and raftka does not force one (see README, "Unclean leader
+ * election").
  */
 export function decideElection(image: MetadataImage, topic: string, partition: number, electionType: number): ElectionDecision {
   const p = image.partition(topic, partition);

@@ -6,7 +6,7 @@ import type { AllocateProducerIdsRequest, AllocateProducerIdsResponse } from '..
 import { PRODUCER_ID_BLOCK_SIZE } from '../../partition/producer-ids.js';
 import type { HostEnvelope } from '../../raft/host.js';
 import type { Controller } from '../../cluster/controller.js';
-import { RaftEnvelopeApi, InternalApiKey } from '../../server/internal-apis.js';
+import { RaftEnvelopeApi, LeaderTransferApi, InternalApiKey, type LeaderTransferItem, type LeaderTransferRequest, type LeaderTransferResponse } from '../../server/internal-apis.js';
 import { ErrorCode, KafkaError } from '../errors.js';
 import { defineHandler, type ApiHandler, type RequestContext } from './handler.js';
 import { AclOperation } from '../../security/acls.js';
@@ -18,6 +18,8 @@ export interface InternalDeps {
   readonly controller: Controller;
   /** Raft traffic from a peer broker, for this broker's RaftHost. */
   receiveRaft(envelope: HostEnvelope): void;
+  /** The controller's LeaderTransfer: this broker's replica starts a Raft leadership transfer if it leads; returns an error code. */
+  startLeaderTransfer?(item: LeaderTransferItem): number;
   /** With an authorizer, every internal API needs CLUSTER_ACTION on the cluster (Kafka's rule for broker-to-broker APIs). */
   readonly auth?: AuthHelper;
 }
@@ -44,6 +46,21 @@ export function createInternalHandlers(deps: InternalDeps): ApiHandler[] {
         return null;
       },
       errorResponse: () => null,
+    }),
+    defineHandler<LeaderTransferRequest, LeaderTransferResponse>({
+      // From the active controller (ElectLeaders): hand these partitions to their preferred replicas.
+      apiKey: InternalApiKey.LeaderTransfer, minVersion: 0, maxVersion: 0, internal: true, descriptor: LeaderTransferApi,
+      handle(req, ctx) {
+        const denied = !clusterAction(ctx);
+        return {
+          results: req.partitions.map((p) => ({
+            topic: p.topic, partition: p.partition,
+            errorCode: denied ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+              : deps.startLeaderTransfer === undefined ? ErrorCode.UNSUPPORTED_VERSION : deps.startLeaderTransfer(p),
+          })),
+        };
+      },
+      errorResponse: (req, errorCode) => ({ results: req.partitions.map((p) => ({ topic: p.topic, partition: p.partition, errorCode })) }),
     }),
     defineHandler<BrokerRegistrationRequest, BrokerRegistrationResponse>({
       apiKey: ApiKey.BrokerRegistration, minVersion: 0, maxVersion: 0, internal: true,
