@@ -62,6 +62,13 @@ export function epochStartsOf(log: readonly Entry[]): { epoch: number; startOffs
   return out;
 }
 
+/** What the storage's epoch cache holds for a node's log: the epoch kept at its log start, then its entries' epochs. */
+export function epochCacheOf(n: SimNode): { epoch: number; startOffset: bigint }[] {
+  const fromLog = epochStartsOf(n.log);
+  if (n.startEpoch === undefined) return fromLog;
+  return [{ ...n.startEpoch }, ...fromLog.filter((e) => e.epoch > n.startEpoch!.epoch)];
+}
+
 export class SimNode {
   up = true;
   core!: RaftCore;
@@ -69,6 +76,12 @@ export class SimNode {
   log: Entry[] = [];
   /** First offset of the log (retention, or a restart at the leader's log start); always durable. */
   logStart = 0n;
+  /**
+   * The epoch covering the log start after retention (the storage's epoch cache keeps it, moved
+   * to the new start, even when retention emptied the log: EpochCache.truncateFromStart); a
+   * restart at the leader's log start clears it (truncateFullyAndStartAt clears the cache).
+   */
+  startEpoch: { epoch: number; startOffset: bigint } | undefined;
   durableEnd = 0n;
   /** The configurations stored with the hard state (undefined: none stored yet, the initial one applies). */
   configs: ConfigEntry[] | undefined;
@@ -152,7 +165,7 @@ export class SimCluster {
     n.core = new RaftCore(
       { id: n.id, voters: this.voterIds, learners: this.learnerIds, random: new Random(this.opts.seed * 7919 + n.id * 104729 + n.restarts), ...this.opts.config, ...this.opts.configFor?.(n.id) },
       {
-        hardState: { ...n.durableHard }, logStartOffset: n.logStart, logEndOffset: n.logEnd(), epochs: epochStartsOf(n.log),
+        hardState: { ...n.durableHard }, logStartOffset: n.logStart, logEndOffset: n.logEnd(), epochs: epochCacheOf(n),
         ...(n.configs !== undefined ? { configs: n.configs } : {}),
       },
     );
@@ -205,6 +218,7 @@ export class SimCluster {
       // the storage's truncateFullyAndStartAt is durable when it resolves
       n.log = [];
       n.logStart = t;
+      n.startEpoch = undefined;
       n.durableEnd = t;
       for (const p of n.pending) p.end = t;
       this.log(`n${n.id} reset ${t}`);
@@ -340,9 +354,13 @@ export class SimCluster {
     this.log(`restart n${id} term ${n.core.term} end ${n.logEnd()} hw ${n.core.highWatermark}`);
   }
 
+  /** When set, proposals hold at most this many records (entries of one offset each with 1). */
+  recordCap: number | undefined;
+
   propose(id: NodeId, recordCount = 1): boolean {
     const n = this.node(id);
     if (!n.up) return false;
+    if (this.recordCap !== undefined && recordCount > this.recordCap) recordCount = this.recordCap;
     const data = Buffer.from(`p${this.proposals++}`);
     const r = n.core.propose(data, recordCount);
     if (!r.ok) return false;
@@ -366,9 +384,13 @@ export class SimCluster {
     if (!n.up) throw new Error(`node ${id} is down`);
     if (offset > n.core.highWatermark) throw new Error(`retention only deletes committed entries (HW ${n.core.highWatermark})`);
     if (offset > n.durableEnd) throw new Error(`retention only deletes durable entries (durable end ${n.durableEnd})`);
+    const before = epochCacheOf(n);
     n.log = n.log.filter((e) => e.lastOffset >= offset);
     const start = n.log.length > 0 ? n.log[0]!.baseOffset : offset;
     n.logStart = start > offset ? offset : start;
+    let floor: { epoch: number; startOffset: bigint } | undefined;
+    for (const e of before) if (e.startOffset <= n.logStart) floor = e;
+    n.startEpoch = floor === undefined ? undefined : { epoch: floor.epoch, startOffset: n.logStart };
     this.logVersion++;
     n.core.advanceLogStart(n.logStart);
     this.process(id);
