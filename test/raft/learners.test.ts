@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimCluster, entryKey } from '../sim/cluster.js';
+import { InvariantError, SimCluster, entryKey } from '../sim/cluster.js';
 import { NO_NODE } from '../../src/raft/types.js';
 
 // Voters are nodes 1..size, learners size+1.. (here 3 voters: 1, 2, 3; learners 4 and 5).
@@ -136,12 +136,15 @@ test('vote responses from learners are ignored: a candidate needs a quorum of vo
   assert.equal(c.core(1).role, 'candidate');
   const term = c.core(1).term;
   for (const f of c.inflight) if (f.msg.type === 'vote') assert.ok(c.voterIds.includes(f.to), `vote request sent to ${f.to}`);
-  c.inflight = []; // the voters never hear of it
+  // only the request to voter 2 stays in flight, held back for now
+  c.inflight = c.inflight.filter((f) => f.to === 2);
   for (const l of c.learnerIds) c.core(1).step({ type: 'voteResponse', term, from: l, to: 1, pre: false, granted: true });
   c.process(1);
   assert.equal(c.core(1).role, 'candidate', 'two forged learner votes do not make a quorum');
-  c.core(1).step({ type: 'voteResponse', term, from: 2, to: 1, pre: false, granted: true });
-  c.process(1);
+  // a real vote of voter 2 (durable before it is sent: the simulator checks the election's votes)
+  c.deliverAt(0);
+  assert.equal(c.inflight.length, 1);
+  c.deliverAt(0);
   assert.equal(c.core(1).role, 'leader', 'one voter\'s vote does');
 });
 
@@ -215,4 +218,24 @@ test('a learner\'s stale log is repaired by a new leader like a follower\'s', ()
   for (let i = 0; i < 5; i++) { c.tick(l2); c.stabilize(); }
   assert.deepEqual(keys(c, 1), keys(c, l2));
   c.checkLogs();
+});
+
+test('the simulator catches a leader whose election or commit counted something other than a quorum of voters', () => {
+  // an election won with a vote voter 2 never cast (as if a learner's vote had counted)
+  const v = new SimCluster({ size: 3, learners: 1, seed: 109, syncDisk: true, config: { preVote: false } });
+  v.core(1).campaign(false);
+  v.process(1);
+  const term = v.core(1).term;
+  v.core(1).step({ type: 'voteResponse', term, from: 2, to: 1, pre: false, granted: true });
+  assert.throws(() => v.process(1), (e: unknown) => e instanceof InvariantError && /leads term 1 with 1 durable votes of voters 1,2,3/.test(e.message));
+  // a commit counted from an acknowledgement voter 2 never sent (as if a learner's copy had counted)
+  const c = new SimCluster({ size: 3, learners: 1, seed: 108, syncDisk: true });
+  elect(c, 1);
+  c.crash(2); c.crash(3);
+  assert.ok(c.propose(1, 1));
+  c.stabilize();
+  const end = c.core(1).logEndOffset;
+  assert.equal(c.node(4).durableEnd, end, 'the learner holds the entry');
+  c.core(1).step({ type: 'appendResponse', term: c.core(1).term, from: 2, to: 1, success: true, matchOffset: end, prevOffset: end - 1n });
+  assert.throws(() => c.process(1), (e: unknown) => e instanceof InvariantError && /held durably by 1 of voters 1,2,3/.test(e.message));
 });

@@ -3,6 +3,11 @@
  * (new replicas), logs can lose their head (retention), disks lose unsynced writes at a crash,
  * and the stored configurations follow RaftGroup's rule (the union written before the log, the
  * exact list after). Invariants are checked as events happen and throw.
+ *
+ * Learners never vote and never count towards a quorum, with configurations that change: a node
+ * that is not a voter of its own configuration is a follower; a new leader holds durable votes of
+ * its term from a quorum of its configuration's voters (itself included); whenever a leader's
+ * high watermark advances, a quorum of its configuration's voters durably hold the entry below it.
  */
 import { RaftCore, type RaftConfig } from '../../src/raft/core.js';
 import {
@@ -57,6 +62,8 @@ export class MembershipCluster {
   private proposals = 0;
   readonly acked: { key: string; baseOffset: bigint; leader: NodeId }[] = [];
   private readonly awaiting = new Map<string, { baseOffset: bigint; leader: NodeId }>();
+  /** `${voter}@${term}` -> the candidate its durable vote went to. */
+  private readonly durableVotes = new Map<string, NodeId>();
 
   constructor(readonly opts: HarnessOptions, voters: readonly NodeId[], learners: readonly NodeId[] = []) {
     for (const id of [...voters, ...learners]) this.addNode(id, { voters, learners });
@@ -137,6 +144,12 @@ export class MembershipCluster {
       if (r.hardState.commitOffset > n.durableEnd) throw new MembershipInvariantError(`node ${id} persists HW ${r.hardState.commitOffset} beyond its durable log ${n.durableEnd}`);
       if (r.hardState.term < n.hard.term) throw new MembershipInvariantError(`node ${id} durable term goes back`);
       n.hard = { ...r.hardState };
+      if (n.hard.votedFor !== NO_NODE) {
+        const k = `${id}@${n.hard.term}`;
+        const prev = this.durableVotes.get(k);
+        if (prev !== undefined && prev !== n.hard.votedFor) throw new MembershipInvariantError(`node ${id} voted for ${prev} and ${n.hard.votedFor} in term ${n.hard.term}`);
+        this.durableVotes.set(k, n.hard.votedFor);
+      }
     }
     for (const m of r.sendAfterPersist) this.send(n, m);
     n.core.advance(r);
@@ -236,11 +249,17 @@ export class MembershipCluster {
 
   private check(n: Node): void {
     const c = n.core;
+    const quorum = Math.floor(c.voters.length / 2) + 1;
+    if (!c.voters.includes(n.id) && c.role !== 'follower') throw new MembershipInvariantError(`node ${n.id}, not a voter of ${c.voters.join(',')}, is ${c.role} in term ${c.term}`);
     if (c.role === 'leader') {
       const prev = this.leaders.get(c.term);
       if (prev !== undefined && prev !== n.id) throw new MembershipInvariantError(`two leaders in term ${c.term}: ${prev} and ${n.id}`);
       if (prev === undefined) {
         this.leaders.set(c.term, n.id);
+        // its votes: itself and voters of its configuration whose durable vote is for it (a learner's never counts)
+        let votes = 1;
+        for (const v of c.voters) if (v !== n.id && this.durableVotes.get(`${v}@${c.term}`) === n.id) votes++;
+        if (votes < quorum) throw new MembershipInvariantError(`node ${n.id} leads term ${c.term} with ${votes} durable votes of voters ${c.voters.join(',')}`);
         for (const [off, key] of this.committed) {
           if (off < n.logStart) continue;
           const e = n.entryAt(off);
@@ -259,6 +278,24 @@ export class MembershipCluster {
       if (diff > 1) throw new MembershipInvariantError(`node ${n.id}: configurations ${a} -> ${b} differ by more than one voter`);
     }
     if (c.highWatermark < n.lifeHw) throw new MembershipInvariantError(`node ${n.id} HW went back ${n.lifeHw} -> ${c.highWatermark}`);
+    if (c.role === 'leader' && c.highWatermark > n.lifeHw) {
+      // a quorum of the voters durably holds the entry below the new HW (a learner's copy never counts)
+      const last = c.highWatermark - 1n;
+      const mine = n.entryAt(last);
+      if (mine !== undefined) {
+        let holders = 0;
+        for (const v of c.voters) {
+          const o = this.nodes.get(v);
+          if (o === undefined || o.durableEnd < c.highWatermark) continue;
+          if (last < o.durableStart) { holders++; continue; }
+          const e = o.durableLog.find((x) => x.baseOffset <= last && last <= x.lastOffset);
+          if (e !== undefined && entryKey(e) === entryKey(mine)) holders++;
+        }
+        if (holders < quorum) throw new MembershipInvariantError(`leader ${n.id} (term ${c.term}) moves its HW to ${c.highWatermark} held durably by ${holders} of voters ${c.voters.join(',')}`);
+      } else if (last >= n.logStart) {
+        throw new MembershipInvariantError(`leader ${n.id} commits ${c.highWatermark} without the entry at ${last}`);
+      }
+    }
     if (c.highWatermark > n.lifeHw) {
       for (const e of n.log) {
         if (e.lastOffset < n.lifeHw || e.lastOffset >= c.highWatermark) continue;

@@ -14,8 +14,10 @@
  * with the actual output (review the diff before committing it!).
  *
  * Commands (node lists: `1`, `1,2`, or `all`):
- *   cluster voters=N [learners=N] [seed=S] [prevote=on|off] [checkquorum=on|off]
- *           [election=T] [inflight=N] [appendbytes=N]    a fresh group (disk writes wait for `persist`)
+ *   cluster voters=N [learners=N] [spares=N] [seed=S] [prevote=on|off] [checkquorum=on|off]
+ *           [election=T] [inflight=N] [appendbytes=N] [promotionlag=N]
+ *                             a fresh group (disk writes wait for `persist`); voters are 1..N, then
+ *                             learners, then spares (nodes outside the group until added)
  *   tick NODES [N]            tick each node N times (default 1), printing role changes
  *   campaign NODE             start an election now (pre-vote first when enabled)
  *   propose NODE [RECORDS]    append RECORDS offsets on NODE (must be leader to succeed)
@@ -29,11 +31,20 @@
  *   crash NODE | restart NODE a crash loses what was not durable; a restart boots from the disk
  *   isolate NODE [in|out|both]   block traffic to/from NODE;  cut A B: block A -> B;  heal
  *   status [NODES]            role, term, vote, leader, log end, high watermark, log
+ *                             (`start=S` when the log starts past 0)
  *   log NODES                 the page-cache log of each node (offsets@epoch)
+ * Membership (single-server changes, RaftCore.changeMembership):
+ *   add-learner LEADER NODE | promote LEADER NODE | remove LEADER NODE
+ *                             prints `ok at=OFFSET voters=.. learners=..` or `refused REASON: message`
+ *   members [NODES]           the configuration in force on each node, `pending` while its entry is
+ *                             not committed there, and the configurations stored with its hard state
+ *   progress LEADER           the leader's view of each follower (match, next, state, ISR caught-up)
+ *   compact NODE OFFSET       retention on NODE: its log loses every entry wholly below OFFSET
+ * In logs and messages a configuration entry prints as `off@epoch{voters|learners}`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SimCluster, type InFlight } from '../sim/cluster.js';
-import type { Entry, NodeId, RaftMessage } from '../../src/raft/types.js';
+import type { ConfigEntry, Entry, Membership, MembershipChange, NodeId, RaftMessage } from '../../src/raft/types.js';
 
 export interface ScriptBlock { line: number; command: string; expected: string[]; comments: string[] }
 export interface ScriptMismatch { line: number; command: string; expected: string[]; actual: string[] }
@@ -64,7 +75,14 @@ export function parseScript(text: string): { blocks: ScriptBlock[]; trailing: st
 function fmtRange(base: bigint, last: bigint, epoch: number): string {
   return base === last ? `${base}@${epoch}` : `${base}..${last}@${epoch}`;
 }
-function fmtEntries(es: readonly Entry[]): string { return `[${es.map((e) => fmtRange(e.baseOffset, e.lastOffset, e.epoch)).join(' ')}]`; }
+function fmtMembership(m: Membership): string { return `{${m.voters.join(',')}|${m.learners.join(',')}}`; }
+function fmtEntries(es: readonly Entry[]): string {
+  return `[${es.map((e) => fmtRange(e.baseOffset, e.lastOffset, e.epoch) + (e.config !== undefined ? fmtMembership(e.config) : '')).join(' ')}]`;
+}
+function fmtConfigs(cs: readonly ConfigEntry[] | undefined): string {
+  if (cs === undefined) return 'none';
+  return `[${cs.map((c) => `${c.epoch < 0 ? `init@${c.offset + 1n}` : `${c.offset}@${c.epoch}`}${fmtMembership(c)}`).join(' ')}]`;
+}
 
 export function fmtMessage(m: RaftMessage): string {
   const head = `${m.from}->${m.to}`;
@@ -103,7 +121,7 @@ function collapse(lines: string[]): string[] {
 
 const TYPE_ALIASES: Record<string, RaftMessage['type'][]> = {
   vote: ['vote'], prevote: ['vote'], 'vote-resp': ['voteResponse'], app: ['append'], 'app-resp': ['appendResponse'],
-  hb: ['heartbeat'], 'hb-resp': ['heartbeatResponse'], 'timeout-now': ['timeoutNow'],
+  hb: ['heartbeat'], 'hb-resp': ['heartbeatResponse'], 'timeout-now': ['timeoutNow'], 'log-start': ['logStart'],
 };
 
 class Interpreter {
@@ -249,6 +267,45 @@ class Interpreter {
       case 'cut': this.cluster().blocked.add(`${this.node(pos[0])}>${this.node(pos[1])}`); break;
       case 'heal': this.cluster().heal(); break;
       case 'status': for (const id of this.nodes(pos[0])) this.out.push(this.statusLine(id)); break;
+      case 'add-learner': case 'promote': case 'remove': {
+        const leader = this.node(pos[0]); const target = this.node(pos[1]);
+        const type = name === 'add-learner' ? 'addLearner' : name;
+        const change = { type, node: target } as MembershipChange;
+        const r = this.watch(() => this.cluster().change(leader, change));
+        this.out.push(r.ok ? `ok at=${r.offset} voters=${r.membership.voters.join(',')} learners=${r.membership.learners.join(',')}` : `refused ${r.reason}: ${r.message}`);
+        break;
+      }
+      case 'members': {
+        const c = this.cluster();
+        for (const id of this.nodes(pos[0])) {
+          const n = c.node(id);
+          const stored = `stored=${fmtConfigs(n.configs)}`;
+          if (!n.up) { this.out.push(`n${id} down ${stored}`); continue; }
+          const k = n.core;
+          const m = k.membership;
+          this.out.push(`n${id} voters=${m.voters.join(',')} learners=${m.learners.join(',')}${k.membershipChangePending ? ' pending' : ''} ${stored}`);
+        }
+        break;
+      }
+      case 'progress': {
+        const c = this.cluster();
+        const id = this.node(pos[0]);
+        const k = c.core(id);
+        if (!c.node(id).up || k.role !== 'leader') { this.out.push(`n${id} is not leading`); break; }
+        for (const [f, pr] of [...k.followerProgress()].sort((a, b) => a[0] - b[0])) {
+          const role = k.voters.includes(f) ? 'voter' : k.learners.includes(f) ? 'learner' : 'removed';
+          // a member added by a change is not in sync (ISR) until it has held the whole log once
+          const inSync = pr.lastCaughtUpTick >= 0 ? 'caught-up' : 'never-caught-up';
+          this.out.push(`n${id}->n${f} ${role} match=${pr.match} next=${pr.next} ${pr.state} ${inSync}`);
+        }
+        break;
+      }
+      case 'compact': {
+        const id = this.node(pos[0]);
+        this.watch(() => this.cluster().deleteBefore(id, BigInt(pos[1] ?? '0')));
+        this.out.push(`n${id} log start ${this.cluster().node(id).logStart}`);
+        break;
+      }
       case 'log': for (const id of this.nodes(pos[0])) this.out.push(`n${id} log=${fmtEntries(this.cluster().node(id).log)}`); break;
       default: throw new Error(`unknown command ${name}`);
     }
@@ -260,9 +317,10 @@ class Interpreter {
     const n = this.cluster().node(id);
     const d = n.durableHard;
     const disk = `disk(t${d.term} vote=${d.votedFor < 0 ? '-' : d.votedFor} hw=${d.commitOffset} end=${n.durableEnd})`;
-    if (!n.up) return `n${id} down ${disk} log=${fmtEntries(n.log)}`;
+    const start = n.logStart > 0n ? `start=${n.logStart} ` : '';
+    if (!n.up) return `n${id} down ${disk} ${start}log=${fmtEntries(n.log)}`;
     const k = n.core;
-    return `n${id} ${k.role} t${k.term} vote=${k.votedForId < 0 ? '-' : k.votedForId} lead=${k.leaderId < 0 ? '-' : k.leaderId} end=${k.logEndOffset} hw=${k.highWatermark} ${disk} log=${fmtEntries(n.log)}`;
+    return `n${id} ${k.role} t${k.term} vote=${k.votedForId < 0 ? '-' : k.votedForId} lead=${k.leaderId < 0 ? '-' : k.leaderId} end=${k.logEndOffset} hw=${k.highWatermark} ${disk} ${start}log=${fmtEntries(n.log)}`;
   }
 
   private newCluster(kv: Map<string, string>): void {
@@ -271,6 +329,7 @@ class Interpreter {
     this.c = new SimCluster({
       size: num('voters', 3),
       learners: num('learners', 0),
+      spares: num('spares', 0),
       seed: num('seed', 1),
       config: {
         preVote: onOff('prevote', true),
@@ -278,6 +337,7 @@ class Interpreter {
         electionTimeoutTicks: num('election', 10),
         maxInflight: num('inflight', 32),
         maxAppendBytes: num('appendbytes', 1 << 20),
+        maxPromotionLag: BigInt(num('promotionlag', 0)),
         // a LeaderChange entry with bytes, as the real control batch has
         leaderChangeEntry: (_b, epoch, leader) => ({ data: Buffer.from(`lc${epoch}:${leader}`), recordCount: 1 }),
       },

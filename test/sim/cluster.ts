@@ -11,9 +11,27 @@
  * every node, so every invariant (log matching, HW monotonic, committed entries never lost,
  * nothing sent before it is durable) covers learners too. A learner must also never be leader or
  * (pre)candidate, never be asked for a vote, never ask for or grant one, never persist a vote.
+ *
+ * Membership changes (RaftCore.changeMembership, see `change`): spare nodes (ids after the
+ * learners) exist from the start but are not members; they boot knowing the initial
+ * configuration, as a new replica does, and join through `addLearner`. Each node stores its
+ * configurations with its hard state as RaftGroup does (the union of the stored and the new ones
+ * before the log is written, the exact list once the write is durable), and a restart recovers
+ * them. Retention (`deleteBefore`) moves a node's log start; a leader then catches up a follower
+ * that needs deleted offsets with a LogStartRequest (the driver empties that follower's log).
+ * The learner rules hold with changing configurations too, checked by what a quorum is made of:
+ *  - a node that is not a voter of its own configuration is a follower (never (pre)candidate or
+ *    leader); a node that was never a voter in any configuration never votes, is never asked;
+ *  - a new leader of term T holds votes (durable, of term T, for it) from a quorum of the voters
+ *    of its configuration: a learner's vote never counts;
+ *  - whenever a leader's high watermark advances, a quorum of the voters of its configuration
+ *    durably hold its entry just below the new high watermark: a learner's copy never counts.
  */
 import { RaftCore, type RaftConfig } from '../../src/raft/core.js';
-import { NO_NODE, type Entry, type HardState, type NodeId, type RaftMessage, type Ready } from '../../src/raft/types.js';
+import { unionConfigs } from '../../src/raft/membership.js';
+import {
+  NO_NODE, type ConfigEntry, type Entry, type HardState, type MembershipChange, type MembershipChangeResult, type NodeId, type RaftMessage, type Ready,
+} from '../../src/raft/types.js';
 import { Random } from '../../src/util/random.js';
 
 export class InvariantError extends Error {}
@@ -25,6 +43,8 @@ export interface ClusterOptions {
   size: number;
   /** Number of learners (ids size+1..size+learners). Default 0. */
   learners?: number;
+  /** Spare nodes (ids after the learners): not members until a membership change adds them. Default 0. */
+  spares?: number;
   seed: number;
   /** Overrides for every node's config. */
   config?: Partial<Omit<RaftConfig, 'id' | 'voters' | 'learners' | 'random'>>;
@@ -42,12 +62,29 @@ export function epochStartsOf(log: readonly Entry[]): { epoch: number; startOffs
   return out;
 }
 
+/** What the storage's epoch cache holds for a node's log: the epoch kept at its log start, then its entries' epochs. */
+export function epochCacheOf(n: SimNode): { epoch: number; startOffset: bigint }[] {
+  const fromLog = epochStartsOf(n.log);
+  if (n.startEpoch === undefined) return fromLog;
+  return [{ ...n.startEpoch }, ...fromLog.filter((e) => e.epoch > n.startEpoch!.epoch)];
+}
+
 export class SimNode {
   up = true;
   core!: RaftCore;
   /** Page-cache view of the log: what reads see. */
   log: Entry[] = [];
+  /** First offset of the log (retention, or a restart at the leader's log start); always durable. */
+  logStart = 0n;
+  /**
+   * The epoch covering the log start after retention (the storage's epoch cache keeps it, moved
+   * to the new start, even when retention emptied the log: EpochCache.truncateFromStart); a
+   * restart at the leader's log start clears it (truncateFullyAndStartAt clears the cache).
+   */
+  startEpoch: { epoch: number; startOffset: bigint } | undefined;
   durableEnd = 0n;
+  /** The configurations stored with the hard state (undefined: none stored yet, the initial one applies). */
+  configs: ConfigEntry[] | undefined;
   durableHard: HardState = { term: 0, votedFor: NO_NODE, commitOffset: 0n };
   pending: { ready: Ready; end: bigint }[] = [];
   /** Highest HW / term seen in the current life (in memory). */
@@ -57,7 +94,7 @@ export class SimNode {
 
   constructor(readonly id: NodeId) {}
 
-  logEnd(): bigint { return this.log.length === 0 ? 0n : this.log[this.log.length - 1]!.lastOffset + 1n; }
+  logEnd(): bigint { return this.log.length === 0 ? this.logStart : this.log[this.log.length - 1]!.lastOffset + 1n; }
   entryAt(offset: bigint): Entry | undefined {
     // binary search: entries are sorted and contiguous
     let lo = 0; let hi = this.log.length - 1;
@@ -75,7 +112,11 @@ export class SimCluster {
   readonly ids: NodeId[];
   readonly voterIds: NodeId[];
   readonly learnerIds: NodeId[];
+  /** Nodes that are not members of the initial configuration. */
+  readonly spareIds: NodeId[];
   private readonly learnerSet: Set<NodeId>;
+  /** Every node that is a voter in some configuration some node has held (the others are learners forever). */
+  private readonly everVoter = new Set<NodeId>();
   inflight: InFlight[] = [];
   private nextMsgId = 0;
   /** blocked.has(`${a}>${b}`): messages from a to b are dropped. */
@@ -100,7 +141,10 @@ export class SimCluster {
     this.voterIds = Array.from({ length: opts.size }, (_, i) => i + 1);
     this.learnerIds = Array.from({ length: opts.learners ?? 0 }, (_, i) => opts.size + i + 1);
     this.learnerSet = new Set(this.learnerIds);
-    this.ids = [...this.voterIds, ...this.learnerIds];
+    const firstSpare = opts.size + (opts.learners ?? 0) + 1;
+    this.spareIds = Array.from({ length: opts.spares ?? 0 }, (_, i) => firstSpare + i);
+    for (const v of this.voterIds) this.everVoter.add(v);
+    this.ids = [...this.voterIds, ...this.learnerIds, ...this.spareIds];
     for (const id of this.ids) {
       const n = new SimNode(id);
       this.nodes.set(id, n);
@@ -110,14 +154,20 @@ export class SimCluster {
 
   node(id: NodeId): SimNode { return this.nodes.get(id)!; }
   core(id: NodeId): RaftCore { return this.node(id).core; }
+  /** A learner of the initial configuration (see `neverVoter` for one that has stayed so). */
   isLearner(id: NodeId): boolean { return this.learnerSet.has(id); }
-  /** Votes needed for a quorum (of voters only). */
+  /** No configuration any node has held so far made this node a voter. */
+  neverVoter(id: NodeId): boolean { return !this.everVoter.has(id); }
+  /** Votes needed for a quorum of the initial voters. */
   get quorum(): number { return Math.floor(this.voterIds.length / 2) + 1; }
 
   private boot(n: SimNode): void {
     n.core = new RaftCore(
       { id: n.id, voters: this.voterIds, learners: this.learnerIds, random: new Random(this.opts.seed * 7919 + n.id * 104729 + n.restarts), ...this.opts.config, ...this.opts.configFor?.(n.id) },
-      { hardState: { ...n.durableHard }, logStartOffset: 0n, logEndOffset: n.logEnd(), epochs: epochStartsOf(n.log) },
+      {
+        hardState: { ...n.durableHard }, logStartOffset: n.logStart, logEndOffset: n.logEnd(), epochs: epochCacheOf(n),
+        ...(n.configs !== undefined ? { configs: n.configs } : {}),
+      },
     );
     n.lifeHw = n.core.highWatermark;
     n.lifeTerm = n.core.term;
@@ -137,6 +187,8 @@ export class SimCluster {
     while (n.core.hasReady()) {
       if (++guard > 1000) throw new Error('ready loop does not settle');
       const r = n.core.ready();
+      // new configurations are stored before the log is written (RaftGroup's rule)
+      if (r.configs !== undefined) n.configs = unionConfigs(n.configs ?? [], r.configs);
       this.applyWrites(n, r);
       for (const m of r.sendNow) this.send(n, m);
       for (const req of r.reads) {
@@ -157,7 +209,20 @@ export class SimCluster {
   }
 
   private applyWrites(n: SimNode, r: Ready): void {
-    if (r.truncateTo !== undefined || r.entries.length > 0) this.logVersion++;
+    if (r.resetTo !== undefined || r.truncateTo !== undefined || r.entries.length > 0) this.logVersion++;
+    if (r.resetTo !== undefined) {
+      const t = r.resetTo;
+      for (const e of n.log) if (e.lastOffset >= t && this.committed.get(e.baseOffset) === entryKey(e)) {
+        throw new InvariantError(`node ${n.id} empties its log at ${t}, dropping committed entry at ${e.baseOffset}`);
+      }
+      // the storage's truncateFullyAndStartAt is durable when it resolves
+      n.log = [];
+      n.logStart = t;
+      n.startEpoch = undefined;
+      n.durableEnd = t;
+      for (const p of n.pending) p.end = t;
+      this.log(`n${n.id} reset ${t}`);
+    }
     if (r.truncateTo !== undefined) {
       const t = r.truncateTo;
       if (t < n.durableHard.commitOffset) throw new InvariantError(`node ${n.id} truncates to ${t} below its durable HW ${n.durableHard.commitOffset}`);
@@ -184,15 +249,16 @@ export class SimCluster {
     if (!n.up) return false;
     const p = n.pending.shift();
     if (p === undefined) return false;
-    n.durableEnd = p.end;
+    n.durableEnd = p.end < n.logStart ? n.logStart : p.end;
+    if (p.ready.configs !== undefined) n.configs = p.ready.configs.map((c) => ({ ...c, voters: [...c.voters], learners: [...c.learners] }));
     if (p.ready.hardState !== undefined) {
       const hs = p.ready.hardState;
       const old = n.durableHard;
       if (hs.term < old.term) throw new InvariantError(`node ${n.id} durable term ${old.term} -> ${hs.term}`);
       if (hs.commitOffset < old.commitOffset) throw new InvariantError(`node ${n.id} durable HW ${old.commitOffset} -> ${hs.commitOffset}`);
       if (hs.commitOffset > n.durableEnd) throw new InvariantError(`node ${n.id} durable HW ${hs.commitOffset} beyond durable log ${n.durableEnd}`);
-      if (hs.votedFor !== NO_NODE && this.isLearner(n.id)) throw new InvariantError(`learner ${n.id} persists a vote for ${hs.votedFor} in term ${hs.term}`);
-      if (hs.votedFor !== NO_NODE && this.isLearner(hs.votedFor)) throw new InvariantError(`node ${n.id} persists a vote for learner ${hs.votedFor} in term ${hs.term}`);
+      if (hs.votedFor !== NO_NODE && this.neverVoter(n.id)) throw new InvariantError(`learner ${n.id} persists a vote for ${hs.votedFor} in term ${hs.term}`);
+      if (hs.votedFor !== NO_NODE && this.neverVoter(hs.votedFor)) throw new InvariantError(`node ${n.id} persists a vote for learner ${hs.votedFor} in term ${hs.term}`);
       if (hs.votedFor !== NO_NODE) {
         const k = `${n.id}@${hs.term}`;
         const prev = this.durableVotes.get(k);
@@ -210,10 +276,10 @@ export class SimCluster {
 
   /** Invariant 9: what a message claims is durable at the moment it is sent. */
   private checkSendable(n: SimNode, m: RaftMessage): void {
-    if (this.isLearner(n.id) && (m.type === 'vote' || m.type === 'timeoutNow' || m.type === 'append' || m.type === 'heartbeat' || (m.type === 'voteResponse' && m.granted))) {
+    if (this.neverVoter(n.id) && (m.type === 'vote' || m.type === 'timeoutNow' || m.type === 'append' || m.type === 'heartbeat' || (m.type === 'voteResponse' && m.granted))) {
       throw new InvariantError(`learner ${n.id} sends ${m.type}${m.type === 'voteResponse' ? ' (granted)' : ''} to ${m.to} at term ${m.term}`);
     }
-    if (this.isLearner(m.to) && (m.type === 'vote' || m.type === 'timeoutNow')) {
+    if (this.neverVoter(m.to) && (m.type === 'vote' || m.type === 'timeoutNow')) {
       throw new InvariantError(`node ${n.id} sends ${m.type} to learner ${m.to} at term ${m.term}`);
     }
     if (m.term > n.durableHard.term && !(m.type === 'vote' && m.pre) && !(m.type === 'voteResponse' && m.pre)) {
@@ -273,6 +339,8 @@ export class SimCluster {
     n.up = false;
     n.pending = [];
     n.log = n.log.filter((e) => e.lastOffset < n.durableEnd);
+    // what was stored before a write that never became durable stays stored (RaftGroup writes the
+    // union first): recovery keeps only the configurations whose entries the log holds
     this.logVersion++;
     this.log(`crash n${id} durable end ${n.durableEnd}`);
   }
@@ -286,15 +354,46 @@ export class SimCluster {
     this.log(`restart n${id} term ${n.core.term} end ${n.logEnd()} hw ${n.core.highWatermark}`);
   }
 
+  /** When set, proposals hold at most this many records (entries of one offset each with 1). */
+  recordCap: number | undefined;
+
   propose(id: NodeId, recordCount = 1): boolean {
     const n = this.node(id);
     if (!n.up) return false;
+    if (this.recordCap !== undefined && recordCount > this.recordCap) recordCount = this.recordCap;
     const data = Buffer.from(`p${this.proposals++}`);
     const r = n.core.propose(data, recordCount);
     if (!r.ok) return false;
     this.awaitingAck.set(`${r.baseOffset}:${r.lastOffset}:${r.epoch}:${data.toString('hex')}`, { leader: id, baseOffset: r.baseOffset, epoch: r.epoch });
     this.process(id);
     return true;
+  }
+
+  /** One single-server membership change on `id` (which must lead for it to succeed). */
+  change(id: NodeId, change: MembershipChange): MembershipChangeResult {
+    const n = this.node(id);
+    if (!n.up) return { ok: false, reason: 'not_leader', message: 'down' };
+    const r = n.core.changeMembership(change);
+    this.process(id);
+    return r;
+  }
+
+  /** Retention on one node: its log loses every entry wholly below `offset` (committed only). */
+  deleteBefore(id: NodeId, offset: bigint): void {
+    const n = this.node(id);
+    if (!n.up) throw new Error(`node ${id} is down`);
+    if (offset > n.core.highWatermark) throw new Error(`retention only deletes committed entries (HW ${n.core.highWatermark})`);
+    if (offset > n.durableEnd) throw new Error(`retention only deletes durable entries (durable end ${n.durableEnd})`);
+    const before = epochCacheOf(n);
+    n.log = n.log.filter((e) => e.lastOffset >= offset);
+    const start = n.log.length > 0 ? n.log[0]!.baseOffset : offset;
+    n.logStart = start > offset ? offset : start;
+    let floor: { epoch: number; startOffset: bigint } | undefined;
+    for (const e of before) if (e.startOffset <= n.logStart) floor = e;
+    n.startEpoch = floor === undefined ? undefined : { epoch: floor.epoch, startOffset: n.logStart };
+    this.logVersion++;
+    n.core.advanceLogStart(n.logStart);
+    this.process(id);
   }
 
   /** Isolate a node both ways (or one way with `oneWay`). */
@@ -329,10 +428,9 @@ export class SimCluster {
 
   checkNode(n: SimNode): void {
     const c = n.core;
-    if (this.isLearner(n.id)) {
-      if (c.role !== 'follower') throw new InvariantError(`learner ${n.id} is ${c.role} in term ${c.term}`);
-      if (c.votedForId !== NO_NODE) throw new InvariantError(`learner ${n.id} voted for ${c.votedForId} in term ${c.term}`);
-    }
+    for (const v of c.voters) this.everVoter.add(v);
+    if (!c.voters.includes(n.id) && c.role !== 'follower') throw new InvariantError(`node ${n.id}, not a voter of its configuration (${c.voters.join(',')}), is ${c.role} in term ${c.term}`);
+    if (this.neverVoter(n.id) && c.votedForId !== NO_NODE) throw new InvariantError(`learner ${n.id} voted for ${c.votedForId} in term ${c.term}`);
     if (c.term < n.lifeTerm) throw new InvariantError(`node ${n.id} term went back ${n.lifeTerm} -> ${c.term}`);
     n.lifeTerm = c.term;
     if (c.term < n.durableHard.term) throw new InvariantError(`node ${n.id} term ${c.term} below durable ${n.durableHard.term}`);
@@ -342,13 +440,16 @@ export class SimCluster {
       if (prev !== undefined && prev !== n.id) throw new InvariantError(`two leaders in term ${c.term}: ${prev} and ${n.id}`);
       if (prev === undefined) {
         this.leaders.set(c.term, n.id);
+        this.checkElectionQuorum(n);
         // leader completeness: every committed entry is in the new leader's log
         for (const [off, key] of this.committed) {
+          if (off < n.logStart) continue;
           const e = n.entryAt(off);
           if (e === undefined || entryKey(e) !== key) throw new InvariantError(`leader ${n.id} of term ${c.term} lacks committed entry at ${off}`);
         }
       }
     }
+    if (c.role === 'leader' && c.highWatermark > n.lifeHw) this.checkCommitQuorum(n);
     if (c.highWatermark > n.lifeHw) {
       // newly committed on this node: record it, or check it against what was committed before
       for (const e of n.log) {
@@ -375,6 +476,47 @@ export class SimCluster {
     }
   }
 
+  /**
+   * A new leader won with the votes of a quorum of the voters of its own configuration: itself
+   * and voters whose durable vote in its term is for it. A learner's vote never counts.
+   */
+  private checkElectionQuorum(n: SimNode): void {
+    const c = n.core;
+    const voters = c.voters;
+    let votes = voters.includes(n.id) ? 1 : 0;
+    for (const v of voters) if (v !== n.id && this.durableVotes.get(`${v}@${c.term}`) === n.id) votes++;
+    if (votes < Math.floor(voters.length / 2) + 1) {
+      throw new InvariantError(`node ${n.id} leads term ${c.term} with ${votes} durable votes of voters ${voters.join(',')}`);
+    }
+  }
+
+  /**
+   * The leader's new high watermark is held, durably and identical, by a quorum of the voters of
+   * its configuration (the entry just below it; a log that starts past it holds it too). What a
+   * learner holds never counts.
+   */
+  private checkCommitQuorum(n: SimNode): void {
+    const c = n.core;
+    const last = c.highWatermark - 1n;
+    const mine = n.entryAt(last);
+    if (mine === undefined) {
+      if (last < n.logStart) return;
+      throw new InvariantError(`leader ${n.id} commits ${c.highWatermark} without the entry at ${last}`);
+    }
+    const key = entryKey(mine);
+    let holders = 0;
+    for (const v of c.voters) {
+      const o = this.nodes.get(v);
+      if (o === undefined || o.durableEnd < c.highWatermark) continue;
+      if (last < o.logStart) { holders++; continue; }
+      const e = o.entryAt(last);
+      if (e !== undefined && entryKey(e) === key) holders++;
+    }
+    if (holders < Math.floor(c.voters.length / 2) + 1) {
+      throw new InvariantError(`leader ${n.id} (term ${c.term}) moves its HW to ${c.highWatermark} held durably by ${holders} of voters ${c.voters.join(',')}`);
+    }
+  }
+
   /** Log matching over all pairs of nodes' page-cache logs (equal offsets+epoch => equal prefixes). */
   checkLogs(): void {
     if (this.checkedVersion === this.logVersion) return;
@@ -390,8 +532,10 @@ export class SimCluster {
           const other = b.get(a[x]!.baseOffset);
           if (other !== undefined && other.epoch === a[x]!.epoch && other.lastOffset === a[x]!.lastOffset) { k = x; break; }
         }
+        const bStart = all[j]!.logStart;
         for (let x = 0; x <= k; x++) {
           const other = b.get(a[x]!.baseOffset);
+          if (other === undefined && a[x]!.lastOffset < bStart) continue; // deleted there by retention
           if (other === undefined || entryKey(other) !== entryKey(a[x]!)) {
             throw new InvariantError(`log matching: nodes ${all[i]!.id} and ${all[j]!.id} agree at ${a[k]!.baseOffset} but differ at ${a[x]!.baseOffset}`);
           }
@@ -404,6 +548,7 @@ export class SimCluster {
   checkAckedIn(id: NodeId): void {
     const n = this.node(id);
     for (const a of this.acked) {
+      if (a.baseOffset < n.logStart) continue;
       const e = n.entryAt(a.baseOffset);
       if (e === undefined || entryKey(e) !== a.key) throw new InvariantError(`acknowledged write ${a.key} missing on node ${id}`);
     }

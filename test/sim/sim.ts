@@ -17,6 +17,14 @@
  * With `learners` > 0 the group also has non-voting members: they take every fault a voter does
  * (crash, partition, forced campaign, which a learner must ignore), must never lead, campaign or
  * vote, and must converge in phase 2 like everyone else; quorums count voters only.
+ * With `membership` the group also has two spare nodes and a reassignment driver (what the
+ * partition layer does on the leader): the voter set moves around a ring of target sets by
+ * single-server changes (add a learner, promote it once caught up, remove an old voter; a leader
+ * that must go hands leadership over first), retention deletes committed prefixes (followers that
+ * fall behind the log start are caught up by a LogStartRequest), all under the same faults.
+ * Every node keeps its configurations with its hard state and recovers them at a restart;
+ * learners never vote and never count towards an election or a commit (cluster.ts). Phase 2
+ * checks the members of the final configuration.
  */
 import { Random } from '../../src/util/random.js';
 import { InvariantError, SimCluster } from './cluster.js';
@@ -32,6 +40,15 @@ export interface SimOptions {
   livenessRounds: number;
   /** Probability that a seed runs the leader-churn schedule on top of the random faults. */
   churn: number;
+  /** Membership changes and retention on top (two spare nodes join and leave the group). */
+  membership?: boolean;
+  /**
+   * With `membership`: proposals of several records (entries spanning several offsets). Off by
+   * default: a follower that holds the entry at the leader's log start acknowledges the offset
+   * just past the start, inside a multi-record entry, and the leader's HW can then split it
+   * (known core bug, e.g. --seed 25 --nodes 3 --membership --membership-batches).
+   */
+  membershipBatches?: boolean;
   trace?: boolean;
 }
 
@@ -42,7 +59,11 @@ export interface SimResult {
   ok: boolean;
   error?: string;
   trace?: string[];
-  stats: { committedOffsets: bigint; acked: number; leadersElected: number; crashes: number; livenessRounds: number; churnKills: number };
+  stats: {
+    committedOffsets: bigint; acked: number; leadersElected: number; crashes: number; livenessRounds: number; churnKills: number;
+    /** Membership changes appended (with `membership`), and target voter sets reached. */
+    changes: number; moves: number;
+  };
 }
 
 export const defaultSimOptions: SimOptions = { nodes: 3, learners: 0, steps: 1500, livenessRounds: 300, churn: 0.5 };
@@ -50,9 +71,11 @@ export const defaultSimOptions: SimOptions = { nodes: 3, learners: 0, steps: 150
 export function runSeed(seed: number, options: Partial<SimOptions> = {}): SimResult {
   const opts = { ...defaultSimOptions, ...options };
   const rng = new Random(seed);
+  const membership = opts.membership === true;
   const cluster = new SimCluster({
     size: opts.nodes,
     learners: opts.learners,
+    spares: membership ? 2 : 0,
     seed,
     config: {
       electionTimeoutTicks: 10,
@@ -65,13 +88,16 @@ export function runSeed(seed: number, options: Partial<SimOptions> = {}): SimRes
     },
   });
   cluster.traceEnabled = opts.trace ?? false;
+  if (membership && opts.membershipBatches !== true) cluster.recordCap = 1;
   const dropP = rng.pick([0, 0.02, 0.1, 0.3]);
   const dupP = rng.pick([0, 0.02, 0.1]);
   const faultP = rng.pick([0.002, 0.01, 0.03]);
   const churn: ChurnState | undefined = rng.bool(opts.churn) ? { term: 0, leader: -1, left: 0, hwAtElection: 0n, tailKillTried: false } : undefined;
-  const stats = { committedOffsets: 0n, acked: 0, leadersElected: 0, crashes: 0, livenessRounds: 0, churnKills: 0 };
+  const stats = { committedOffsets: 0n, acked: 0, leadersElected: 0, crashes: 0, livenessRounds: 0, churnKills: 0, changes: 0, moves: 0 };
+  const mover: Mover | undefined = membership ? { targets: targetRing(cluster.voterIds, cluster.spareIds), target: 0 } : undefined;
   try {
     for (let step = 0; step < opts.steps; step++) {
+      if (mover !== undefined && rng.bool(0.1)) { membershipStep(cluster, rng, mover, stats); cluster.checkLogs(); continue; }
       if (churn === undefined || !churnStep(cluster, rng, churn, stats)) chaosStep(cluster, rng, dropP, dupP, faultP, stats);
       cluster.checkLogs();
     }
@@ -138,9 +164,9 @@ function churnStep(c: SimCluster, rng: Random, st: ChurnState, stats: SimResult[
       const own = k.epochStarts().find((e) => e.epoch === k.term);
       const epochStart = own?.startOffset ?? k.logEndOffset;
       // voters only: a learner's copy does not count towards the quorum
-      const voterMatches = [...k.followerProgress()].filter(([id]) => !c.isLearner(id)).map(([, p]) => p.match);
+      const voterMatches = [...k.followerProgress()].filter(([id]) => k.voters.includes(id)).map(([, p]) => p.match);
       const matches = [k.durableEndOffset, ...voterMatches].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-      const q = matches[c.quorum - 1]!;
+      const q = matches[Math.floor(k.voters.length / 2)]!;
       if (q > st.hwAtElection && q <= epochStart) { st.tailKillTried = true; tailMoment = rng.bool(0.7); }
     }
     if (!tailMoment && st.left-- > 0) return false;
@@ -181,6 +207,55 @@ function fault(c: SimCluster, rng: Random, stats: SimResult['stats']): void {
   }
 }
 
+/** The reassignment driver's ring of target voter sets, and where it is. */
+interface Mover { targets: NodeId[][]; target: number }
+
+/** Voter sets of the group's size sliding over voters and spares: [1,2,3] -> [2,3,4] -> [3,4,5] -> ... -> back. */
+function targetRing(voters: readonly NodeId[], spares: readonly NodeId[]): NodeId[][] {
+  const all = [...voters, ...spares];
+  const out: NodeId[][] = [];
+  for (let i = 0; i < all.length; i++) out.push(Array.from({ length: voters.length }, (_, k) => all[(i + k) % all.length]!));
+  return out;
+}
+
+/** One step of the reassignment driver on the leader, or retention on a node. */
+function membershipStep(c: SimCluster, rng: Random, mv: Mover, stats: SimResult['stats']): void {
+  if (rng.bool(0.15)) {
+    // retention: a node's log loses a committed, durable prefix (sometimes inside a batch)
+    const up = c.ids.filter((id) => c.node(id).up);
+    if (up.length === 0) return;
+    const n = c.node(rng.pick(up));
+    const hw = n.core.highWatermark < n.durableEnd ? n.core.highWatermark : n.durableEnd;
+    if (hw > n.logStart + 3n) c.deleteBefore(n.id, hw - BigInt(rng.int(0, 2)));
+    return;
+  }
+  const l = c.leaderIds()[0];
+  if (l === undefined) return;
+  const k = c.core(l);
+  const desired = mv.targets[mv.target]!;
+  const { voters, learners } = k.membership;
+  if (voters.length === desired.length && voters.every((v) => desired.includes(v)) && learners.length === 0 && !k.membershipChangePending) {
+    mv.target = (mv.target + 1) % mv.targets.length;
+    stats.moves++;
+    return;
+  }
+  const change = ((): Parameters<SimCluster['change']>[1] | undefined => {
+    if (learners.length > 0) return desired.includes(learners[0]!) ? { type: 'promote', node: learners[0]! } : { type: 'remove', node: learners[0]! };
+    const add = desired.find((d) => !voters.includes(d));
+    if (add !== undefined) return { type: 'addLearner', node: add };
+    const extra = voters.find((v) => !desired.includes(v));
+    if (extra === undefined) return undefined;
+    if (extra === l) {
+      // the leader must go: it hands leadership over first
+      const to = voters.find((v) => v !== l && desired.includes(v));
+      if (to !== undefined) { k.transferLeadership(to); c.process(l); }
+      return undefined;
+    }
+    return { type: 'remove', node: extra };
+  })();
+  if (change !== undefined && c.change(l, change).ok) stats.changes++;
+}
+
 /** Heal and restart everything; return the rounds it took to elect, commit and converge. */
 function liveness(c: SimCluster, maxRounds: number): number {
   c.heal();
@@ -195,13 +270,15 @@ function liveness(c: SimCluster, maxRounds: number): number {
     if (leaders.length !== 1) continue;
     const l = leaders[0]!;
     const lc = c.core(l);
-    if (!c.ids.every((id) => c.core(id).leaderId === l && c.core(id).term === lc.term)) continue;
+    // the members of the leader's configuration (every node, without membership changes)
+    const members = [...lc.voters, ...lc.learners];
+    if (!members.every((id) => c.core(id).leaderId === l && c.core(id).term === lc.term)) continue;
     if (proposedAt < 0) {
       if (c.propose(l, 1)) { proposedAt = round; target = lc.logEndOffset; }
       continue;
     }
-    if (c.ids.every((id) => c.core(id).highWatermark >= target && c.core(id).logEndOffset === lc.logEndOffset)) {
-      for (const id of c.ids) c.checkAckedIn(id);
+    if (members.every((id) => c.core(id).highWatermark >= target && c.core(id).logEndOffset === lc.logEndOffset)) {
+      for (const id of members) c.checkAckedIn(id);
       return round;
     }
   }
