@@ -137,7 +137,7 @@ export class Broker {
     for (const m of members) {
       if (m.nodeId === config.nodeId) continue;
       controlPeers.set(m.nodeId, new PeerClient(m.nodeId, m.host, m.port, `raftka-broker-${config.nodeId}-control`, {
-        requestTimeoutMs: CONTROLLER_RPC_ATTEMPT_MS, maxBufferedBytes: 64 << 20, reconnectBackoffMs: 200,
+        requestTimeoutMs: CONTROLLER_RPC_ATTEMPT_MS, maxBufferedBytes: 64 << 20, reconnectBackoffMs: 200, security: peerSecurity,
       }, log.child({ peer: m.nodeId, channel: 'control' })));
     }
     const seed = randomBytes(4).readUInt32BE(0);
@@ -294,10 +294,13 @@ export class Broker {
       auth,
     })) handlers.set(h.apiKey, h);
     // Client APIs wait until this broker is ready (caught up with the metadata log, registered
-    // and unfenced); peers' internal APIs are served at once.
+    // and unfenced); peers' internal APIs are served at once, and so are ApiVersions and SASL
+    // authentication, which peers need before any internal API on a SASL listener (held, they
+    // would wait for a readiness that needs those very peers).
     let startedServing!: () => void;
     const serving = new Promise<void>((resolve) => { startedServing = resolve; });
-    for (const [apiKey, h] of handlers) if (h.internal !== true) handlers.set(apiKey, heldUntil(h, serving));
+    const neverHeld = new Set<number>([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
+    for (const [apiKey, h] of handlers) if (h.internal !== true && !neverHeld.has(apiKey)) handlers.set(apiKey, heldUntil(h, serving));
     groups.start();
     transactions.start();
     // One server per listener (listeners, listener.security.protocol.map): TLS, SASL, limits.
