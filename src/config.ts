@@ -188,6 +188,28 @@ const WHOLE_VALUE: Record<string, keyof BrokerConfig> = {
   'super.users': 'superUsers',
 };
 
+/** Kafka's broker-level names of the topic configs (ServerTopicConfigSynonyms): Kafka broker configs too. */
+const TOPIC_SYNONYM_BROKER_NAMES = new Set([
+  'log.cleanup.policy', 'compression.type', 'log.cleaner.delete.retention.ms', 'log.segment.delete.delay.ms',
+  'log.flush.interval.messages', 'log.flush.interval.ms', 'log.flush.scheduler.interval.ms', 'log.index.interval.bytes',
+  'log.cleaner.max.compaction.lag.ms', 'message.max.bytes', 'log.message.timestamp.after.max.ms',
+  'log.message.timestamp.before.max.ms', 'log.message.timestamp.type', 'log.cleaner.min.cleanable.ratio',
+  'log.cleaner.min.compaction.lag.ms', 'min.insync.replicas', 'log.preallocate', 'log.retention.bytes', 'log.retention.ms',
+  'log.retention.minutes', 'log.retention.hours', 'log.segment.bytes', 'log.index.size.max.bytes', 'log.roll.jitter.ms',
+  'log.roll.jitter.hours', 'log.roll.ms', 'log.roll.hours', 'unclean.leader.election.enable',
+]);
+
+/**
+ * Whether `name` is a broker config raftka knows (reads from server.properties or describes). raftka
+ * changes none of them at runtime, so a dynamic change of one is refused as Kafka refuses a
+ * non-dynamic config; Kafka stores names it does not know, and so does raftka.
+ */
+export function isKnownBrokerConfig(name: string): boolean {
+  return PROPERTY_NAMES[name] !== undefined || WHOLE_VALUE[name] !== undefined || TOPIC_SYNONYM_BROKER_NAMES.has(name)
+    || name === 'controller.quorum.voters' || name === 'listeners' || name === 'advertised.listeners'
+    || name.startsWith('ssl.') || name.startsWith('sasl.') || name.startsWith('listener.name.');
+}
+
 /** Parses `1@host:port,2@host:port`. */
 export function parseBootstrap(value: string): ClusterMember[] {
   const members = value.split(',').map((s) => s.trim()).filter((s) => s !== '').map((entry) => {

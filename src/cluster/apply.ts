@@ -28,6 +28,12 @@ export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord
     case 'Config': {
       const d = record.data;
       const TOPIC_RESOURCE = 2;
+      const BROKER_RESOURCE = 4;
+      if (d.resourceType === BROKER_RESOURCE) {
+        const configs = new Map(image.brokerConfigs.get(d.resourceName));
+        if (d.value === null) configs.delete(d.name); else configs.set(d.name, d.value);
+        return image.withBrokerConfigs(d.resourceName, configs, offset);
+      }
       const topic = d.resourceType === TOPIC_RESOURCE ? image.topics.get(d.resourceName) : undefined;
       if (topic === undefined) return image;
       const configs = new Map(topic.configs);

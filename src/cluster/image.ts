@@ -87,18 +87,26 @@ export class MetadataImage {
     readonly scram: ScramImage = EMPTY_SCRAM,
     /** ACLs (AccessControlEntryRecord / RemoveAccessControlEntryRecord). */
     readonly acls: AclImage = AclImage.EMPTY,
+    /** Dynamic broker configs (ConfigRecords of BROKER resources) by resource name ('' = cluster default). */
+    readonly brokerConfigs: ReadonlyMap<string, ReadonlyMap<string, string>> = new Map(),
   ) {}
 
+  withBrokerConfigs(resourceName: string, configs: ReadonlyMap<string, string>, offset: bigint): MetadataImage {
+    const all = new Map(this.brokerConfigs);
+    if (configs.size === 0) all.delete(resourceName); else all.set(resourceName, configs);
+    return new MetadataImage(this.brokers, this.topics, offset, this.nextProducerId, this.scram, this.acls, all);
+  }
+
   withAcls(acls: AclImage, offset: bigint): MetadataImage {
-    return new MetadataImage(this.brokers, this.topics, offset, this.nextProducerId, this.scram, acls);
+    return new MetadataImage(this.brokers, this.topics, offset, this.nextProducerId, this.scram, acls, this.brokerConfigs);
   }
 
   withScram(scram: ScramImage, offset: bigint): MetadataImage {
-    return new MetadataImage(this.brokers, this.topics, offset, this.nextProducerId, scram, this.acls);
+    return new MetadataImage(this.brokers, this.topics, offset, this.nextProducerId, scram, this.acls, this.brokerConfigs);
   }
 
   withNextProducerId(nextProducerId: bigint, offset: bigint): MetadataImage {
-    return new MetadataImage(this.brokers, this.topics, offset, nextProducerId, this.scram, this.acls);
+    return new MetadataImage(this.brokers, this.topics, offset, nextProducerId, this.scram, this.acls, this.brokerConfigs);
   }
 
   topicById(topicId: string): TopicState | undefined {
@@ -113,19 +121,19 @@ export class MetadataImage {
   withBroker(b: BrokerRegistration, offset: bigint): MetadataImage {
     const brokers = new Map(this.brokers);
     brokers.set(b.nodeId, b);
-    return new MetadataImage(brokers, this.topics, offset, this.nextProducerId, this.scram, this.acls);
+    return new MetadataImage(brokers, this.topics, offset, this.nextProducerId, this.scram, this.acls, this.brokerConfigs);
   }
 
   withTopic(t: TopicState, offset: bigint): MetadataImage {
     const topics = new Map(this.topics);
     topics.set(t.name, t);
-    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId, this.scram, this.acls);
+    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId, this.scram, this.acls, this.brokerConfigs);
   }
 
   withoutTopic(name: string, offset: bigint): MetadataImage {
     const topics = new Map(this.topics);
     topics.delete(name);
-    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId, this.scram, this.acls);
+    return new MetadataImage(this.brokers, topics, offset, this.nextProducerId, this.scram, this.acls, this.brokerConfigs);
   }
 
   withPartition(p: PartitionState, offset: bigint): MetadataImage {

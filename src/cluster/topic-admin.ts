@@ -10,6 +10,7 @@ import type { MetadataImage, PartitionState } from './image.js';
 import type { MetadataRecord } from './records.js';
 import { assignReplicasForBrokers } from './assigner.js';
 import { TOPIC_CONFIG_DEFAULTS, validateTopicConfig } from './topic-config.js';
+import { isKnownBrokerConfig } from '../config.js';
 
 
 /** Kafka's ConfigResource.Type ids. */
@@ -150,8 +151,8 @@ export interface ConfigChangeResult {
 const LIST_CONFIGS = new Set(['cleanup.policy']);
 
 /**
- * Validates a config change and returns the ConfigRecords that make it. Only topic configs are
- * dynamic in raftka: a broker config change fails as Kafka fails a non-dynamic one.
+ * Validates a config change and returns the ConfigRecords that make it (topic configs; broker
+ * configs in planBrokerConfigChange).
  */
 export function planConfigChange(image: MetadataImage, c: ConfigResourceChange): { result: ConfigChangeResult; records: MetadataRecord[] } {
   const done = (errorCode: number, errorMessage: string | null, records: MetadataRecord[] = []): { result: ConfigChangeResult; records: MetadataRecord[] } => ({
@@ -162,11 +163,7 @@ export function planConfigChange(image: MetadataImage, c: ConfigResourceChange):
     if (names.has(o.name)) return done(ErrorCode.INVALID_REQUEST, `Error due to duplicate config keys`);
     names.add(o.name);
   }
-  if (c.resourceType === ResourceType.BROKER) {
-    if (c.resourceName !== '' && !/^\d+$/.test(c.resourceName)) return done(ErrorCode.INVALID_REQUEST, `Unexpected broker id ${c.resourceName}`);
-    if (c.ops.length === 0) return done(ErrorCode.NONE, null);
-    return done(ErrorCode.INVALID_CONFIG, `Cannot update these configs dynamically: Set(${c.ops.map((o) => o.name).join(', ')})`);
-  }
+  if (c.resourceType === ResourceType.BROKER) return planBrokerConfigChange(image, c, done);
   if (c.resourceType !== ResourceType.TOPIC) return done(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${c.resourceType}`);
   const topic = image.topics.get(c.resourceName);
   if (topic === undefined) return done(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${c.resourceName} does not exist`);
@@ -210,6 +207,52 @@ export function planConfigChange(image: MetadataImage, c: ConfigResourceChange):
     const after = next.get(name);
     if (before === after) continue;
     records.push({ type: 'Config', data: { resourceType: ResourceType.TOPIC, resourceName: topic.name, name, value: after ?? null } });
+  }
+  return done(ErrorCode.NONE, null, records);
+}
+
+/**
+ * A broker (or, with the name '', cluster default) config change, as Kafka's ConfigAdminManager
+ * validates it and its controller stores it: a config Kafka (here: raftka) cannot change at runtime
+ * fails with INVALID_REQUEST (Kafka's ConfigException becomes InvalidRequestException, KAFKA-13609);
+ * a name the broker does not know is stored as a BROKER ConfigRecord and otherwise ignored, as Kafka
+ * does. raftka has no dynamic broker configs, so every config it knows is refused.
+ */
+function planBrokerConfigChange(
+  image: MetadataImage,
+  c: ConfigResourceChange,
+  done: (errorCode: number, errorMessage: string | null, records?: MetadataRecord[]) => { result: ConfigChangeResult; records: MetadataRecord[] },
+): { result: ConfigChangeResult; records: MetadataRecord[] } {
+  if (c.resourceName !== '' && !/^\d+$/.test(c.resourceName)) return done(ErrorCode.INVALID_REQUEST, 'Unable to parse broker name as a base 10 number.');
+  const nulls = c.replace ? c.ops.filter((o) => o.value === null).map((o) => o.name) : [];
+  if (nulls.length > 0) return done(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
+  const current = image.brokerConfigs.get(c.resourceName) ?? new Map<string, string>();
+  const next = new Map(c.replace ? [] : current);
+  for (const o of c.ops) {
+    switch (c.replace ? ConfigOp.SET : o.op) {
+      case ConfigOp.SET:
+        if (o.value === null) return done(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${o.name}`);
+        next.set(o.name, o.value);
+        break;
+      case ConfigOp.DELETE:
+        next.delete(o.name);
+        break;
+      case ConfigOp.APPEND:
+      case ConfigOp.SUBTRACT:
+        // Only list-typed configs take APPEND/SUBTRACT; an unknown name has no type.
+        return done(ErrorCode.INVALID_CONFIG, `Unknown config name: ${o.name}`);
+      default:
+        return done(ErrorCode.INVALID_REQUEST, `Unknown alter configs operation type ${o.op}`);
+    }
+  }
+  const touched = [...next.keys()].filter((name) => isKnownBrokerConfig(name));
+  if (touched.length > 0) return done(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: Set(${touched.join(', ')})`);
+  const records: MetadataRecord[] = [];
+  for (const name of new Set([...current.keys(), ...next.keys()])) {
+    const before = current.get(name);
+    const after = next.get(name);
+    if (before === after) continue;
+    records.push({ type: 'Config', data: { resourceType: ResourceType.BROKER, resourceName: c.resourceName, name, value: after ?? null } });
   }
   return done(ErrorCode.NONE, null, records);
 }
