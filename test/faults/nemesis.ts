@@ -10,6 +10,7 @@ export const FAULT_KINDS = [
   'partition-majority',// the other side: a random majority cut off from the rest, black-holed
   'partition-bridge',  // two halves that only one broker (the bridge) connects
   'partition-oneway',  // one broker can send to nobody, but still hears everyone
+  'partition-client',  // the clients cut off from some brokers (a partition leader, or 1 to n-1 brokers); brokers see each other
   'delay',             // every link slowed
   'kill-controller',   // SIGKILL the active controller
   'kill-leader-after-ack', // SIGKILL a partition leader right after it acknowledged a write
@@ -137,6 +138,29 @@ export class Nemesis {
         record.detail = `broker ${b} cannot send to anyone, hears everyone, ${duration} ms`;
         this.begin(record);
         for (const other of ids) if (other !== b) cluster.setOneWay(b, other, 'drop');
+        await sleep(duration);
+        record.healed = Date.now();
+        cluster.healNetwork();
+        break;
+      }
+      case 'partition-client': {
+        // Half the time the leader of one of the workload's partitions (clients cut from a leader
+        // that still has its quorum), else a random 1 to n-1 brokers.
+        let side: number[];
+        let what = '';
+        if (random.bool()) {
+          const md = await cluster.metadata([this.o.topic]);
+          const leaders = (md?.topics[0]?.partitions ?? []).filter((p) => p.leaderId > 0);
+          const p = leaders.length > 0 ? random.pick(leaders) : undefined;
+          side = p !== undefined ? [p.leaderId] : [random.pick(ids)];
+          what = p !== undefined ? ` (leader of ${this.o.topic}-${p.partitionIndex})` : ' (no leader known: a random broker)';
+        } else {
+          side = shuffled().slice(0, random.int(1, ids.length - 1)).sort((a, b) => a - b);
+        }
+        const mode = random.bool() ? 'cut' : 'drop';
+        record.detail = `clients | [${side.join(',')}]${what} (${mode}) ${duration} ms`;
+        this.begin(record);
+        cluster.partitionClients(side, mode);
         await sleep(duration);
         record.healed = Date.now();
         cluster.healNetwork();

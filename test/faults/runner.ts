@@ -31,6 +31,10 @@ export interface RunOptions {
   maxFaults?: number;
   /** Nemesis timing overrides (ms). */
   minFaultMs?: number; maxFaultMs?: number; minQuietMs?: number; maxQuietMs?: number;
+  /** Milliseconds the clients keep going after the cluster converged, before the workload stops (default 3000). */
+  settleMs?: number;
+  /** Milliseconds of workload before the first fault (default 2000). */
+  warmupMs?: number;
 }
 
 export interface FaultReport extends FaultRecord {
@@ -95,7 +99,7 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
       random: new Random(random.nextU32()), history,
     });
     workload.start();
-    await sleep(2000); // let the clients warm up before the first fault
+    await sleep(options.warmupMs ?? 2000); // let the clients warm up before the first fault
     const nemesis = new Nemesis({
       cluster, random: new Random(random.nextU32()), nextAck: () => workload!.nextAck(), topic: TOPIC,
       faults: history.faults, say, kinds: options.kinds ?? FAULT_KINDS,
@@ -105,7 +109,7 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
     await cluster.healAll();
     say(`healed; ${workload.acknowledged()} records acknowledged so far; letting the clients catch up`);
     await waitConverged(cluster, [TOPIC], 60_000);
-    await sleep(3000);
+    await sleep(options.settleMs ?? 3000);
     const faultsEnd = Date.now();
     await workload.stop();
     say('workload stopped; reading back');
@@ -162,9 +166,19 @@ async function readFinalState(cluster: FaultCluster, history: History): Promise<
     await producer.connect();
     for (let p = 0; p < PARTITIONS; p++) {
       const start = Date.now();
-      const value = `final:${p}`;
-      const [r] = await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value }] });
-      history.sends.push({ producer: 'final', idempotent: false, topic: TOPIC, partition: p, values: [value], start, end: Date.now(), outcome: 'ok', baseOffset: BigInt(r!.baseOffset ?? -1) });
+      // Until the send() result acknowledges the partition (kafkajs can resolve without it, README "Client caveat").
+      for (let attempt = 1; ; attempt++) {
+        const value = `final:${p}:${attempt}`;
+        const res = await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value }] });
+        const r = res.find((x) => x.topicName === TOPIC && x.partition === p && x.errorCode === 0);
+        if (r !== undefined) {
+          history.sends.push({ producer: 'final', idempotent: false, topic: TOPIC, partition: p, values: [value], start, end: Date.now(), outcome: 'ok', baseOffset: BigInt(r.baseOffset ?? -1) });
+          break;
+        }
+        // Unacknowledged: indeterminate (it may be in the log); the next attempt writes a new value.
+        history.sends.push({ producer: 'final', idempotent: false, topic: TOPIC, partition: p, values: [value], start, end: Date.now(), outcome: 'fail', baseOffset: -1n });
+        if (attempt >= 5) throw new Error(`final write to ${TOPIC}-${p} not acknowledged after ${attempt} attempts`);
+      }
     }
   } finally {
     await producer.disconnect().catch(() => undefined);

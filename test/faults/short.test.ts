@@ -17,7 +17,7 @@ describe('fault injection (short schedule)', () => {
     const lines: string[] = [];
     const report = await runFaults({
       seed: SEED, timeSec: 90, maxFaults: FAULT_KINDS.length,
-      minFaultMs: 2200, maxFaultMs: 3000, minQuietMs: 1000, maxQuietMs: 1500,
+      minFaultMs: 2200, maxFaultMs: 2600, minQuietMs: 600, maxQuietMs: 900, warmupMs: 1500, settleMs: 1000,
       say: (line) => lines.push(line),
     });
     const text = `${lines.join('\n')}\n${formatReport(report)}`;

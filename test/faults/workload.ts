@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type Producer, type RecordMetadata } from 'kafkajs';
 import { Random } from '../../src/util/random.js';
 import { recordRead, type History, type SendOp } from './history.js';
 
@@ -30,6 +30,15 @@ function kafka(bootstrap: string[], clientId: string): Kafka {
 }
 
 export const COMMIT_GROUP = 'faults-committers';
+
+/**
+ * The partitions of `partitions` that a kafkajs send() result does not acknowledge: no entry for
+ * the partition, or an entry with an error code (kafkajs 2.2.4 can resolve a multi-partition
+ * send() without one of them across a leader change).
+ */
+export function unacknowledgedPartitions(result: readonly RecordMetadata[], topic: string, partitions: readonly number[]): number[] {
+  return partitions.filter((p) => !result.some((r) => r.topicName === topic && r.partition === p && r.errorCode === 0));
+}
 
 /**
  * The clients of the run: acks=all producers (idempotent and not) writing unique values
@@ -114,9 +123,14 @@ export class Workload {
       try {
         const res = await producer.send({ topic: o.topic, acks: -1, timeout: 5000, messages: values.map((value) => ({ partition, value })) });
         op.end = Date.now();
+        // kafkajs 2.2.4's send() can resolve without a result for a partition whose request failed
+        // across a leader change (README "Client caveat"): only a result for the partition, without
+        // an error, is an acknowledgement. Anything else is indeterminate, handled as a failure.
+        const missing = unacknowledgedPartitions(res, o.topic, [partition]);
+        if (missing.length > 0) throw new Error(`send() resolved without an acknowledgement for partition ${missing.join(',')}`);
+        const r = res.find((x) => x.topicName === o.topic && x.partition === partition)!;
         op.outcome = 'ok';
-        const r = res.find((x) => x.partition === partition);
-        op.baseOffset = r?.baseOffset !== undefined ? BigInt(r.baseOffset) : -1n;
+        op.baseOffset = r.baseOffset !== undefined ? BigInt(r.baseOffset) : -1n;
         for (const w of this.ackWaiters.splice(0)) w(op);
       } catch (err) {
         op.end = Date.now();
