@@ -209,6 +209,13 @@ export class FaultCluster {
     return p;
   }
 
+  /** Bytes the client proxies forwarded (both directions, all brokers): proof that clients went through them. */
+  clientBytes(): number {
+    let n = 0;
+    for (const p of this.clientProxies.values()) n += p.stats.forwarded.forward + p.stats.forwarded.backward;
+    return n;
+  }
+
   /** Cuts (or black-holes) both directions between every client and each broker of `ids`. */
   partitionClients(ids: number[], mode: Exclude<LinkMode, 'pass'> = 'cut'): void {
     for (const id of ids) this.clientProxy(id).set('both', mode);
