@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Consumer, type Producer, type RecordMetadata } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type Producer, type RecordMetadata, type ConsumerCommitOffsetsEvent } from 'kafkajs';
 import { Random } from '../../src/util/random.js';
 import { recordRead, type History, type SendOp } from './history.js';
 
@@ -30,6 +30,17 @@ function kafka(bootstrap: string[], clientId: string): Kafka {
 }
 
 export const COMMIT_GROUP = 'faults-committers';
+
+/**
+ * Records the commits of a kafkajs COMMIT_OFFSETS event (emitted only after the coordinator
+ * answered an OffsetCommit without error) as acknowledged.
+ */
+export function recordCommits(history: History, member: string, payload: ConsumerCommitOffsetsEvent['payload']): void {
+  const time = Date.now();
+  for (const t of payload.topics) {
+    for (const p of t.partitions) history.commits.push({ group: payload.groupId, member, topic: t.topic, partition: Number(p.partition), offset: BigInt(String(p.offset)), time });
+  }
+}
 
 /**
  * The partitions of `partitions` that a kafkajs send() result does not acknowledge: no entry for
@@ -162,6 +173,10 @@ export class Workload {
       const crashed = new Promise<void>((resolve) => {
         consumer.on(consumer.events.CRASH, () => resolve());
       });
+      // A commit counts only when kafkajs reports that the coordinator accepted it: its
+      // commitOffsets() also resolves, without sending anything, once the consumer is stopping
+      // (runner.commitOffsets returns when not running), which is no acknowledgement.
+      if (commits) consumer.on(consumer.events.COMMIT_OFFSETS, (e) => recordCommits(o.history, name, e.payload));
       try {
         await consumer.connect();
         await consumer.subscribe({ topic: o.topic, fromBeginning: true });
@@ -176,7 +191,6 @@ export class Workload {
               const next = offset + 1n;
               try {
                 await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
-                o.history.commits.push({ group: groupId, member: name, topic, partition, offset: next, time: Date.now() });
               } catch { /* not acknowledged: not counted */ }
             }
           },
