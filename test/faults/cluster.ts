@@ -148,10 +148,14 @@ export class FaultBroker {
  * A cluster of broker processes on loopback where every broker-to-broker link i->j goes through
  * its own proxy: broker i's bootstrap list names the proxy i->j as broker j's address (its own
  * entry is its real port), so cutting proxy i->j silences what i sends to j (requests and Raft
- * envelopes) and the answers to them. Clients use the real ports.
+ * envelopes) and the answers to them. Clients reach broker i through proxy c->i too: broker i
+ * advertises that proxy's port (advertised.listeners), so the workload's clients, which
+ * bootstrap from the client proxies, never learn a real port; the harness itself (metadata for
+ * the nemesis, diagnosis) uses the real ports, so a client partition never blinds it.
  */
 export class FaultCluster {
-  private constructor(readonly brokers: FaultBroker[], private readonly proxies: Map<string, LinkProxy>, readonly workDir: string) {}
+  private constructor(readonly brokers: FaultBroker[], private readonly proxies: Map<string, LinkProxy>,
+    private readonly clientProxies: Map<number, LinkProxy>, readonly workDir: string) {}
 
   static async start(options: FaultClusterOptions): Promise<FaultCluster> {
     const { size, workDir } = options;
@@ -167,15 +171,22 @@ export class FaultCluster {
         proxies.set(`${i}->${j}`, p);
       }
     }
+    const clientProxies = new Map<number, LinkProxy>();
+    for (const i of ids) {
+      const p = new LinkProxy(`c->${i}`, HOST, ports[i - 1]!);
+      await p.listen();
+      clientProxies.set(i, p);
+    }
     const env = { RAFTKA_CLUSTER_ID: 'raftka-faults', ...options.env };
     const brokers = ids.map((i) => {
       const bootstrap = ids.map((j) => `${j}@${HOST}:${i === j ? ports[j - 1] : proxies.get(`${i}->${j}`)!.port}`).join(',');
       const dataDir = join(workDir, `broker-${i}`);
       return new FaultBroker(i, ports[i - 1]!, dataDir, join(workDir, `broker-${i}.log`),
-        ['broker', '--node-id', String(i), '--port', String(ports[i - 1]), '--data-dir', dataDir, '--bootstrap', bootstrap], env,
+        ['broker', '--node-id', String(i), '--port', String(ports[i - 1]), '--data-dir', dataDir, '--bootstrap', bootstrap],
+        { ...env, RAFTKA_ADVERTISED_LISTENERS: `PLAINTEXT://${HOST}:${clientProxies.get(i)!.port}` },
         join(workDir, `reports-${i}`));
     });
-    const cluster = new FaultCluster(brokers, proxies, workDir);
+    const cluster = new FaultCluster(brokers, proxies, clientProxies, workDir);
     try {
       await Promise.all(brokers.map((b) => b.start(options.readyTimeoutMs ?? 60_000)));
     } catch (err) {
@@ -186,7 +197,29 @@ export class FaultCluster {
   }
 
   get ids(): number[] { return this.brokers.map((b) => b.nodeId); }
-  get bootstrapList(): string[] { return this.brokers.map((b) => `${HOST}:${b.port}`); }
+  /** What clients bootstrap from: the client proxies (each broker advertises its own). */
+  get bootstrapList(): string[] { return this.brokers.map((b) => `${HOST}:${this.clientProxy(b.nodeId).port}`); }
+
+  /** The real ports, bypassing the client proxies (for the harness, never cut). */
+  get directBootstrapList(): string[] { return this.brokers.map((b) => `${HOST}:${b.port}`); }
+
+  clientProxy(id: number): LinkProxy {
+    const p = this.clientProxies.get(id);
+    if (p === undefined) throw new Error(`no client link to ${id}`);
+    return p;
+  }
+
+  /** Bytes the client proxies forwarded (both directions, all brokers): proof that clients went through them. */
+  clientBytes(): number {
+    let n = 0;
+    for (const p of this.clientProxies.values()) n += p.stats.forwarded.forward + p.stats.forwarded.backward;
+    return n;
+  }
+
+  /** Cuts (or black-holes) both directions between every client and each broker of `ids`. */
+  partitionClients(ids: number[], mode: Exclude<LinkMode, 'pass'> = 'cut'): void {
+    for (const id of ids) this.clientProxy(id).set('both', mode);
+  }
 
   broker(id: number): FaultBroker {
     const b = this.brokers[id - 1];
@@ -217,15 +250,17 @@ export class FaultCluster {
 
   /** Slows every link by `delayMs` each way. */
   delayAll(delayMs: number): void {
-    for (const p of this.proxies.values()) p.set('both', 'pass', delayMs);
+    for (const p of this.allProxies()) p.set('both', 'pass', delayMs);
   }
 
-  healNetwork(): void { for (const p of this.proxies.values()) p.heal(); }
+  healNetwork(): void { for (const p of this.allProxies()) p.heal(); }
 
   /** Links that are not plain pass-through, for the report. */
   networkState(): string {
-    return [...this.proxies.values()].filter((p) => p.describe() !== 'pass').map((p) => `${p.name}: ${p.describe()}`).join(', ');
+    return this.allProxies().filter((p) => p.describe() !== 'pass').map((p) => `${p.name}: ${p.describe()}`).join(', ');
   }
+
+  private allProxies(): LinkProxy[] { return [...this.proxies.values(), ...this.clientProxies.values()]; }
 
   /** Heals the network, resumes paused brokers and starts stopped ones. */
   async healAll(): Promise<void> {
@@ -302,7 +337,7 @@ export class FaultCluster {
   async destroy(removeData: boolean): Promise<void> {
     for (const b of this.brokers) b.resume();
     await Promise.all(this.brokers.map((b) => b.kill()));
-    await Promise.all([...this.proxies.values()].map((p) => p.close()));
+    await Promise.all(this.allProxies().map((p) => p.close()));
     await Promise.all(this.brokers.map((b) => b.closeLog()));
     if (removeData) await rm(this.workDir, { recursive: true, force: true });
   }

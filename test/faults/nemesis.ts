@@ -3,13 +3,14 @@ import type { FaultCluster } from './cluster.js';
 import type { FaultRecord, SendOp } from './history.js';
 
 export const FAULT_KINDS = [
-  'kill',              // SIGKILL one broker, restart it later
-  'pause',             // SIGSTOP one broker longer than an election timeout, then SIGCONT
+  'kill',              // SIGKILL one broker (up to a minority: 2 of 5), restart later
+  'pause',             // SIGSTOP one broker (up to a minority) longer than an election timeout, then SIGCONT
   'partition-single',  // one broker cut off from all others
-  'partition-minority',// a random minority cut off from the majority (drop or reset)
+  'partition-minority',// a random minority (1 of 3, 2 of 5) cut off from the majority (drop or reset)
   'partition-majority',// the other side: a random majority cut off from the rest, black-holed
   'partition-bridge',  // two halves that only one broker (the bridge) connects
   'partition-oneway',  // one broker can send to nobody, but still hears everyone
+  'partition-client',  // the clients cut off from some brokers (a partition leader, or 1 to n-1 brokers); brokers see each other
   'delay',             // every link slowed
   'kill-controller',   // SIGKILL the active controller
   'kill-leader-after-ack', // SIGKILL a partition leader right after it acknowledged a write
@@ -82,31 +83,32 @@ export class Nemesis {
     const minority = Math.floor((ids.length - 1) / 2);
     switch (kind) {
       case 'kill': {
-        const b = cluster.broker(random.pick(ids));
-        record.detail = `broker ${b.nodeId} down ${duration} ms`;
+        // One broker, or up to a minority of them (2 of 5) at once.
+        const victims = shuffled().slice(0, random.int(1, Math.max(1, minority))).map((id) => cluster.broker(id));
+        record.detail = `broker${victims.length > 1 ? 's' : ''} ${victims.map((b) => b.nodeId).join(',')} down ${duration} ms`;
         this.begin(record);
-        await b.kill();
+        await Promise.all(victims.map((b) => b.kill()));
         await sleep(duration);
         record.healed = Date.now();
-        await b.start(60_000);
+        await Promise.all(victims.map((b) => b.start(60_000)));
         break;
       }
       case 'pause': {
-        const b = cluster.broker(random.pick(ids));
+        const victims = shuffled().slice(0, random.int(1, Math.max(1, minority))).map((id) => cluster.broker(id));
         const ms = Math.max(duration, 2500);
-        record.detail = `broker ${b.nodeId} stopped ${ms} ms`;
+        record.detail = `broker${victims.length > 1 ? 's' : ''} ${victims.map((b) => b.nodeId).join(',')} stopped ${ms} ms`;
         this.begin(record);
-        b.pause();
+        for (const b of victims) b.pause();
         await sleep(ms);
         record.healed = Date.now();
-        b.resume();
+        for (const b of victims) b.resume();
         break;
       }
       case 'partition-single':
       case 'partition-minority':
       case 'partition-majority': {
         const order = shuffled();
-        const size = kind === 'partition-majority' ? ids.length - minority : Math.max(1, minority);
+        const size = kind === 'partition-majority' ? ids.length - minority : kind === 'partition-single' ? 1 : Math.max(1, minority);
         const side = order.slice(0, size);
         const rest = order.slice(size);
         const mode = kind === 'partition-majority' ? 'drop' : random.bool() ? 'cut' : 'drop';
@@ -137,6 +139,29 @@ export class Nemesis {
         record.detail = `broker ${b} cannot send to anyone, hears everyone, ${duration} ms`;
         this.begin(record);
         for (const other of ids) if (other !== b) cluster.setOneWay(b, other, 'drop');
+        await sleep(duration);
+        record.healed = Date.now();
+        cluster.healNetwork();
+        break;
+      }
+      case 'partition-client': {
+        // Half the time the leader of one of the workload's partitions (clients cut from a leader
+        // that still has its quorum), else a random 1 to n-1 brokers.
+        let side: number[];
+        let what = '';
+        if (random.bool()) {
+          const md = await cluster.metadata([this.o.topic]);
+          const leaders = (md?.topics[0]?.partitions ?? []).filter((p) => p.leaderId > 0);
+          const p = leaders.length > 0 ? random.pick(leaders) : undefined;
+          side = p !== undefined ? [p.leaderId] : [random.pick(ids)];
+          what = p !== undefined ? ` (leader of ${this.o.topic}-${p.partitionIndex})` : ' (no leader known: a random broker)';
+        } else {
+          side = shuffled().slice(0, random.int(1, ids.length - 1)).sort((a, b) => a - b);
+        }
+        const mode = random.bool() ? 'cut' : 'drop';
+        record.detail = `clients | [${side.join(',')}]${what} (${mode}) ${duration} ms`;
+        this.begin(record);
+        cluster.partitionClients(side, mode);
         await sleep(duration);
         record.healed = Date.now();
         cluster.healNetwork();

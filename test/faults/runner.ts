@@ -31,6 +31,10 @@ export interface RunOptions {
   maxFaults?: number;
   /** Nemesis timing overrides (ms). */
   minFaultMs?: number; maxFaultMs?: number; minQuietMs?: number; maxQuietMs?: number;
+  /** Milliseconds the clients keep going after the cluster converged, before the workload stops (default 3000). */
+  settleMs?: number;
+  /** Milliseconds of workload before the first fault (default 2000). */
+  warmupMs?: number;
 }
 
 export interface FaultReport extends FaultRecord {
@@ -50,6 +54,36 @@ export interface RunReport {
   workDir: string;
   /** Broker log lines around the first anomalies (empty when the run passed). */
   logs: string;
+  /** Bytes that went through the client proxies (clients never use the real ports). */
+  clientBytes: number;
+}
+
+/** Per fault kind: how many were injected and the spread of their unavailability windows. */
+export interface KindSummary {
+  kind: string;
+  count: number;
+  /** Longest stretch without an acknowledged write: median and maximum over this kind's faults. */
+  unavailableMedianMs: number;
+  unavailableMaxMs: number;
+  /** From healing to the first ack: median and maximum (faults with no ack before the next one left out). */
+  recoveryMedianMs: number;
+  recoveryMaxMs: number;
+}
+
+export function summarizeByKind(faults: readonly FaultReport[]): KindSummary[] {
+  const median = (xs: number[]): number => {
+    if (xs.length === 0) return -1;
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor((s.length - 1) / 2)]!;
+  };
+  const kinds = [...new Set(faults.map((f) => f.kind))].sort();
+  return kinds.map((kind) => {
+    const of = faults.filter((f) => f.kind === kind);
+    const un = of.map((f) => f.unavailableMs);
+    const rec = of.map((f) => f.recoveryMs).filter((x) => x >= 0);
+    return { kind, count: of.length, unavailableMedianMs: median(un), unavailableMaxMs: Math.max(...un),
+      recoveryMedianMs: median(rec), recoveryMaxMs: rec.length > 0 ? Math.max(...rec) : -1 };
+  });
 }
 
 export const TOPIC = 'faults';
@@ -80,6 +114,10 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
   let passed = false;
   let workload: Workload | null = null;
   try {
+    // Clients must only ever learn the client proxies' ports, or a client partition would cut nothing.
+    const md = await cluster.metadata([]);
+    const wrong = (md?.brokers ?? []).filter((b) => b.port !== cluster.clientProxy(b.nodeId).port);
+    if (md === null || wrong.length > 0) throw new Error(`brokers do not advertise their client proxies: ${JSON.stringify(md?.brokers.map((b) => [b.nodeId, b.port]))}`);
     const kafka = new Kafka({ clientId: 'faults-setup', brokers: cluster.bootstrapList, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
     const admin = kafka.admin();
     try {
@@ -95,7 +133,7 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
       random: new Random(random.nextU32()), history,
     });
     workload.start();
-    await sleep(2000); // let the clients warm up before the first fault
+    await sleep(options.warmupMs ?? 2000); // let the clients warm up before the first fault
     const nemesis = new Nemesis({
       cluster, random: new Random(random.nextU32()), nextAck: () => workload!.nextAck(), topic: TOPIC,
       faults: history.faults, say, kinds: options.kinds ?? FAULT_KINDS,
@@ -105,7 +143,7 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
     await cluster.healAll();
     say(`healed; ${workload.acknowledged()} records acknowledged so far; letting the clients catch up`);
     await waitConverged(cluster, [TOPIC], 60_000);
-    await sleep(3000);
+    await sleep(options.settleMs ?? 3000);
     const faultsEnd = Date.now();
     await workload.stop();
     say('workload stopped; reading back');
@@ -126,7 +164,7 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
       const times = [...new Set(result.anomalies.map((a) => a.time).filter((t) => t > 0))].slice(0, 3);
       logs = (await Promise.all(times.map((t) => cluster.logsAround(t)))).join('\n');
     }
-    return { seed: options.seed, size, ok: result.ok, durationMs: Date.now() - started, faults, result, workDir, logs };
+    return { seed: options.seed, size, ok: result.ok, durationMs: Date.now() - started, faults, result, workDir, logs, clientBytes: cluster.clientBytes() };
   } catch (err) {
     const diagnosis = await cluster.diagnose().catch((e: unknown) => `diagnosis failed: ${(e as Error).message}`);
     const tails = cluster.brokers.map((b) => `--- broker ${b.nodeId} (${b.logPath}) ---\n${b.lastLines(25).join('\n')}`).join('\n');
@@ -162,9 +200,19 @@ async function readFinalState(cluster: FaultCluster, history: History): Promise<
     await producer.connect();
     for (let p = 0; p < PARTITIONS; p++) {
       const start = Date.now();
-      const value = `final:${p}`;
-      const [r] = await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value }] });
-      history.sends.push({ producer: 'final', idempotent: false, topic: TOPIC, partition: p, values: [value], start, end: Date.now(), outcome: 'ok', baseOffset: BigInt(r!.baseOffset ?? -1) });
+      // Until the send() result acknowledges the partition (kafkajs can resolve without it, README "Client caveat").
+      for (let attempt = 1; ; attempt++) {
+        const value = `final:${p}:${attempt}`;
+        const res = await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value }] });
+        const r = res.find((x) => x.topicName === TOPIC && x.partition === p && x.errorCode === 0);
+        if (r !== undefined) {
+          history.sends.push({ producer: 'final', idempotent: false, topic: TOPIC, partition: p, values: [value], start, end: Date.now(), outcome: 'ok', baseOffset: BigInt(r.baseOffset ?? -1) });
+          break;
+        }
+        // Unacknowledged: indeterminate (it may be in the log); the next attempt writes a new value.
+        history.sends.push({ producer: 'final', idempotent: false, topic: TOPIC, partition: p, values: [value], start, end: Date.now(), outcome: 'fail', baseOffset: -1n });
+        if (attempt >= 5) throw new Error(`final write to ${TOPIC}-${p} not acknowledged after ${attempt} attempts`);
+      }
     }
   } finally {
     await producer.disconnect().catch(() => undefined);
@@ -246,6 +294,9 @@ export function formatReport(r: RunReport): string {
     `  indeterminate sends' records ${c.indeterminate} (${c.indeterminateWritten} written), non-idempotent duplicates ${c.duplicatedNonIdempotent} (allowed), final log ${c.finalRecords} records (${c.controlRecords} control)`,
     `  broker fatal log lines ${c.brokerFatal}`,
     `  reads checked ${c.readsChecked} (vanished ${c.readsVanished}); commits acknowledged ${c.commitsAcknowledged} (lost ${c.commitsLost}); topics created during faults ${c.topicsCreatedDuringFaults} (unusable ${c.topicsUnusable})`,
+    `  client traffic through the client proxies: ${r.clientBytes} bytes`,
+    '  by kind: count, longest stretch without an acknowledged write (median / max), heal to first ack (median / max):',
+    ...summarizeByKind(r.faults).map((k) => `    ${k.kind.padEnd(22)} ${String(k.count).padStart(3)}  ${String(k.unavailableMedianMs).padStart(6)} / ${String(k.unavailableMaxMs).padStart(6)} ms  ${String(k.recoveryMedianMs).padStart(6)} / ${String(k.recoveryMaxMs).padStart(6)} ms`),
     '  faults (longest stretch without an acknowledged write / time from heal to the first ack):',
     ...r.faults.map((f, i) => `    ${String(i + 1).padStart(3)} ${f.kind.padEnd(22)} ${String(f.unavailableMs).padStart(6)} ms / ${f.recoveryMs < 0 ? '   none' : `${String(f.recoveryMs).padStart(6)} ms`}  ${f.detail}`),
   ];

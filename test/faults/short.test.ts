@@ -17,7 +17,7 @@ describe('fault injection (short schedule)', () => {
     const lines: string[] = [];
     const report = await runFaults({
       seed: SEED, timeSec: 90, maxFaults: FAULT_KINDS.length,
-      minFaultMs: 2200, maxFaultMs: 3000, minQuietMs: 1000, maxQuietMs: 1500,
+      minFaultMs: 2200, maxFaultMs: 2600, minQuietMs: 600, maxQuietMs: 900, warmupMs: 1500, settleMs: 1000,
       say: (line) => lines.push(line),
     });
     const text = `${lines.join('\n')}\n${formatReport(report)}`;
@@ -25,6 +25,7 @@ describe('fault injection (short schedule)', () => {
     assert.deepEqual(new Set(report.faults.map((f) => f.kind)), new Set(FAULT_KINDS), text);
     const c = report.result.counts;
     assert.ok(c.acknowledged > 100, `too few writes acknowledged to mean anything:\n${text}`);
+    assert.ok(report.clientBytes > 0, `the clients did not go through the client proxies:\n${text}`);
     assert.ok(c.readsChecked > 0 && c.commitsAcknowledged > 0 && c.topicsCreatedDuringFaults > 0, text);
     if (process.env.RAFTKA_FAULTS_VERBOSE === '1' || c.brokerFatal > 0) process.stdout.write(`${text}\n`);
   });

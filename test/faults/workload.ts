@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type Producer, type RecordMetadata, type ConsumerCommitOffsetsEvent } from 'kafkajs';
 import { Random } from '../../src/util/random.js';
 import { recordRead, type History, type SendOp } from './history.js';
 
@@ -30,6 +30,26 @@ function kafka(bootstrap: string[], clientId: string): Kafka {
 }
 
 export const COMMIT_GROUP = 'faults-committers';
+
+/**
+ * Records the commits of a kafkajs COMMIT_OFFSETS event (emitted only after the coordinator
+ * answered an OffsetCommit without error) as acknowledged.
+ */
+export function recordCommits(history: History, member: string, payload: ConsumerCommitOffsetsEvent['payload']): void {
+  const time = Date.now();
+  for (const t of payload.topics) {
+    for (const p of t.partitions) history.commits.push({ group: payload.groupId, member, topic: t.topic, partition: Number(p.partition), offset: BigInt(String(p.offset)), time });
+  }
+}
+
+/**
+ * The partitions of `partitions` that a kafkajs send() result does not acknowledge: no entry for
+ * the partition, or an entry with an error code (kafkajs 2.2.4 can resolve a multi-partition
+ * send() without one of them across a leader change).
+ */
+export function unacknowledgedPartitions(result: readonly RecordMetadata[], topic: string, partitions: readonly number[]): number[] {
+  return partitions.filter((p) => !result.some((r) => r.topicName === topic && r.partition === p && r.errorCode === 0));
+}
 
 /**
  * The clients of the run: acks=all producers (idempotent and not) writing unique values
@@ -114,9 +134,14 @@ export class Workload {
       try {
         const res = await producer.send({ topic: o.topic, acks: -1, timeout: 5000, messages: values.map((value) => ({ partition, value })) });
         op.end = Date.now();
+        // kafkajs 2.2.4's send() can resolve without a result for a partition whose request failed
+        // across a leader change (README "Client caveat"): only a result for the partition, without
+        // an error, is an acknowledgement. Anything else is indeterminate, handled as a failure.
+        const missing = unacknowledgedPartitions(res, o.topic, [partition]);
+        if (missing.length > 0) throw new Error(`send() resolved without an acknowledgement for partition ${missing.join(',')}`);
+        const r = res.find((x) => x.topicName === o.topic && x.partition === partition)!;
         op.outcome = 'ok';
-        const r = res.find((x) => x.partition === partition);
-        op.baseOffset = r?.baseOffset !== undefined ? BigInt(r.baseOffset) : -1n;
+        op.baseOffset = r.baseOffset !== undefined ? BigInt(r.baseOffset) : -1n;
         for (const w of this.ackWaiters.splice(0)) w(op);
       } catch (err) {
         op.end = Date.now();
@@ -148,6 +173,10 @@ export class Workload {
       const crashed = new Promise<void>((resolve) => {
         consumer.on(consumer.events.CRASH, () => resolve());
       });
+      // A commit counts only when kafkajs reports that the coordinator accepted it: its
+      // commitOffsets() also resolves, without sending anything, once the consumer is stopping
+      // (runner.commitOffsets returns when not running), which is no acknowledgement.
+      if (commits) consumer.on(consumer.events.COMMIT_OFFSETS, (e) => recordCommits(o.history, name, e.payload));
       try {
         await consumer.connect();
         await consumer.subscribe({ topic: o.topic, fromBeginning: true });
@@ -162,7 +191,6 @@ export class Workload {
               const next = offset + 1n;
               try {
                 await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
-                o.history.commits.push({ group: groupId, member: name, topic, partition, offset: next, time: Date.now() });
               } catch { /* not acknowledged: not counted */ }
             }
           },
