@@ -26,7 +26,7 @@ interface KafkajsCluster {
  * kafkajs's own Cluster and Broker classes, keeping control records (a consumer skips them, the
  * checker needs them to see that offsets are gapless).
  */
-export async function readTopic(kafka: Kafka, topic: string): Promise<Map<number, LogRecord[]>> {
+export async function readTopic(kafka: Kafka, topic: string, minEnd: ReadonlyMap<number, bigint> = new Map()): Promise<Map<number, LogRecord[]>> {
   const cluster = kafkajsCluster<KafkajsCluster>(kafka);
   await cluster.connect();
   try {
@@ -54,8 +54,12 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<Map<number
           offset = o + 1n;
           progressed = true;
         }
-        if (offset >= hw) break;
-        if (!progressed) throw new Error(`no progress reading ${topic}-${partitionId} at offset ${offset} (high watermark ${hw})`);
+        // Up to the high watermark, and at least to `minEnd` (past every acknowledged offset): a
+        // leader elected a moment ago may still expose the high watermark its predecessor last told it.
+        const wanted = minEnd.get(partitionId) ?? 0n;
+        if (offset >= hw && offset >= wanted) break;
+        if (!progressed && offset < hw) throw new Error(`no progress reading ${topic}-${partitionId} at offset ${offset} (high watermark ${hw})`);
+        if (!progressed) await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
     return out;

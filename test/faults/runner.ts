@@ -219,7 +219,12 @@ async function readFinalState(cluster: FaultCluster, history: History): Promise<
   }
 
   const logs: FinalState['logs'] = new Map();
-  for (const [p, records] of await withTimeout(readTopic(kafka, TOPIC), 60_000, 'final read')) logs.set(`${TOPIC}-${p}`, records);
+  // Read at least past every final write's offset (each acknowledged, so below its leader's high watermark).
+  const minEnd = new Map<number, bigint>();
+  for (const s of history.sends) {
+    if (s.producer === 'final' && s.outcome === 'ok' && s.baseOffset >= 0n) minEnd.set(s.partition, s.baseOffset + 1n);
+  }
+  for (const [p, records] of await withTimeout(readTopic(kafka, TOPIC, minEnd), 60_000, 'final read')) logs.set(`${TOPIC}-${p}`, records);
 
   const committed = new Map<string, bigint>();
   const admin = kafka.admin();
