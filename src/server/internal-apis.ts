@@ -16,22 +16,22 @@ export const InternalApiKey = {
   LeaderTransfer: 10001,
 } as const;
 
-export const RaftEnvelopeApi: ApiDescriptor = {
-  apiKey: InternalApiKey.RaftEnvelope,
-  name: 'RaftkaRaftEnvelope',
-  minVersion: 0,
-  maxVersion: 0,
-  maxValidVersion: 0,
-  latestVersionUnstable: false,
-  flexibleFrom: null,
-  listeners: ['broker'],
-  requestHeaderVersion: () => 1,
-  responseHeaderVersion: () => 0,
+type Codecs = Pick<ApiDescriptor, 'decodeRequest' | 'encodeRequest' | 'decodeResponse' | 'encodeResponse'>;
+
+/** An internal API: version 0 only, request header v1, response header v0, broker listeners only. */
+function internalApi(apiKey: number, name: string, codecs: Codecs): ApiDescriptor {
+  return {
+    apiKey, name, minVersion: 0, maxVersion: 0, maxValidVersion: 0, latestVersionUnstable: false, flexibleFrom: null,
+    listeners: ['broker'], requestHeaderVersion: () => 1, responseHeaderVersion: () => 0, ...codecs,
+  };
+}
+
+export const RaftEnvelopeApi: ApiDescriptor = internalApi(InternalApiKey.RaftEnvelope, 'RaftkaRaftEnvelope', {
   decodeRequest: (r: Reader) => decodeEnvelope(r),
   encodeRequest: (w: Writer, _version: number, m: unknown) => encodeEnvelope(w, m as HostEnvelope),
   decodeResponse: () => null,
   encodeResponse: () => undefined,
-};
+});
 
 /** One partition the controller asks its leader to hand over (ElectLeaders, preferred). */
 export interface LeaderTransferItem {
@@ -56,17 +56,7 @@ export interface LeaderTransferResponse {
  * controller learns the outcome from the new leader's report (AlterPartition), as it does for
  * every leader change.
  */
-export const LeaderTransferApi: ApiDescriptor = {
-  apiKey: InternalApiKey.LeaderTransfer,
-  name: 'RaftkaLeaderTransfer',
-  minVersion: 0,
-  maxVersion: 0,
-  maxValidVersion: 0,
-  latestVersionUnstable: false,
-  flexibleFrom: null,
-  listeners: ['broker'],
-  requestHeaderVersion: () => 1,
-  responseHeaderVersion: () => 0,
+export const LeaderTransferApi: ApiDescriptor = internalApi(InternalApiKey.LeaderTransfer, 'RaftkaLeaderTransfer', {
   decodeRequest: (r: Reader): LeaderTransferRequest => {
     const n = Math.max(0, r.arrayLength(false));
     const partitions: LeaderTransferItem[] = [];
@@ -89,4 +79,4 @@ export const LeaderTransferApi: ApiDescriptor = {
     w.int32(res.results.length);
     for (const p of res.results) { w.string(p.topic); w.int32(p.partition); w.int16(p.errorCode); }
   },
-};
+});
