@@ -10,7 +10,8 @@ import { ErrorCode, KafkaError } from '../kafka/errors.js';
 import type { MetadataImage } from '../cluster/image.js';
 import type { CreateTopicRequest, CreateTopicResult } from '../cluster/controller.js';
 import type { Partition } from '../partition/partition.js';
-import { buildRecordBatch, ControlRecordType, iterateBatches, iterateRecords, readBatchHeader, readControlRecord } from '../../protocol/records/index.js';
+import { replayCommitted } from '../partition/replay.js';
+import { buildRecordBatch, ControlRecordType, readControlRecord } from '../../protocol/records/index.js';
 import { offsetsPartitionFor } from './hash.js';
 import { decodeOffsetsRecord } from './records.js';
 import type { Scheduler } from './scheduler.js';
@@ -70,7 +71,6 @@ interface ShardEntry {
  */
 const LOAD_WAIT_MS = 5000;
 
-const LOAD_READ_BYTES = 1 << 20;
 /** How often leadership of the offsets partitions is re-checked (besides the 'leadership' events). */
 const SWEEP_INTERVAL_MS = 500;
 
@@ -198,55 +198,31 @@ export class GroupCoordinator {
       entry.loading = false;
       this.deps.log.info({ partition: index, leaderEpoch, groups: shard.groups.size, ms: Math.round(this.deps.scheduler.now() - started) }, 'loaded groups of an offsets partition');
     }, (err: unknown) => {
+      if (this.shards.get(index) !== entry) return; // unloaded meanwhile (leadership moved)
       this.deps.log.warn({ err, partition: index }, 'cannot load the groups of an offsets partition; will retry');
-      if (this.shards.get(index) === entry) { shard.unload(); this.shards.delete(index); }
+      shard.unload();
+      this.shards.delete(index);
     }).finally(settle);
     return entry;
   }
 
-  /** Reads the partition from its log start to the high watermark once every earlier entry is committed. */
-  private async replayLog(partition: Partition, shard: GroupShard, leaderEpoch: number): Promise<void> {
-    const target = partition.logEndOffset;
-    while (partition.highWatermark < target) {
-      if (!partition.isLeader || partition.leaderEpoch !== leaderEpoch || shard.isClosed) throw new Error('leadership changed while loading');
-      await new Promise<void>((resolve) => {
-        const done = (): void => { partition.off('highWatermark', done); partition.off('leadership', done); resolve(); };
-        partition.on('highWatermark', done);
-        partition.on('leadership', done);
-      });
-    }
-    let offset = partition.logStartOffset;
-    const end = partition.highWatermark;
-    while (offset < end) {
-      if (shard.isClosed) return;
-      const { records } = await partition.read(offset, LOAD_READ_BYTES);
-      if (records === null) break;
-      let next = offset;
-      for (const span of iterateBatches(records)) {
-        const header = readBatchHeader(records, span.offset);
-        next = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
-        if (header.baseOffset + BigInt(header.lastOffsetDelta) < offset) continue;
-        const txnProducer = header.isTransactional && header.producerId >= 0n ? header.producerId : undefined;
-        if (header.isControl) {
-          // A transaction marker: the producer's pending offsets take effect or go.
-          if (txnProducer === undefined) continue;
-          for (const r of iterateRecords(records, span.offset)) {
-            const c = readControlRecord(r);
-            if (c.type === ControlRecordType.COMMIT || c.type === ControlRecordType.ABORT) shard.completeTransaction(txnProducer, c.type === ControlRecordType.COMMIT);
-          }
-          continue;
+  /** Rebuilds the shard's groups and offsets from the partition's committed records. */
+  private replayLog(partition: Partition, shard: GroupShard, leaderEpoch: number): Promise<void> {
+    return replayCommitted(partition, () => partition.isLeader && partition.leaderEpoch === leaderEpoch && !shard.isClosed, {
+      control(header, records) {
+        // A transaction marker: the producer's pending offsets take effect or go.
+        if (!header.isTransactional || header.producerId < 0n) return;
+        for (const r of records) {
+          const c = readControlRecord(r);
+          if (c.type === ControlRecordType.COMMIT || c.type === ControlRecordType.ABORT) shard.completeTransaction(header.producerId, c.type === ControlRecordType.COMMIT);
         }
-        for (const r of iterateRecords(records, span.offset)) {
-          if (header.baseOffset + BigInt(r.offsetDelta) < offset || r.key === null) continue;
-          const decoded = decodeOffsetsRecord(r.key, r.value);
-          if (decoded === null) continue;
-          const recordOffset = header.baseOffset + BigInt(r.offsetDelta);
-          if (txnProducer !== undefined) shard.replayTransactional(txnProducer, decoded, recordOffset); else shard.replay(decoded, recordOffset);
-        }
-      }
-      if (next <= offset) break;
-      offset = next;
-    }
+      },
+      record(header, r, offset) {
+        const decoded = decodeOffsetsRecord(r.key!, r.value);
+        if (decoded === null) return;
+        if (header.isTransactional && header.producerId >= 0n) shard.replayTransactional(header.producerId, decoded, offset); else shard.replay(decoded, offset);
+      },
+    });
   }
 
   private async append(partition: Partition, leaderEpoch: number, records: readonly OffsetsWrite[], txn?: TxnProducer): Promise<bigint> {

@@ -15,7 +15,8 @@ import type { Partition } from '../partition/partition.js';
 import { produceConfigFrom } from '../partition/validate.js';
 import type { Scheduler } from '../groups/scheduler.js';
 import { offsetsPartitionFor } from '../groups/hash.js';
-import { buildRecordBatch, iterateBatches, iterateRecords, readBatchHeader } from '../../protocol/records/index.js';
+import { replayCommitted } from '../partition/replay.js';
+import { buildRecordBatch } from '../../protocol/records/index.js';
 import { decodeTxnLogRecord } from './records.js';
 import { TxnMarkerSender, type MarkerTransport } from './markers.js';
 import {
@@ -69,7 +70,6 @@ interface ShardEntry {
   readonly loaded: Promise<void>;
 }
 
-const LOAD_READ_BYTES = 1 << 20;
 const SWEEP_INTERVAL_MS = 500;
 /** How long the next transaction's AddPartitionsToTxn waits for the previous one's markers (see TxnShardConfig). */
 const CONCURRENT_TRANSACTIONS_WAIT_MS = 500;
@@ -201,43 +201,22 @@ export class TransactionCoordinator {
       shard.finishLoad();
       this.deps.log.info({ partition: index, coordinatorEpoch: leaderEpoch, transactionalIds: shard.txns.size, ms: Math.round(this.deps.scheduler.now() - started) }, 'loaded transactions of a transaction state partition');
     }, (err: unknown) => {
+      if (this.shards.get(index) !== entry) return; // unloaded meanwhile (leadership moved)
       this.deps.log.warn({ err, partition: index }, 'cannot load the transactions of a partition; will retry');
-      if (this.shards.get(index) === entry) { shard.unload(); this.shards.delete(index); }
+      shard.unload();
+      this.shards.delete(index);
     }).finally(settle);
     return entry;
   }
 
-  /** Replays the partition from its log start to the high watermark, once every earlier entry is committed. */
-  private async replayLog(partition: Partition, shard: TxnShard, leaderEpoch: number): Promise<void> {
-    const target = partition.logEndOffset;
-    while (partition.highWatermark < target) {
-      if (!partition.isLeader || partition.leaderEpoch !== leaderEpoch || shard.isClosed) throw new Error('leadership changed while loading');
-      await new Promise<void>((resolve) => {
-        const done = (): void => { partition.off('highWatermark', done); partition.off('leadership', done); resolve(); };
-        partition.on('highWatermark', done);
-        partition.on('leadership', done);
-      });
-    }
-    let offset = partition.logStartOffset;
-    const end = partition.highWatermark;
-    while (offset < end) {
-      if (shard.isClosed) return;
-      const { records } = await partition.read(offset, LOAD_READ_BYTES);
-      if (records === null) break;
-      let next = offset;
-      for (const span of iterateBatches(records)) {
-        const header = readBatchHeader(records, span.offset);
-        next = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
-        if (header.isControl) continue;
-        for (const r of iterateRecords(records, span.offset)) {
-          if (header.baseOffset + BigInt(r.offsetDelta) < offset || r.key === null) continue;
-          const decoded = decodeTxnLogRecord(r.key, r.value);
-          if (decoded !== null) shard.replay(decoded);
-        }
-      }
-      if (next <= offset) break;
-      offset = next;
-    }
+  /** Rebuilds the shard's transactions from the partition's committed records. */
+  private replayLog(partition: Partition, shard: TxnShard, leaderEpoch: number): Promise<void> {
+    return replayCommitted(partition, () => partition.isLeader && partition.leaderEpoch === leaderEpoch && !shard.isClosed, {
+      record(_header, r) {
+        const decoded = decodeTxnLogRecord(r.key!, r.value);
+        if (decoded !== null) shard.replay(decoded);
+      },
+    });
   }
 
   private async append(partition: Partition, leaderEpoch: number, key: Buffer, value: Buffer | null): Promise<void> {
