@@ -6,6 +6,7 @@ import type { AuthHelper } from '../../security/authorizer.js';
 import { ErrorCode } from '../errors.js';
 import type { HandlerDeps } from './deps.js';
 import { defineHandler, type ApiHandler } from './handler.js';
+import { commitPerPartition } from './offset-commit.js';
 
 /**
  * TxnOffsetCommit v0-3: a transactional producer commits a group's offsets inside its transaction
@@ -30,37 +31,21 @@ export function txnOffsetCommitHandler(deps: HandlerDeps, groups: GroupCoordinat
         return this.errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED, ctx);
       }
       const readable = auth.filterAuthorized(ctx, AclOperation.READ, AclResourceType.TOPIC, request.topics.map((t) => t.name));
-      const image = deps.metadata();
-      const offsets: Parameters<GroupCoordinator['txnCommitOffsets']>[0]['offsets'][number][] = [];
-      const codes: number[][] = request.topics.map((t) => t.partitions.map(() => ErrorCode.NONE));
-      const slots: [number, number][] = [];
-      request.topics.forEach((t, ti) => t.partitions.forEach((p, pi) => {
-        if (!readable.has(t.name)) { codes[ti]![pi] = ErrorCode.TOPIC_AUTHORIZATION_FAILED; return; }
-        if (image.partition(t.name, p.partitionIndex) === undefined) { codes[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION; return; }
-        offsets.push({
-          topic: t.name, partition: p.partitionIndex, offset: p.committedOffset,
-          leaderEpoch: ctx.apiVersion >= 2 ? p.committedLeaderEpoch : -1,
-          metadata: p.committedMetadata, commitTimestamp: -1n,
-        });
-        slots.push([ti, pi]);
+      const v3 = ctx.apiVersion >= 3;
+      const topics = await commitPerPartition(request.topics, readable, deps.metadata(), (topic, p) => ({
+        topic, partition: p.partitionIndex, offset: p.committedOffset,
+        leaderEpoch: ctx.apiVersion >= 2 ? p.committedLeaderEpoch : -1,
+        metadata: p.committedMetadata, commitTimestamp: -1n,
+      }), (offsets) => groups.txnCommitOffsets({
+        groupId: request.groupId,
+        producerId: request.producerId,
+        producerEpoch: request.producerEpoch,
+        generationId: v3 ? request.generationId : -1,
+        memberId: v3 ? request.memberId : '',
+        groupInstanceId: v3 ? request.groupInstanceId : null,
+        offsets,
       }));
-      if (offsets.length > 0) {
-        const v3 = ctx.apiVersion >= 3;
-        const results = await groups.txnCommitOffsets({
-          groupId: request.groupId,
-          producerId: request.producerId,
-          producerEpoch: request.producerEpoch,
-          generationId: v3 ? request.generationId : -1,
-          memberId: v3 ? request.memberId : '',
-          groupInstanceId: v3 ? request.groupInstanceId : null,
-          offsets,
-        });
-        results.forEach((code, i) => { const [ti, pi] = slots[i]!; codes[ti]![pi] = code; });
-      }
-      return {
-        throttleTimeMs: 0,
-        topics: request.topics.map((t, ti) => ({ name: t.name, partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: codes[ti]![pi]! })) })),
-      };
+      return { throttleTimeMs: 0, topics };
     },
     errorResponse: (request, errorCode) => ({
       throttleTimeMs: 0,
