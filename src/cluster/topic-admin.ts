@@ -150,12 +150,19 @@ export interface ConfigChangeResult {
 /** Topic configs whose values are lists (APPEND and SUBTRACT are allowed only on these). */
 const LIST_CONFIGS = new Set(['cleanup.policy']);
 
+type PlannedChange = { result: ConfigChangeResult; records: MetadataRecord[] };
+
+/** A config change refused: the resource's error code and message. */
+class ConfigPlanError extends Error {
+  constructor(readonly errorCode: number, message: string) { super(message); }
+}
+
 /**
  * Validates a config change and returns the ConfigRecords that make it (topic configs; broker
  * configs in planBrokerConfigChange).
  */
-export function planConfigChange(image: MetadataImage, c: ConfigResourceChange): { result: ConfigChangeResult; records: MetadataRecord[] } {
-  const done = (errorCode: number, errorMessage: string | null, records: MetadataRecord[] = []): { result: ConfigChangeResult; records: MetadataRecord[] } => ({
+export function planConfigChange(image: MetadataImage, c: ConfigResourceChange): PlannedChange {
+  const done = (errorCode: number, errorMessage: string | null, records: MetadataRecord[] = []): PlannedChange => ({
     result: { resourceType: c.resourceType, resourceName: c.resourceName, errorCode, errorMessage }, records,
   });
   const names = new Set<string>();
@@ -163,75 +170,52 @@ export function planConfigChange(image: MetadataImage, c: ConfigResourceChange):
     if (names.has(o.name)) return done(ErrorCode.INVALID_REQUEST, `Error due to duplicate config keys`);
     names.add(o.name);
   }
-  if (c.resourceType === ResourceType.BROKER) return planBrokerConfigChange(image, c, done);
-  if (c.resourceType !== ResourceType.TOPIC) return done(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${c.resourceType}`);
-  const topic = image.topics.get(c.resourceName);
-  if (topic === undefined) return done(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${c.resourceName} does not exist`);
-  const next = new Map(c.replace ? [] : topic.configs);
-  for (const o of c.ops) {
-    if (!TOPIC_CONFIG_DEFAULTS.has(o.name)) return done(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${o.name}`);
-    const current = next.get(o.name) ?? TOPIC_CONFIG_DEFAULTS.get(o.name)!;
-    switch (c.replace ? ConfigOp.SET : o.op) {
-      case ConfigOp.SET:
-        if (o.value === null) return done(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${o.name}`);
-        next.set(o.name, o.value);
-        break;
-      case ConfigOp.DELETE:
-        next.delete(o.name);
-        break;
-      case ConfigOp.APPEND:
-      case ConfigOp.SUBTRACT: {
-        if (!LIST_CONFIGS.has(o.name)) {
-          return done(ErrorCode.INVALID_CONFIG, `Config value append is not allowed for config key: ${o.name}`);
-        }
-        const items = current.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  try {
+    if (c.resourceType === ResourceType.BROKER) return done(ErrorCode.NONE, null, planBrokerConfigChange(image, c));
+    if (c.resourceType !== ResourceType.TOPIC) return done(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${c.resourceType}`);
+    const topic = image.topics.get(c.resourceName);
+    if (topic === undefined) return done(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic ${c.resourceName} does not exist`);
+    const next = applyConfigOps(topic.configs, c, {
+      checkName(name) {
+        if (!TOPIC_CONFIG_DEFAULTS.has(name)) throw new ConfigPlanError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${name}`);
+      },
+      listOp(o, current) {
+        if (!LIST_CONFIGS.has(o.name)) throw new ConfigPlanError(ErrorCode.INVALID_CONFIG, `Config value append is not allowed for config key: ${o.name}`);
+        const items = (current ?? TOPIC_CONFIG_DEFAULTS.get(o.name)!).split(',').map((s) => s.trim()).filter((s) => s !== '');
         const given = (o.value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
         const result = o.op === ConfigOp.APPEND
           ? [...items, ...given.filter((g) => !items.includes(g))]
           : items.filter((i) => !given.includes(i));
-        next.set(o.name, result.join(','));
-        break;
-      }
-      default:
-        return done(ErrorCode.INVALID_REQUEST, `Unknown alter configs operation type ${o.op}`);
+        return result.join(',');
+      },
+    });
+    for (const [name, value] of next) {
+      const err = validateTopicConfig(name, value);
+      if (err !== null) return done(ErrorCode.INVALID_CONFIG, err);
     }
+    return done(ErrorCode.NONE, null, configRecords(ResourceType.TOPIC, topic.name, topic.configs, next));
+  } catch (err) {
+    if (err instanceof ConfigPlanError) return done(err.errorCode, err.message);
+    throw err;
   }
-  for (const [name, value] of next) {
-    const err = validateTopicConfig(name, value);
-    if (err !== null) return done(ErrorCode.INVALID_CONFIG, err);
-  }
-  const records: MetadataRecord[] = [];
-  const all = new Set([...topic.configs.keys(), ...next.keys()]);
-  for (const name of all) {
-    const before = topic.configs.get(name);
-    const after = next.get(name);
-    if (before === after) continue;
-    records.push({ type: 'Config', data: { resourceType: ResourceType.TOPIC, resourceName: topic.name, name, value: after ?? null } });
-  }
-  return done(ErrorCode.NONE, null, records);
 }
 
 /**
- * A broker (or, with the name '', cluster default) config change, as Kafka's ConfigAdminManager
- * validates it and its controller stores it: a config Kafka (here: raftka) cannot change at runtime
- * fails with INVALID_REQUEST (Kafka's ConfigException becomes InvalidRequestException, KAFKA-13609);
- * a name the broker does not know is stored as a BROKER ConfigRecord and otherwise ignored, as Kafka
- * does. raftka has no dynamic broker configs, so every config it knows is refused.
+ * The configs after a change's ops (AlterConfigs: its set replaces every dynamic config; else
+ * IncrementalAlterConfigs' SET, DELETE, and APPEND/SUBTRACT through `rules.listOp`, given the
+ * current value if set). Throws ConfigPlanError for the first op refused.
  */
-function planBrokerConfigChange(
-  image: MetadataImage,
+function applyConfigOps(
+  current: ReadonlyMap<string, string>,
   c: ConfigResourceChange,
-  done: (errorCode: number, errorMessage: string | null, records?: MetadataRecord[]) => { result: ConfigChangeResult; records: MetadataRecord[] },
-): { result: ConfigChangeResult; records: MetadataRecord[] } {
-  if (c.resourceName !== '' && !/^\d+$/.test(c.resourceName)) return done(ErrorCode.INVALID_REQUEST, 'Unable to parse broker name as a base 10 number.');
-  const nulls = c.replace ? c.ops.filter((o) => o.value === null).map((o) => o.name) : [];
-  if (nulls.length > 0) return done(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
-  const current = image.brokerConfigs.get(c.resourceName) ?? new Map<string, string>();
+  rules: { checkName(name: string): void; listOp(o: ConfigResourceChange['ops'][number], current: string | undefined): string },
+): Map<string, string> {
   const next = new Map(c.replace ? [] : current);
   for (const o of c.ops) {
+    rules.checkName(o.name);
     switch (c.replace ? ConfigOp.SET : o.op) {
       case ConfigOp.SET:
-        if (o.value === null) return done(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${o.name}`);
+        if (o.value === null) throw new ConfigPlanError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${o.name}`);
         next.set(o.name, o.value);
         break;
       case ConfigOp.DELETE:
@@ -239,22 +223,47 @@ function planBrokerConfigChange(
         break;
       case ConfigOp.APPEND:
       case ConfigOp.SUBTRACT:
-        // Only list-typed configs take APPEND/SUBTRACT; an unknown name has no type.
-        return done(ErrorCode.INVALID_CONFIG, `Unknown config name: ${o.name}`);
+        next.set(o.name, rules.listOp(o, next.get(o.name)));
+        break;
       default:
-        return done(ErrorCode.INVALID_REQUEST, `Unknown alter configs operation type ${o.op}`);
+        throw new ConfigPlanError(ErrorCode.INVALID_REQUEST, `Unknown alter configs operation type ${o.op}`);
     }
   }
-  const touched = [...next.keys()].filter((name) => isKnownBrokerConfig(name));
-  if (touched.length > 0) return done(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: Set(${touched.join(', ')})`);
+  return next;
+}
+
+/** One ConfigRecord per config whose value differs between `before` and `after` (null: deleted). */
+function configRecords(resourceType: number, resourceName: string, before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): MetadataRecord[] {
   const records: MetadataRecord[] = [];
-  for (const name of new Set([...current.keys(), ...next.keys()])) {
-    const before = current.get(name);
-    const after = next.get(name);
-    if (before === after) continue;
-    records.push({ type: 'Config', data: { resourceType: ResourceType.BROKER, resourceName: c.resourceName, name, value: after ?? null } });
+  for (const name of new Set([...before.keys(), ...after.keys()])) {
+    const value = after.get(name);
+    if (before.get(name) === value) continue;
+    records.push({ type: 'Config', data: { resourceType, resourceName, name, value: value ?? null } });
   }
-  return done(ErrorCode.NONE, null, records);
+  return records;
+}
+
+/**
+ * A broker (or, with the name '', cluster default) config change, as Kafka's ConfigAdminManager
+ * validates it and its controller stores it: a config Kafka (here: raftka) cannot change at runtime
+ * fails with INVALID_REQUEST (Kafka's ConfigException becomes InvalidRequestException, KAFKA-13609);
+ * a name the broker does not know is stored as a BROKER ConfigRecord and otherwise ignored, as Kafka
+ * does. raftka has no dynamic broker configs, so every config it knows is refused. Returns the
+ * records; throws ConfigPlanError.
+ */
+function planBrokerConfigChange(image: MetadataImage, c: ConfigResourceChange): MetadataRecord[] {
+  if (c.resourceName !== '' && !/^\d+$/.test(c.resourceName)) throw new ConfigPlanError(ErrorCode.INVALID_REQUEST, 'Unable to parse broker name as a base 10 number.');
+  const nulls = c.replace ? c.ops.filter((o) => o.value === null).map((o) => o.name) : [];
+  if (nulls.length > 0) throw new ConfigPlanError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
+  const current = image.brokerConfigs.get(c.resourceName) ?? new Map<string, string>();
+  const next = applyConfigOps(current, c, {
+    checkName() { /* any name: unknown ones are stored */ },
+    // Only list-typed configs take APPEND/SUBTRACT; an unknown name has no type.
+    listOp(o) { throw new ConfigPlanError(ErrorCode.INVALID_CONFIG, `Unknown config name: ${o.name}`); },
+  });
+  const touched = [...next.keys()].filter((name) => isKnownBrokerConfig(name));
+  if (touched.length > 0) throw new ConfigPlanError(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: Set(${touched.join(', ')})`);
+  return configRecords(ResourceType.BROKER, c.resourceName, current, next);
 }
 
 /** Kafka's ElectionType ids. */

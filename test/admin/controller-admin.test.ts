@@ -89,6 +89,12 @@ describe('controller admin operations', () => {
     assert.deepEqual([...log.image().topics.get('orders')!.configs], [['segment.ms', '60000']]);
     const bad = await change([{ name: 'segment.ms', op: ConfigOp.SET, value: '1' }, { name: 'segment.ms', op: ConfigOp.DELETE, value: null }]);
     assert.equal(bad[0]!.errorCode, ErrorCode.INVALID_REQUEST);
+    const refused = async (ops: { name: string; op: number; value: string | null }[]) => { const [r] = await change(ops); return [r!.errorCode, r!.errorMessage]; };
+    assert.deepEqual(await refused([{ name: 'retention.ms', op: ConfigOp.APPEND, value: '1' }]), [ErrorCode.INVALID_CONFIG, 'Config value append is not allowed for config key: retention.ms']);
+    assert.deepEqual(await refused([{ name: 'segment.ms', op: ConfigOp.SET, value: null }, { name: 'no.such', op: ConfigOp.SET, value: '1' }]), [ErrorCode.INVALID_REQUEST, 'Null value not supported for : segment.ms'], 'the first refused op names the error');
+    assert.deepEqual(await refused([{ name: 'no.such', op: ConfigOp.SET, value: '1' }]), [ErrorCode.INVALID_CONFIG, 'Unknown topic config name: no.such']);
+    assert.deepEqual(await refused([{ name: 'segment.ms', op: 9, value: '1' }]), [ErrorCode.INVALID_REQUEST, 'Unknown alter configs operation type 9']);
+    assert.equal(log.image().topics.get('orders')!.configs.get('segment.ms'), '60000', 'a refused change changes nothing');
     const [validateOnly] = await controller.alterConfigs([{ resourceType: 2, resourceName: 'orders', replace: false, ops: [{ name: 'segment.ms', op: ConfigOp.SET, value: '1' }] }], true);
     assert.equal(validateOnly!.errorCode, ErrorCode.NONE);
     assert.equal(log.image().topics.get('orders')!.configs.get('segment.ms'), '60000');
