@@ -30,56 +30,27 @@ import { defaultDescribeAclsRequest, type DescribeAclsResponse } from '../../pro
 import { defaultDeleteAclsRequest, type DeleteAclsResponse } from '../../protocol/generated/delete-acls.js';
 import { defaultDescribeClusterRequest, type DescribeClusterResponse } from '../../protocol/generated/describe-cluster.js';
 import { defaultBrokerHeartbeatRequest, type BrokerHeartbeatResponse } from '../../protocol/generated/broker-heartbeat.js';
-import { Controller, type CreateTopicRequest } from '../../src/cluster/controller.js';
-import type { MetadataRecord } from '../../src/cluster/records.js';
-import { DEFAULT_BROKER_CONFIG } from '../../src/config.js';
+import type { CreateTopicRequest } from '../../src/cluster/controller.js';
 import { ErrorCode } from '../../src/kafka/errors.js';
-import { createHandlers } from '../../src/kafka/handlers/index.js';
 import { createInternalHandlers } from '../../src/kafka/handlers/internal.js';
 import { alterUserScramCredentialsHandler } from '../../src/kafka/handlers/alter-user-scram-credentials.js';
 import type { AlterUserScramCredentialsResponse } from '../../protocol/generated/alter-user-scram-credentials.js';
 import type { DescribeUserScramCredentialsResponse } from '../../protocol/generated/describe-user-scram-credentials.js';
 import { envelopeHandler, forwardInEnvelope, forwardedToController } from '../../src/kafka/handlers/forward.js';
-import type { HandlerDeps } from '../../src/kafka/handlers/deps.js';
 import type { ApiHandler, RequestContext } from '../../src/kafka/handlers/handler.js';
 import type { GroupCoordinator } from '../../src/groups/coordinator.js';
 import { AclOperation as Op, AclPermissionType as Perm, AclResourceType as Type, PatternType as Pat, type Acl } from '../../src/security/acls.js';
-import { AuthHelper, NO_AUTHORIZER, StandardAuthorizer, AUTHORIZED_OPERATIONS_OMITTED } from '../../src/security/authorizer.js';
-import { Random } from '../../src/util/random.js';
-import { silentLogger } from '../../src/util/log.js';
-import { MemoryMetadataLog } from '../helpers/memory-metadata.js';
+import { AUTHORIZED_OPERATIONS_OMITTED } from '../../src/security/authorizer.js';
+import { acl, aclHarness, callAs, requestContext, type AclHarness } from './acl-fixture.js';
 
 const TOPIC_IDS: Record<string, string> = {
   orders: '11111111-1111-4111-8111-111111111111', payments: '22222222-2222-4222-8222-222222222222', secret: '33333333-3333-4333-8333-333333333333',
 };
 
-/** An image with broker 1 and the topics of TOPIC_IDS (one partition each, led by broker 1). */
-function baseRecords(): MetadataRecord[] {
-  const records: MetadataRecord[] = [{
-    type: 'RegisterBroker',
-    data: {
-      brokerId: 1, isMigratingZkBroker: false, incarnationId: '44444444-4444-4444-8444-444444444444', brokerEpoch: 0n,
-      endPoints: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9092, securityProtocol: 0 }], features: [], rack: null, fenced: false,
-      inControlledShutdown: false, logDirs: [],
-    },
-  }];
-  for (const [name, topicId] of Object.entries(TOPIC_IDS)) {
-    records.push({ type: 'Topic', data: { name, topicId } });
-    records.push({
-      type: 'Partition',
-      data: {
-        partitionId: 0, topicId, replicas: [1], isr: [1], removingReplicas: [], addingReplicas: [], leader: 1, leaderRecoveryState: 0,
-        leaderEpoch: 1, partitionEpoch: 1, directories: [], eligibleLeaderReplicas: null, lastKnownElr: null,
-      },
-    });
-  }
-  return records;
-}
-
 const allow = (principal: string, operation: number, resourceType: number, resourceName: string, patternType: number = Pat.LITERAL): Acl =>
-  ({ principal, operation, resourceType, resourceName, patternType, host: '*', permissionType: Perm.ALLOW });
+  acl(principal, operation, resourceType, resourceName, Perm.ALLOW, patternType);
 const deny = (principal: string, operation: number, resourceType: number, resourceName: string): Acl =>
-  ({ ...allow(principal, operation, resourceType, resourceName), permissionType: Perm.DENY });
+  acl(principal, operation, resourceType, resourceName, Perm.DENY);
 
 /** The ACLs of these tests: alice writes orders (but may not read it), owns pay* topics and group g1. */
 const ACLS: Acl[] = [
@@ -90,22 +61,12 @@ const ACLS: Acl[] = [
   allow('User:alice', Op.CREATE, Type.TOPIC, 'new-', Pat.PREFIXED),
 ];
 
-interface Fixture {
-  readonly handlers: Map<number, ApiHandler>;
-  readonly controller: Controller;
-  readonly log: MemoryMetadataLog;
+interface Fixture extends AclHarness {
   readonly created: CreateTopicRequest[][];
   readonly groupCalls: string[];
-  readonly auth: AuthHelper;
 }
 
 async function fixture(options: { authorizer?: boolean; allowEveryone?: boolean } = {}): Promise<Fixture> {
-  const log = new MemoryMetadataLog();
-  await log.append(baseRecords());
-  const controller = new Controller(log, { numPartitions: 1, defaultReplicationFactor: 1 }, new Random(3), () => performance.now(), silentLogger);
-  const auth = options.authorizer === false ? NO_AUTHORIZER
-    : new AuthHelper(new StandardAuthorizer({ superUsers: new Set(['User:admin']), allowEveryoneIfNoAclFound: options.allowEveryone ?? false }, () => log.image().acls));
-  if (options.authorizer !== false) await controller.createAcls(ACLS);
   const created: CreateTopicRequest[][] = [];
   const groupCalls: string[] = [];
   // Any group call reaching the coordinator is recorded: denied requests must never get there.
@@ -123,46 +84,27 @@ async function fixture(options: { authorizer?: boolean; allowEveryone?: boolean 
       return Promise.resolve({ errorCode: 0 });
     },
   }) as unknown as GroupCoordinator;
-  const deps: HandlerDeps = {
-    nodeId: 1, clusterId: 'cluster', autoCreateTopics: true, brokerConfig: DEFAULT_BROKER_CONFIG,
-    metadata: () => log.image(),
-    controllerId: () => 1,
-    createTopics: async (topics) => {
-      created.push([...topics]);
-      return topics.map((t) => ({ name: t.name, topicId: null, errorCode: ErrorCode.NONE, errorMessage: null, numPartitions: 1, replicationFactor: 1, configs: [] }));
+  const harness = await aclHarness({
+    topics: TOPIC_IDS, acls: ACLS, seed: 3, ...options,
+    deps: {
+      autoCreateTopics: true,
+      createTopics: async (topics) => {
+        created.push([...topics]);
+        return topics.map((t) => ({ name: t.name, topicId: null, errorCode: ErrorCode.NONE, errorMessage: null, numPartitions: 1, replicationFactor: 1, configs: [] }));
+      },
+      groups,
+      reassignments: {
+        alterPartitionReassignments: async (requests) => requests.map((r) => ({ topic: r.topic, partition: r.partition, errorCode: ErrorCode.NONE, errorMessage: null })),
+        listPartitionReassignments: async () => [],
+      },
     },
-    waitForMetadata: async () => true,
-    partition: () => undefined,
-    waitForHighWatermark: async () => undefined,
-    allocateProducerId: async () => 42n,
-    groups,
-    auth,
-    deleteTopics: (topics) => controller.deleteTopics(topics),
-    createPartitions: (topics, timeoutMs, validateOnly) => controller.createPartitions(topics, timeoutMs, validateOnly),
-    alterConfigs: (changes, validateOnly) => controller.alterConfigs(changes, validateOnly),
-    electLeaders: async () => [],
-    createAcls: (creations) => controller.createAcls(creations),
-    deleteAcls: (filters) => controller.deleteAcls(filters),
-    reassignments: {
-      alterPartitionReassignments: async (requests) => requests.map((r) => ({ topic: r.topic, partition: r.partition, errorCode: ErrorCode.NONE, errorMessage: null })),
-      listPartitionReassignments: async () => [],
-    },
-  };
-  return { handlers: createHandlers(deps), controller, log, created, groupCalls, auth };
+  });
+  return { ...harness, created, groupCalls };
 }
 
-function ctxOf(principal: string, apiKey: number, apiVersion: number, remoteAddress = '127.0.0.1'): RequestContext {
-  return {
-    apiKey, apiVersion, correlationId: 7, clientId: 'acl-test', log: silentLogger,
-    connection: { id: 1, remoteAddress, localPort: 9092, clientSoftwareName: null, clientSoftwareVersion: null, principal, listenerName: 'PLAINTEXT' },
-  };
-}
-
-async function call<Res>(f: Fixture, principal: string, apiKey: number, version: number, request: unknown): Promise<Res> {
-  const h = f.handlers.get(apiKey);
-  assert.ok(h !== undefined, `no handler for api key ${apiKey}`);
-  return await h.handle(request, ctxOf(principal, apiKey, version)) as Res;
-}
+const ctxOf = (principal: string, apiKey: number, apiVersion: number): RequestContext => requestContext(principal, apiKey, apiVersion, 'acl-test');
+const call = <Res>(f: Fixture, principal: string, apiKey: number, version: number, request: unknown): Promise<Res> =>
+  callAs<Res>(f.handlers, principal, apiKey, version, request, 'acl-test');
 
 describe('authorization in every handler', () => {
   it('Metadata: all topics omits what the principal may not describe; named ones get TOPIC_AUTHORIZATION_FAILED', async () => {

@@ -16,50 +16,17 @@ import type { DescribeTransactionsResponse } from '../../protocol/generated/desc
 import type { ListTransactionsResponse } from '../../protocol/generated/list-transactions.js';
 import type { DescribeProducersResponse } from '../../protocol/generated/describe-producers.js';
 import { defaultProduceRequest, type ProduceResponse } from '../../protocol/generated/produce.js';
-import type { MetadataRecord } from '../../src/cluster/records.js';
-import { DEFAULT_BROKER_CONFIG } from '../../src/config.js';
 import { ErrorCode } from '../../src/kafka/errors.js';
-import { createHandlers } from '../../src/kafka/handlers/index.js';
-import type { HandlerDeps } from '../../src/kafka/handlers/deps.js';
-import type { ApiHandler, RequestContext } from '../../src/kafka/handlers/handler.js';
+import type { ApiHandler } from '../../src/kafka/handlers/handler.js';
 import type { GroupCoordinator } from '../../src/groups/coordinator.js';
 import type { TransactionCoordinator } from '../../src/transactions/coordinator.js';
 import { AclOperation as Op, AclPermissionType as Perm, AclResourceType as Type, PatternType as Pat, type Acl } from '../../src/security/acls.js';
-import { AuthHelper, NO_AUTHORIZER, StandardAuthorizer } from '../../src/security/authorizer.js';
-import { Controller } from '../../src/cluster/controller.js';
-import { Random } from '../../src/util/random.js';
-import { silentLogger } from '../../src/util/log.js';
-import { MemoryMetadataLog } from '../helpers/memory-metadata.js';
+import { acl, aclHarness, callAs } from './acl-fixture.js';
 
 const TOPICS: Record<string, string> = {
   orders: '11111111-1111-4111-8111-111111111111', secret: '33333333-3333-4333-8333-333333333333',
   __consumer_offsets: '55555555-5555-4555-8555-555555555555',
 };
-
-function records(): MetadataRecord[] {
-  const out: MetadataRecord[] = [{
-    type: 'RegisterBroker',
-    data: {
-      brokerId: 1, isMigratingZkBroker: false, incarnationId: '44444444-4444-4444-8444-444444444444', brokerEpoch: 0n,
-      endPoints: [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9092, securityProtocol: 0 }], features: [], rack: null, fenced: false,
-      inControlledShutdown: false, logDirs: [],
-    },
-  }];
-  for (const [name, topicId] of Object.entries(TOPICS)) {
-    out.push({ type: 'Topic', data: { name, topicId } });
-    out.push({
-      type: 'Partition',
-      data: {
-        partitionId: 0, topicId, replicas: [1], isr: [1], removingReplicas: [], addingReplicas: [], leader: 1, leaderRecoveryState: 0,
-        leaderEpoch: 1, partitionEpoch: 1, directories: [], eligibleLeaderReplicas: null, lastKnownElr: null,
-      },
-    });
-  }
-  return out;
-}
-
-const acl = (principal: string, operation: number, resourceType: number, resourceName: string, permissionType: number = Perm.ALLOW, patternType: number = Pat.LITERAL): Acl =>
-  ({ principal, operation, resourceType, resourceName, patternType, host: '*', permissionType });
 
 /**
  * alice: WRITE on transactional ids tx-a* and on topic orders, READ on group g1 and on orders;
@@ -77,13 +44,6 @@ const ACLS: Acl[] = [
 interface Fixture { readonly handlers: Map<number, ApiHandler>; readonly txnCalls: string[]; readonly groupCalls: string[] }
 
 async function fixture(authorizer = true): Promise<Fixture> {
-  const log = new MemoryMetadataLog();
-  await log.append(records());
-  const controller = new Controller(log, { numPartitions: 1, defaultReplicationFactor: 1 }, new Random(5), () => performance.now(), silentLogger);
-  const auth = authorizer
-    ? new AuthHelper(new StandardAuthorizer({ superUsers: new Set(['User:admin']), allowEveryoneIfNoAclFound: false }, () => log.image().acls))
-    : NO_AUTHORIZER;
-  if (authorizer) await controller.createAcls(ACLS);
   const txnCalls: string[] = [];
   const groupCalls: string[] = [];
   const transactions = {
@@ -109,37 +69,12 @@ async function fixture(authorizer = true): Promise<Fixture> {
       return Promise.resolve({ errorCode: 0 });
     },
   }) as unknown as GroupCoordinator;
-  const deps: HandlerDeps = {
-    nodeId: 1, clusterId: 'cluster', autoCreateTopics: false, brokerConfig: DEFAULT_BROKER_CONFIG,
-    metadata: () => log.image(),
-    controllerId: () => 1,
-    createTopics: async () => [],
-    waitForMetadata: async () => true,
-    partition: () => undefined,
-    waitForHighWatermark: async () => undefined,
-    allocateProducerId: async () => 42n,
-    groups,
-    transactions,
-    auth,
-    deleteTopics: (topics) => controller.deleteTopics(topics),
-    createPartitions: (topics, timeoutMs, validateOnly) => controller.createPartitions(topics, timeoutMs, validateOnly),
-    alterConfigs: (changes, validateOnly) => controller.alterConfigs(changes, validateOnly),
-    electLeaders: async () => [],
-    createAcls: (creations) => controller.createAcls(creations),
-    deleteAcls: (filters) => controller.deleteAcls(filters),
-  };
-  return { handlers: createHandlers(deps), txnCalls, groupCalls };
+  const { handlers } = await aclHarness({ topics: TOPICS, acls: ACLS, seed: 5, authorizer, deps: { groups, transactions } });
+  return { handlers, txnCalls, groupCalls };
 }
 
-async function call<Res>(f: Fixture, principal: string, apiKey: number, version: number, request: unknown): Promise<Res> {
-  const h = f.handlers.get(apiKey);
-  assert.ok(h !== undefined, `no handler for api key ${apiKey}`);
-  const ctx: RequestContext = {
-    apiKey, apiVersion: version, correlationId: 3, clientId: 'acl-txn-test', log: silentLogger,
-    connection: { id: 1, remoteAddress: '127.0.0.1:5555', localPort: 9092, clientSoftwareName: null, clientSoftwareVersion: null, principal, listenerName: 'PLAINTEXT' },
-  };
-  return await h.handle(request, ctx) as Res;
-}
+const call = <Res>(f: Fixture, principal: string, apiKey: number, version: number, request: unknown): Promise<Res> =>
+  callAs<Res>(f.handlers, principal, apiKey, version, request, 'acl-txn-test');
 
 const addPartitions = (transactionalId: string, topics: Record<string, number[]>): unknown => ({
   ...defaultAddPartitionsToTxnRequest(), v3AndBelowTransactionalId: transactionalId, v3AndBelowProducerId: 7n, v3AndBelowProducerEpoch: 0,
