@@ -6,7 +6,7 @@
 // appends of 1 MiB batches without fsync (1, 10, 100 partitions round-robin), sequential reads
 // (log vs raw), group commit at 1, 10 and 100 partitions with each partition's own flush (one
 // fdatasync per partition, independently) and with the broker-wide FlushScheduler (sync rounds
-// across partitions), a model of a shared write-ahead log (every byte written twice, one
+// across partitions), the same for small (1 KiB) appends (RAFTKA_BENCH_SMALL_APPENDS in all), a model of a shared write-ahead log (every byte written twice, one
 // fdatasync per round), and the RSS of a fresh process holding 10,000 open partitions.
 // Prints the median of the runs; ratios are computed within each run, then their median taken.
 import { execFileSync } from 'node:child_process';
@@ -31,6 +31,8 @@ function mbps(bytes: number, ms: number): number { return bytes / MIB / (ms / 10
 /** One batch of about 1 MiB: 1,000 records of 1,000 bytes. */
 const oneMiBBatch = makeBatch(Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(1000, i) })));
 const payload = Buffer.alloc(oneMiBBatch.length, 7);
+const smallBatch = makeBatch([{ key: 'k', value: Buffer.alloc(1000, 1) }]);
+const SMALL_APPENDS = Number(process.env.RAFTKA_BENCH_SMALL_APPENDS ?? 1000);
 const count = TOTAL_MB;
 
 function rawWrite(sync: boolean): number {
@@ -135,6 +137,26 @@ async function logAppend(partitions: number, mode: FlushMode, keep = false): Pro
   return result;
 }
 
+/** Small appends (one 1 KiB record each), every producer waiting for its flush: appends per second. */
+async function smallAppends(partitions: number, mode: FlushMode): Promise<number> {
+  const dir = join(root, `small-${partitions}-${mode}`);
+  const io = mode === 'scheduler' ? new FlushScheduler() : defaultIo;
+  const logs = await Promise.all(Array.from({ length: partitions }, (_, p) => PartitionLog.open(join(dir, `t-${p}`), {}, undefined, { io })));
+  await Promise.all(logs.map((l) => l.flush()));
+  const perPartition = Math.max(10, Math.ceil(SMALL_APPENDS / partitions));
+  const t0 = performance.now();
+  await Promise.all(logs.map(async (log) => {
+    for (let i = 0; i < perPartition; i++) {
+      log.appendAsLeader(Buffer.from(smallBatch), 1);
+      await log.flush();
+    }
+  }));
+  const ms = performance.now() - t0;
+  await Promise.all(logs.map((l) => l.close()));
+  rmSync(dir, { recursive: true, force: true });
+  return (perPartition * partitions) / (ms / 1000);
+}
+
 async function logRead(): Promise<{ log: number; raw: number; rawAsync: number }> {
   const dir = join(root, 'log-1-none', 't-0');
   const log = await PartitionLog.open(dir, { segmentBytes: 256 * MIB });
@@ -210,6 +232,14 @@ async function oneRun(run: number): Promise<void> {
       { 'of raw write': sched.mbps / rawNoSync, 'of raw write+fdatasync': sched.mbps / rawSync, 'vs own fdatasync': sched.mbps / own.mbps, 'fdatasyncs per MiB': sched.fsyncs / count, 'rounds per MiB': sched.rounds / count });
     const wal = rawSharedWal(p);
     record(`model: shared WAL, raw, ${p} partition(s) (MB/s)`, wal, { 'of raw write': wal / rawNoSync });
+  }
+  for (const p of [1, 100]) {
+    const modes: FlushMode[] = run % 2 === 0 ? ['per-partition', 'scheduler'] : ['scheduler', 'per-partition'];
+    const got = new Map<FlushMode, number>();
+    for (const m of modes) got.set(m, await smallAppends(p, m));
+    const own = got.get('per-partition')!, sched = got.get('scheduler')!;
+    record(`1 KiB appends, each flushed: own fdatasync, ${p} partition(s) (appends/s)`, own);
+    record(`1 KiB appends, each flushed: sync rounds, ${p} partition(s) (appends/s)`, sched, { 'vs own fdatasync': sched / own });
   }
   const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'rss'], { env: { ...process.env, RAFTKA_BENCH_DIR: root }, encoding: 'utf8' });
   record(`RSS with ${PARTITIONS_FOR_RSS.toLocaleString('en')} open partitions, fresh process (MB)`, Number(out.trim()));
