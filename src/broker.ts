@@ -6,6 +6,7 @@ import { systemClock } from './util/clock.js';
 import { Random } from './util/random.js';
 import type { BrokerConfig, ClusterMember } from './config.js';
 import { HardStateStore } from './storage/hard-state.js';
+import { FlushScheduler } from './storage/flush-scheduler.js';
 import { ReplicaManager } from './partition/replica-manager.js';
 import { BrokerRaft } from './partition/raft-groups.js';
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from './partition/producer-ids.js';
@@ -149,7 +150,9 @@ export class Broker {
       if (metrics !== undefined) countElections(group.group, metrics);
       return group;
     }, log,
-      (groupId) => hardState.delete(groupId));
+      (groupId) => hardState.delete(groupId),
+      // One scheduler for the broker's data dir: every partition's flush joins its sync rounds.
+      config.logFlushRounds ? new FlushScheduler() : undefined);
 
     // The metadata log: the controller quorum's Raft group.
     const metadataPartition = await replicas.open({

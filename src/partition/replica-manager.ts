@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Logger } from '../util/log.js';
 import { PartitionLog, type LogConfig } from '../storage/log.js';
+import type { StorageIo } from '../storage/io.js';
 import { Partition, type PartitionConfig } from './partition.js';
 import type { PartitionRaft } from './raft-groups.js';
 
@@ -43,6 +44,8 @@ export class ReplicaManager {
     private readonly logger: Logger,
     /** Forgets a removed replica's Raft hard state (term, vote, commit) so a new topic of the same name starts clean. */
     private readonly forgetGroup: (groupId: string) => Promise<void> = async () => undefined,
+    /** The replicas' logs' fsync calls (a broker-wide FlushScheduler when raftka.log.flush.rounds is on; default: each log's own). */
+    private readonly logIo?: StorageIo,
   ) {}
 
   private readonly removing = new Map<string, Promise<void>>();
@@ -65,7 +68,7 @@ export class ReplicaManager {
       opening = (async () => {
         await this.removing.get(key);
         if (spec.topicId !== undefined) await this.dropStaleReplica(key, spec.topicId);
-        const log = await PartitionLog.open(join(this.dataDir, key), spec.logConfig, this.logger);
+        const log = await PartitionLog.open(join(this.dataDir, key), spec.logConfig, this.logger, { io: this.logIo });
         this.opened[log.openInfo.kind]++;
         this.opened.truncatedBytes += log.openInfo.truncatedBytes;
         if (spec.topicId !== undefined) await writePartitionMetadata(join(this.dataDir, key), spec.topicId);

@@ -291,9 +291,15 @@ export class PartitionLog {
     const syncDir = this.dirDirty;
     this.dirDirty = false;
     try {
-      await Promise.all(work.map((w) => this.io.fdatasync(w.ref.fd)));
-      if (syncDir) await this.io.fsyncDir(this.dir);
-      if (this.createdDir) { await this.io.fsyncDir(dirname(this.dir)); this.createdDir = false; }
+      // Issued together (with a FlushScheduler they join one sync round): the flush counts only
+      // once every file's data and every directory entry it needs are durable.
+      const createdDir = this.createdDir;
+      await allOrFirstError([
+        ...work.map((w) => this.io.fdatasync(w.ref.fd)),
+        ...(syncDir ? [this.io.fsyncDir(this.dir)] : []),
+        ...(createdDir ? [this.io.fsyncDir(dirname(this.dir))] : []),
+      ]);
+      if (createdDir) this.createdDir = false;
     } catch (e) {
       this.dirDirty ||= syncDir;
       throw e;
@@ -917,6 +923,15 @@ export class PartitionLog {
   private checkOpen(): void {
     if (this.closed) throw new StorageStateError(`log ${this.dir} is closed`);
   }
+}
+
+/**
+ * Waits for every promise (so no sync still runs on a descriptor the caller is about to release),
+ * then rejects with the first failure, if any.
+ */
+async function allOrFirstError(promises: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 /** Split a buffer of whole v2 batches, validating each header. */

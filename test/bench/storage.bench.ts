@@ -1,29 +1,38 @@
-// Storage benchmark (issue 4). Run via `npm run bench` (never as a test), or directly:
-//   node dist/test/bench/storage.bench.js            (RAFTKA_BENCH_MB=256 by default)
-// Measures, on the same disk: raw sequential 1 MiB writes, raw write+fdatasync, log appends of
-// 1 MiB batches without fsync and with group commit (1, 10, 100 partitions round-robin),
-// sequential reads (log vs raw), and RSS with 10,000 open partitions. Prints a Markdown table.
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, read, readSync, rmSync, writeSync } from 'node:fs';
+// Storage benchmark (issue 4). Run via `npm run bench:storage` (never as a test), or directly:
+//   node dist/test/bench/storage.bench.js
+// Env: RAFTKA_BENCH_MB (MiB written per row, default 256), RAFTKA_BENCH_RUNS (default 3),
+// RAFTKA_BENCH_DIR (default the OS temp dir), RAFTKA_BENCH_PARTITIONS (default 10,000).
+// Measures, on the same disk, in each run: raw sequential 1 MiB writes, raw write+fdatasync, log
+// appends of 1 MiB batches without fsync (1, 10, 100 partitions round-robin), sequential reads
+// (log vs raw), group commit at 1, 10 and 100 partitions with each partition's own flush (one
+// fdatasync per partition, independently) and with the broker-wide FlushScheduler (sync rounds
+// across partitions), the same for small (1 KiB) appends (RAFTKA_BENCH_SMALL_APPENDS in all), a model of a shared write-ahead log (every byte written twice, one
+// fdatasync per round), and the RSS of a fresh process holding 10,000 open partitions.
+// Prints the median of the runs; ratios are computed within each run, then their median taken.
+import { execFileSync } from 'node:child_process';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, read, readSync, rmSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PartitionLog } from '../../src/storage/log.js';
+import { defaultIo, type StorageIo } from '../../src/storage/io.js';
+import { FlushScheduler } from '../../src/storage/flush-scheduler.js';
 import { makeBatch } from '../storage/batches.js';
 
 const TOTAL_MB = Number(process.env.RAFTKA_BENCH_MB ?? 256);
+const RUNS = Number(process.env.RAFTKA_BENCH_RUNS ?? 3);
+const PARTITIONS_FOR_RSS = Number(process.env.RAFTKA_BENCH_PARTITIONS ?? 10_000);
 const MIB = 1024 * 1024;
 const root = mkdtempSync(join(process.env.RAFTKA_BENCH_DIR ?? tmpdir(), 'raftka-bench-'));
-const rows: [string, string, string][] = [];
 
 function mbps(bytes: number, ms: number): number { return bytes / MIB / (ms / 1000); }
-function row(name: string, value: number, note = ''): void {
-  rows.push([name, value.toFixed(0), note]);
-  process.stderr.write(`${name}: ${value.toFixed(0)} ${note}\n`);
-}
 
 /** One batch of about 1 MiB: 1,000 records of 1,000 bytes. */
 const oneMiBBatch = makeBatch(Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(1000, i) })));
 const payload = Buffer.alloc(oneMiBBatch.length, 7);
+const smallBatch = makeBatch([{ key: 'k', value: Buffer.alloc(1000, 1) }]);
+const SMALL_APPENDS = Number(process.env.RAFTKA_BENCH_SMALL_APPENDS ?? 1000);
 const count = TOTAL_MB;
 
 function rawWrite(sync: boolean): number {
@@ -36,6 +45,34 @@ function rawWrite(sync: boolean): number {
   }
   const ms = performance.now() - t0;
   closeSync(fd);
+  rmSync(path);
+  return mbps(count * payload.length, ms);
+}
+
+/**
+ * A model of one shared write-ahead log for all partitions, with no event-loop or Raft overhead
+ * (an upper bound): each round, one 1 MiB append per partition is written to the WAL and to the
+ * partition's own file (unsynced, as a WAL design later checkpoints it), then one fdatasync of
+ * the WAL covers the round.
+ */
+function rawSharedWal(partitions: number): number {
+  const dir = join(root, `wal-${partitions}`);
+  mkdirSync(dir, { recursive: true });
+  const wal = openSync(join(dir, 'wal'), 'w');
+  const files = Array.from({ length: partitions }, (_, p) => openSync(join(dir, `p-${p}`), 'w'));
+  const filePos = files.map(() => 0);
+  let walPos = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < count;) {
+    for (let p = 0; p < partitions && i < count; p++, i++) {
+      writeSync(wal, payload, 0, payload.length, walPos); walPos += payload.length;
+      writeSync(files[p]!, payload, 0, payload.length, filePos[p]!); filePos[p]! += payload.length;
+    }
+    fdatasyncSync(wal);
+  }
+  const ms = performance.now() - t0;
+  closeSync(wal); for (const fd of files) closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
   return mbps(count * payload.length, ms);
 }
 
@@ -64,11 +101,22 @@ async function rawReadAsync(path: string, bytes: number): Promise<number> {
   return mbps(bytes, ms);
 }
 
-async function logAppend(partitions: number, groupCommit: boolean): Promise<number> {
-  const logs = await Promise.all(Array.from({ length: partitions }, (_, p) => PartitionLog.open(join(root, `log-${partitions}-${groupCommit}`, `t-${p}`), { segmentBytes: 256 * MIB })));
+type FlushMode = 'none' | 'per-partition' | 'scheduler';
+
+async function logAppend(partitions: number, mode: FlushMode, keep = false): Promise<{ mbps: number; fsyncs: number; rounds: number }> {
+  let fsyncs = 0;
+  const counting: StorageIo = { fdatasync: (fd) => { fsyncs++; return defaultIo.fdatasync(fd); }, fsyncDir: (d) => defaultIo.fsyncDir(d) };
+  const scheduler = new FlushScheduler(counting);
+  const io = mode === 'scheduler' ? scheduler : counting;
+  const dir = join(root, `log-${partitions}-${mode}`);
+  const logs = await Promise.all(Array.from({ length: partitions }, (_, p) => PartitionLog.open(join(dir, `t-${p}`), { segmentBytes: 256 * MIB }, undefined, { io })));
   const batches = logs.map(() => Buffer.from(oneMiBBatch));
+  // New partitions' first flush (directory entries) outside the timed region, as for a running broker.
+  await Promise.all(logs.map((l) => l.flush()));
+  fsyncs = 0;
+  const roundsBefore = scheduler.stats.rounds;
   const t0 = performance.now();
-  if (!groupCommit) {
+  if (mode === 'none') {
     // page-cache writes only, like the raw baseline; the flush happens outside the timed region
     for (let i = 0; i < count; i++) logs[i % partitions]!.appendAsLeader(batches[i % partitions]!, 1);
   } else {
@@ -83,12 +131,34 @@ async function logAppend(partitions: number, groupCommit: boolean): Promise<numb
     }));
   }
   const ms = performance.now() - t0;
+  const result = { mbps: mbps(count * oneMiBBatch.length, ms), fsyncs, rounds: scheduler.stats.rounds - roundsBefore };
   await Promise.all(logs.map((l) => l.close()));
-  return mbps(count * oneMiBBatch.length, ms);
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+/** Small appends (one 1 KiB record each), every producer waiting for its flush: appends per second. */
+async function smallAppends(partitions: number, mode: FlushMode): Promise<number> {
+  const dir = join(root, `small-${partitions}-${mode}`);
+  const io = mode === 'scheduler' ? new FlushScheduler() : defaultIo;
+  const logs = await Promise.all(Array.from({ length: partitions }, (_, p) => PartitionLog.open(join(dir, `t-${p}`), {}, undefined, { io })));
+  await Promise.all(logs.map((l) => l.flush()));
+  const perPartition = Math.max(10, Math.ceil(SMALL_APPENDS / partitions));
+  const t0 = performance.now();
+  await Promise.all(logs.map(async (log) => {
+    for (let i = 0; i < perPartition; i++) {
+      log.appendAsLeader(Buffer.from(smallBatch), 1);
+      await log.flush();
+    }
+  }));
+  const ms = performance.now() - t0;
+  await Promise.all(logs.map((l) => l.close()));
+  rmSync(dir, { recursive: true, force: true });
+  return (perPartition * partitions) / (ms / 1000);
 }
 
 async function logRead(): Promise<{ log: number; raw: number; rawAsync: number }> {
-  const dir = join(root, 'log-1-false', 't-0');
+  const dir = join(root, 'log-1-none', 't-0');
   const log = await PartitionLog.open(dir, { segmentBytes: 256 * MIB });
   let bytes = 0;
   const t0 = performance.now();
@@ -103,11 +173,13 @@ async function logRead(): Promise<{ log: number; raw: number; rawAsync: number }
   return { log: mbps(bytes, ms), raw: rawRead(file, n), rawAsync: await rawReadAsync(file, n) };
 }
 
+/** Run in a fresh process (argv[2] === 'rss'): open n partitions, append one batch to each, print the RSS in MiB. */
 async function manyPartitionsRss(n: number): Promise<number> {
   const logs: PartitionLog[] = [];
   const small = makeBatch([{ value: 'hello' }]);
+  const io = new FlushScheduler();
   for (let p = 0; p < n; p++) {
-    const log = await PartitionLog.open(join(root, 'many', `t-${p}`));
+    const log = await PartitionLog.open(join(root, 'many', `t-${p}`), {}, undefined, { io });
     log.appendAsLeader(Buffer.from(small), 1);
     logs.push(log);
   }
@@ -118,27 +190,77 @@ async function manyPartitionsRss(n: number): Promise<number> {
   return rss;
 }
 
-try {
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** name -> values of each run; notes: name -> (run -> text parts computed from that run). */
+const values = new Map<string, number[]>();
+const ratios = new Map<string, Map<string, number[]>>();
+function record(name: string, value: number, rel: Record<string, number> = {}): void {
+  (values.get(name) ?? values.set(name, []).get(name)!).push(value);
+  const r = ratios.get(name) ?? ratios.set(name, new Map()).get(name)!;
+  for (const [k, v] of Object.entries(rel)) (r.get(k) ?? r.set(k, []).get(k)!).push(v);
+  process.stderr.write(`${name}: ${value.toFixed(0)} ${Object.entries(rel).map(([k, v]) => `${(100 * v).toFixed(0)}% ${k}`).join(', ')}\n`);
+}
+
+async function oneRun(run: number): Promise<void> {
+  process.stderr.write(`--- run ${run + 1}/${RUNS}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   const rawNoSync = rawWrite(false);
-  row('raw sequential write, 1 MiB buffers (MB/s)', rawNoSync);
+  record('raw sequential write, 1 MiB buffers (MB/s)', rawNoSync);
   const rawSync = rawWrite(true);
-  row('raw write + fdatasync each 1 MiB (MB/s)', rawSync);
-  rmSync(join(root, 'raw-true')); rmSync(join(root, 'raw-false'));
+  record('raw write + fdatasync each 1 MiB (MB/s)', rawSync, { 'of raw write': rawSync / rawNoSync });
   for (const p of [1, 10, 100]) {
-    const v = await logAppend(p, false);
-    row(`log append, no fsync, ${p} partition(s) (MB/s)`, v, `${(100 * v / rawNoSync).toFixed(0)}% of raw write`);
+    const v = (await logAppend(p, 'none', p === 1)).mbps;
+    record(`log append, no fsync, ${p} partition(s) (MB/s)`, v, { 'of raw write': v / rawNoSync });
   }
   const reads = await logRead();
-  row('log sequential read (MB/s)', reads.log, `${(100 * reads.log / reads.raw).toFixed(0)}% of raw readSync (${reads.raw.toFixed(0)} MB/s), ${(100 * reads.log / reads.rawAsync).toFixed(0)}% of raw async fs.read (${reads.rawAsync.toFixed(0)} MB/s); page cache`);
-  for (const p of [1, 10, 100]) rmSync(join(root, `log-${p}-false`), { recursive: true, force: true });
+  rmSync(join(root, 'log-1-none'), { recursive: true, force: true });
+  record('log sequential read, page cache (MB/s)', reads.log, { 'of raw readSync': reads.log / reads.raw, 'of raw async fs.read': reads.log / reads.rawAsync });
+  record('raw readSync, page cache (MB/s)', reads.raw);
   for (const p of [1, 10, 100]) {
-    const v = await logAppend(p, true);
-    row(`log append + group-commit flush, ${p} partition(s) (MB/s)`, v, `${(100 * v / rawNoSync).toFixed(0)}% of raw no-fsync write, ${(100 * v / rawSync).toFixed(0)}% of raw write+fsync`);
-    rmSync(join(root, `log-${p}-true`), { recursive: true, force: true });
+    // Alternate the order of the two schemes between runs, so neither always runs on a warmer disk.
+    const modes: FlushMode[] = run % 2 === 0 ? ['per-partition', 'scheduler'] : ['scheduler', 'per-partition'];
+    const got = new Map<FlushMode, { mbps: number; fsyncs: number; rounds: number }>();
+    for (const m of modes) got.set(m, await logAppend(p, m));
+    const own = got.get('per-partition')!, sched = got.get('scheduler')!;
+    record(`group commit, each partition's own fdatasync, ${p} partition(s) (MB/s)`, own.mbps,
+      { 'of raw write': own.mbps / rawNoSync, 'of raw write+fdatasync': own.mbps / rawSync, 'fdatasyncs per MiB': own.fsyncs / count });
+    record(`group commit, broker-wide sync rounds, ${p} partition(s) (MB/s)`, sched.mbps,
+      { 'of raw write': sched.mbps / rawNoSync, 'of raw write+fdatasync': sched.mbps / rawSync, 'vs own fdatasync': sched.mbps / own.mbps, 'fdatasyncs per MiB': sched.fsyncs / count, 'rounds per MiB': sched.rounds / count });
+    const wal = rawSharedWal(p);
+    record(`model: shared WAL, raw, ${p} partition(s) (MB/s)`, wal, { 'of raw write': wal / rawNoSync });
   }
-  const rss = await manyPartitionsRss(Number(process.env.RAFTKA_BENCH_PARTITIONS ?? 10_000));
-  row('RSS with 10,000 open partitions (MB)', rss);
-  process.stdout.write(`\n| storage (${TOTAL_MB} MiB per run) | value | note |\n|---|---:|---|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
+  for (const p of [1, 100]) {
+    const modes: FlushMode[] = run % 2 === 0 ? ['per-partition', 'scheduler'] : ['scheduler', 'per-partition'];
+    const got = new Map<FlushMode, number>();
+    for (const m of modes) got.set(m, await smallAppends(p, m));
+    const own = got.get('per-partition')!, sched = got.get('scheduler')!;
+    record(`1 KiB appends, each flushed: own fdatasync, ${p} partition(s) (appends/s)`, own);
+    record(`1 KiB appends, each flushed: sync rounds, ${p} partition(s) (appends/s)`, sched, { 'vs own fdatasync': sched / own });
+  }
+  const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'rss'], { env: { ...process.env, RAFTKA_BENCH_DIR: root }, encoding: 'utf8' });
+  record(`RSS with ${PARTITIONS_FOR_RSS.toLocaleString('en')} open partitions, fresh process (MB)`, Number(out.trim()));
+}
+
+try {
+  if (process.argv[2] === 'rss') {
+    process.stdout.write(`${(await manyPartitionsRss(PARTITIONS_FOR_RSS)).toFixed(0)}\n`);
+  } else {
+    const loadBefore = loadavg();
+    for (let run = 0; run < RUNS; run++) await oneRun(run);
+    const loadAfter = loadavg();
+    const fmt = (l: number[]): string => l.map((x) => x.toFixed(2)).join(' ');
+    const lines = [...values.entries()].map(([name, vs]) => {
+      const notes = [...(ratios.get(name) ?? new Map<string, number[]>()).entries()].map(([k, rs]) =>
+        (k.endsWith('per MiB') ? `${median(rs).toFixed(2)} ${k}` : `${(100 * median(rs)).toFixed(0)}% ${k}`));
+      return `| ${name} | ${median(vs).toFixed(0)} | ${vs.map((v) => v.toFixed(0)).join(' / ')} | ${notes.join('; ')} |`;
+    });
+    process.stdout.write(`\nload average (1/5/15 min) before ${fmt(loadBefore)}, after ${fmt(loadAfter)}; ${RUNS} runs of ${TOTAL_MB} MiB per row\n\n`
+      + `| storage | median | runs | median of per-run ratios |\n|---|---:|---|---|\n${lines.join('\n')}\n`);
+  }
 } finally {
-  rmSync(root, { recursive: true, force: true });
+  if (process.argv[2] !== 'rss') rmSync(root, { recursive: true, force: true });
 }

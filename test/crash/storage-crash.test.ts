@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { PartitionLog } from '../../src/storage/log.js';
 import { Random } from '../../src/util/random.js';
 import { testVerifyCrc, batchesIn } from '../storage/batches.js';
@@ -12,9 +13,10 @@ const ITERATIONS = Number(process.env.RAFTKA_CRASH_ITERATIONS ?? 50);
 const SEED = Number(process.env.RAFTKA_CRASH_SEED ?? 20240607);
 
 /** Run the child until it has reported `killAfter` durable offsets, SIGKILL it, return the highest. */
-function runAndKill(dir: string, seed: number, nextSeq: number, killAfter: number): Promise<bigint> {
+function runAndKill(dir: string, seed: number, nextSeq: number, killAfter: number, rounds = false): Promise<bigint> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(seed), String(nextSeq)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [CHILD, dir, String(seed), String(nextSeq), ...(rounds ? ['rounds'] : [])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let durable = -1n, reports = 0, pending = '', stderr = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -74,6 +76,22 @@ describe('storage crash safety (SIGKILL while appending and flushing)', () => {
         nextSeq = await checkLog(t.dir, lastDurable);
       }
       assert.ok(nextSeq > ITERATIONS, 'the children made progress');
+    } finally { t.cleanup(); }
+  });
+
+  const roundIterations = Math.ceil(ITERATIONS / 5);
+  it(`keeps every offset reported durable across ${roundIterations} kills when flushing through broker-wide sync rounds shared with another partition`, { timeout: 300_000 }, async () => {
+    const t = tempDir('raftka-crash-rounds-');
+    try {
+      const dir = join(t.dir, 'p-0');
+      const random = new Random(SEED + 1);
+      let nextSeq = 0, lastDurable = 0n;
+      for (let i = 0; i < roundIterations; i++) {
+        const durable = await runAndKill(dir, random.nextU32(), nextSeq, random.int(1, 40), true);
+        if (durable > lastDurable) lastDurable = durable;
+        nextSeq = await checkLog(dir, lastDurable);
+      }
+      assert.ok(nextSeq > roundIterations, 'the children made progress');
     } finally { t.cleanup(); }
   });
 });
