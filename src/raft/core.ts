@@ -18,7 +18,10 @@
  *
  * Log start: a follower that needs offsets below the leader's log start offset (retention or
  * DeleteRecords removed them) is told to empty its log and restart it at the leader's log start
- * (LogStartRequest), as Kafka's follower does with truncateFullyAndStartAt.
+ * (LogStartRequest), as Kafka's follower does with truncateFullyAndStartAt. The request carries
+ * the epoch of the leader's entry just below its log start (a Raft snapshot's lastIncludedTerm);
+ * the follower's emptied log keeps it as its last epoch (the EpochView holds it at start - 1, the
+ * storage's epoch cache too, durably), so its votes still compare (lastEpoch, logEnd) correctly.
  *
  * Entry bytes: the core keeps a bounded in-memory window (`tail`) of recent entries. A leader
  * sends from that window; when a follower needs older entries it emits a ReadRequest, and the
@@ -168,6 +171,7 @@ export class RaftCore {
   private hardStateDirty = false;
   private outTruncateTo: bigint | undefined;
   private outResetTo: bigint | undefined;
+  private outResetEpoch = -1;
   private outEntries: Entry[] = [];
   private outNow: RaftMessage[] = [];
   private outAfter: RaftMessage[] = [];
@@ -223,7 +227,8 @@ export class RaftCore {
   get logEndOffset(): bigint { return this.logEnd; }
   get logStartOffset(): bigint { return this.logStart; }
   get durableEndOffset(): bigint { return this.persistedEnd; }
-  get lastEpoch(): number { return this.epochs.lastEpoch; }
+  /** The epoch of the last offset of the log (see lastLogEpoch). */
+  get lastEpoch(): number { return this.lastLogEpoch(); }
   get votedForId(): NodeId { return this.votedFor; }
   get leadTransferee(): NodeId { return this.transferee; }
   get hardState(): HardState { return { term: this.termValue, votedFor: this.votedFor, commitOffset: this.hw }; }
@@ -491,6 +496,7 @@ export class RaftCore {
     }
     if (this.outResetTo !== undefined) {
       r.resetTo = this.outResetTo;
+      r.resetEpoch = this.outResetEpoch;
       this.truncations.push({ seq, offset: this.outResetTo });
     }
     if (this.outTruncateTo !== undefined) {
@@ -502,6 +508,7 @@ export class RaftCore {
     this.hardStateDirty = false;
     this.configsDirty = false;
     this.outResetTo = undefined;
+    this.outResetEpoch = -1;
     this.outTruncateTo = undefined;
     this.outEntries = [];
     this.outNow = [];
@@ -577,7 +584,7 @@ export class RaftCore {
     const term = pre ? this.termValue + 1 : this.termValue;
     for (const to of this.voters) {
       if (to === this.id) continue;
-      const m: VoteRequest = { type: 'vote', term, from: this.id, to, pre, lastEpoch: this.epochs.lastEpoch, logEndOffset: this.logEnd, transfer };
+      const m: VoteRequest = { type: 'vote', term, from: this.id, to, pre, lastEpoch: this.lastLogEpoch(), logEndOffset: this.logEnd, transfer };
       this.send(m, 'after'); // our term and self-vote must be durable first
     }
   }
@@ -615,8 +622,22 @@ export class RaftCore {
 
   // ---------------------------------------------------------------- elections
 
+  /**
+   * The epoch of the entry at logEnd - 1: the last entry's, or, for a log emptied at a start > 0,
+   * the epoch kept for the offset just below the start (LogStartRequest.prevEpoch, or the epoch
+   * retention left). Never an epoch the EpochView holds past the log end: no claim of a newer
+   * epoch than the log holds. -1 for an empty log at 0, or when the epoch below the start is unknown.
+   */
+  private lastLogEpoch(): number {
+    return this.logEnd === 0n ? -1 : (this.epochs.epochAt(this.logEnd - 1n) ?? -1);
+  }
+
   private logIsUpToDate(lastEpoch: number, logEndOffset: bigint): boolean {
-    const mine = this.epochs.lastEpoch;
+    // A log emptied at a start > 0 without the epoch below it (a restart at an offset inside a
+    // batch, or data from before the epoch was kept) cannot tell whether a candidate holds the
+    // committed entries it held: it grants no vote until it has an entry again.
+    if (this.logEnd > 0n && this.epochs.epochAt(this.logEnd - 1n) === undefined) return false;
+    const mine = this.lastLogEpoch();
     return lastEpoch > mine || (lastEpoch === mine && logEndOffset >= this.logEnd);
   }
 
@@ -674,7 +695,8 @@ export class RaftCore {
       if (e.baseOffset < this.logStart) {
         // The leader's log start falls inside this batch (DeleteRecords): an empty log restarts
         // at the batch's base offset, as Kafka's follower does on an unexpected append offset.
-        if (this.logEnd === this.logStart) { this.resetLog(e.baseOffset); break; }
+        // (The epoch below that batch is unknown here; the batch is committed and never truncated.)
+        if (this.logEnd === this.logStart) { this.resetLog(e.baseOffset, -1); break; }
         if (e.lastOffset < this.logEnd) continue;
       }
       if (e.lastOffset < this.hw) continue; // committed: identical on every node
@@ -733,7 +755,7 @@ export class RaftCore {
       // Every entry we hold at or past the leader's log start is missing there or diverges
       // (another epoch at the log start), and everything below it is committed and deleted
       // there: nothing to keep.
-      this.resetLog(start);
+      this.resetLog(start, m.prevEpoch);
       this.advanceHw(start);
       this.configs = [{ offset: start - 1n, epoch: -1, voters: [...m.membership.voters], learners: [...m.membership.learners] }];
       this.applyCurrentConfig();
@@ -742,12 +764,19 @@ export class RaftCore {
     this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: true, matchOffset: start, prevOffset: start - 1n }, 'after');
   }
 
-  /** Empty the log and restart it at `offset` (the driver does the same to the real log, first in the Ready). */
-  private resetLog(offset: bigint): void {
+  /**
+   * Empty the log and restart it at `offset` (the driver does the same to the real log, first in
+   * the Ready). `epochBelow` is the epoch of the entry at offset - 1 (-1: unknown): the emptied
+   * log's last epoch, kept in the EpochView at offset - 1 and handed to the storage (resetEpoch).
+   */
+  private resetLog(offset: bigint, epochBelow: number): void {
     this.logStart = offset;
     this.logEnd = offset;
     if (this.persistedEnd > offset) this.persistedEnd = offset;
     this.epochs.truncateTo(-1n);
+    const below = offset > 0n && epochBelow >= 0 ? epochBelow : -1;
+    if (below >= 0) this.epochs.append(below, offset - 1n);
+    this.outResetEpoch = below;
     this.tail = [];
     this.tailBytes = 0;
     this.outEntries = [];
@@ -937,7 +966,13 @@ export class RaftCore {
     }
     if (pr.needsLogStart) {
       const logStartEpoch = this.logEnd > this.logStart ? (this.epochs.epochAt(this.logStart) ?? -1) : -1;
-      const m: LogStartRequest = { type: 'logStart', term: this.termValue, from: this.id, to, logStartOffset: this.logStart, logStartEpoch, membership: this.committedMembership() };
+      // The epoch of our (deleted) entry just below the log start: the EpochView keeps it (the
+      // storage's epoch cache holds it at logStart - 1 after retention). -1 only when unknown
+      // (never a guess: the follower would vote with it).
+      const prevEpoch = this.logStart > 0n ? (this.epochs.epochAt(this.logStart - 1n) ?? -1) : -1;
+      const m: LogStartRequest = {
+        type: 'logStart', term: this.termValue, from: this.id, to, logStartOffset: this.logStart, logStartEpoch, prevEpoch, membership: this.committedMembership(),
+      };
       this.send(m, 'now');
       pr.probeSent = true;
       return;
@@ -952,11 +987,12 @@ export class RaftCore {
     }
     const prevOffset = pr.next - 1n;
     let prevEpoch = prevOffset < 0n ? -1 : (this.epochAt(prevOffset) ?? -1);
-    if (prevOffset >= 0n && prevOffset === this.logStart - 1n && this.logEnd > this.logStart) {
-      // Just below our log start: the epoch cache may still know it; if not, the epoch at the log
-      // start will do: a follower holding that epoch at logStart - 1 holds our (deleted) entry
-      // there, since an epoch's first entry is never preceded by an entry of the same epoch.
-      prevEpoch = this.epochs.epochAt(prevOffset) ?? this.epochs.epochAt(this.logStart) ?? -1;
+    if (prevOffset >= 0n && prevOffset === this.logStart - 1n) {
+      // Just below our log start: the epoch cache knows it (it keeps the epoch of logStart - 1,
+      // even for an empty log); if not, the epoch at the log start will do: a follower holding
+      // that epoch at logStart - 1 holds our (deleted) entry there, since an epoch's first entry
+      // is never preceded by an entry of the same epoch.
+      prevEpoch = this.epochs.epochAt(prevOffset) ?? (this.logEnd > this.logStart ? this.epochs.epochAt(this.logStart) : undefined) ?? -1;
     }
     const m: AppendRequest = { type: 'append', term: this.termValue, from: this.id, to, prevOffset, prevEpoch, entries, highWatermark: this.hw };
     this.send(m, 'now');

@@ -62,7 +62,7 @@ export function epochStartsOf(log: readonly Entry[]): { epoch: number; startOffs
   return out;
 }
 
-/** What the storage's epoch cache holds for a node's log: the epoch kept at its log start, then its entries' epochs. */
+/** What the storage's epoch cache holds for a node's log: the epoch kept just below its log start, then its entries' epochs. */
 export function epochCacheOf(n: SimNode): { epoch: number; startOffset: bigint }[] {
   const fromLog = epochStartsOf(n.log);
   if (n.startEpoch === undefined) return fromLog;
@@ -77,9 +77,9 @@ export class SimNode {
   /** First offset of the log (retention, or a restart at the leader's log start); always durable. */
   logStart = 0n;
   /**
-   * The epoch covering the log start after retention (the storage's epoch cache keeps it, moved
-   * to the new start, even when retention emptied the log: EpochCache.truncateFromStart); a
-   * restart at the leader's log start clears it (truncateFullyAndStartAt clears the cache).
+   * The epoch of the offset just below the log start, at logStart - 1 (the storage's epoch cache
+   * keeps it after retention, EpochCache.truncateFromStart, and after a restart at the leader's
+   * log start with the epoch the leader sent, truncateFullyAndStartAt / EpochCache.resetAt).
    */
   startEpoch: { epoch: number; startOffset: bigint } | undefined;
   durableEnd = 0n;
@@ -218,7 +218,8 @@ export class SimCluster {
       // the storage's truncateFullyAndStartAt is durable when it resolves
       n.log = [];
       n.logStart = t;
-      n.startEpoch = undefined;
+      const below = r.resetEpoch ?? -1;
+      n.startEpoch = below >= 0 && t > 0n ? { epoch: below, startOffset: t - 1n } : undefined;
       n.durableEnd = t;
       for (const p of n.pending) p.end = t;
       this.log(`n${n.id} reset ${t}`);
@@ -389,8 +390,8 @@ export class SimCluster {
     const start = n.log.length > 0 ? n.log[0]!.baseOffset : offset;
     n.logStart = start > offset ? offset : start;
     let floor: { epoch: number; startOffset: bigint } | undefined;
-    for (const e of before) if (e.startOffset <= n.logStart) floor = e;
-    n.startEpoch = floor === undefined ? undefined : { epoch: floor.epoch, startOffset: n.logStart };
+    for (const e of before) if (e.startOffset <= n.logStart - 1n) floor = e;
+    n.startEpoch = floor === undefined ? undefined : { epoch: floor.epoch, startOffset: n.logStart - 1n };
     this.logVersion++;
     n.core.advanceLogStart(n.logStart);
     this.process(id);
