@@ -748,7 +748,10 @@ export class RaftCore {
     // an entry the leader has.
     const holdsStart = m.logStartEpoch >= 0 && start >= this.logStart && start < this.logEnd && this.epochs.epochAt(start) === m.logStartEpoch;
     if (holdsStart) {
-      this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: true, matchOffset: start + 1n, prevOffset: start }, 'after');
+      // Acknowledge `start`, not start + 1: a match offset is always an entry boundary (the entry
+      // at `start` may hold several records, and the leader commits up to match offsets). The
+      // leader then sends from `start` on; we skip the entries we already hold.
+      this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: true, matchOffset: start, prevOffset: start - 1n }, 'after');
       return;
     }
     if (start > this.hw) {
@@ -1038,26 +1041,52 @@ export class RaftCore {
     if (m.prevOffset < pr.match) return; // stale rejection
     if (pr.state === 'probe' && m.prevOffset !== pr.next - 1n) return; // answers an older probe
     if (this.logStart > 0n && m.prevOffset <= this.logStart) {
-      // The follower cannot match where our log starts. Below it we cannot tell (no epoch for
-      // logStart - 1): probe at logStart itself. Refused there too, every entry it holds from
-      // there on diverges from ours (log matching), so none is committed: it restarts its log at
-      // our log start (LogStartRequest), instead of being probed forever.
+      // The follower cannot match where our log starts (just below it, or at it): it gets a
+      // LogStartRequest instead of being probed forever. If it does hold our entry at the log
+      // start (the epoch we sent for logStart - 1 was a fallback), it acknowledges the log start
+      // and keeps its log; otherwise every entry it holds from there on diverges from ours (log
+      // matching), so none is committed, and it restarts its log at our log start. (No probe at
+      // the log start itself: its acknowledgement, logStart + 1, could fall inside a
+      // multi-record entry, and the leader commits up to acknowledged offsets.)
+      if (pr.needsLogStart === true && pr.probeSent) return; // one request in flight (a heartbeat response re-arms it)
       pr.state = 'probe';
       pr.probeSent = false;
       pr.inflight = [];
-      if (m.prevOffset < this.logStart && this.logEnd > this.logStart) pr.next = this.logStart + 1n;
-      else { pr.next = this.logStart; pr.needsLogStart = true; }
+      pr.next = this.logStart;
+      pr.needsLogStart = true;
       this.sendAppend(m.from);
       return;
     }
     let next = this.nextFromHint(m.hint);
     if (next > m.prevOffset) next = m.prevOffset; // a rejection at prevOffset means next <= prevOffset
+    // The follower acknowledges a probe at next - 1 with `next`, and we commit up to acknowledged
+    // offsets: probe only at an entry boundary of our log (the hint's offsets are boundaries of
+    // the follower's log, which may fall inside one of our multi-record entries).
+    next = this.boundaryAtOrBelow(next);
     if (next < pr.match) next = pr.match;
     pr.next = next;
     pr.state = 'probe';
     pr.probeSent = false;
     pr.inflight = [];
     this.sendAppend(m.from);
+  }
+
+  /**
+   * The largest entry boundary of our log at or below `offset` (an entry's base offset, or the
+   * log end): exact when the in-memory window or the read-back entries hold the entry there,
+   * otherwise the start of the epoch holding it (epoch starts are always entry boundaries).
+   */
+  private boundaryAtOrBelow(offset: bigint): bigint {
+    if (offset >= this.logEnd) return this.logEnd;
+    if (offset <= this.logStart) return offset < this.logStart ? offset : this.logStart;
+    for (const source of [this.tail, this.readBack]) {
+      const e = source.find((x) => x.baseOffset <= offset && offset <= x.lastOffset);
+      if (e !== undefined) return e.baseOffset;
+    }
+    const epoch = this.epochs.epochAt(offset);
+    const range = epoch === undefined ? undefined : this.epochs.rangeFor(epoch, this.logEnd);
+    if (range === undefined || range.startOffset < this.logStart) return this.logStart;
+    return range.startOffset;
   }
 
   /** Fast backtracking by epoch: where the follower's log can at best still agree with ours. */

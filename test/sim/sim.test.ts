@@ -39,9 +39,8 @@ for (const [nodes, learners] of [[1, 2], [2, 1], [3, 2]] as const) {
 // Membership changes under the same faults: two spare nodes, a reassignment driver moving the
 // voter set around a ring by single-server changes (the leader hands over before it is removed),
 // and retention (followers behind the log start are reset to it). Learners never vote or count.
-// Known failures outside this seed range (core bugs, see README "Raft scripts and simulation"):
-// with multi-record proposals, `--seed 25 --nodes 3 --membership --membership-batches` (HW inside
-// an entry).
+// Proposals span several offsets (multi-record entries), so the high watermark and every
+// acknowledgement must stay on entry boundaries (the regression seeds below).
 for (const nodes of [3, 5]) {
   test(`raft simulation: ${membershipSeeds} seeds on ${nodes} voters + 2 spares with membership changes and retention keep every invariant, the final members converge`, () => {
     const failures: string[] = [];
@@ -67,4 +66,16 @@ test('raft simulation regression: seed 451 on 3 voters with membership changes (
   assert.equal(r.error, undefined);
   assert.ok(r.ok);
   assert.ok(r.stats.committedOffsets > 0n);
+});
+
+test('raft simulation regression: seeds 25 and 592 on 3 voters with multi-record entries (acknowledgements, and so the high watermark, stay on entry boundaries)', () => {
+  // 25: a follower holding the entry at the leader's log start acknowledged start + 1 (as did a
+  // probe at the log start), inside a multi-record entry, and the leader committed up to there.
+  // 592: a probe placed by a divergence hint (a boundary of the follower's log) inside one of the
+  // leader's multi-record entries was acknowledged there; the follower's HW split its entry.
+  for (const seed of [25, 592]) {
+    const r = runSeed(seed, { nodes: 3, learners: 0, membership: true, membershipBatches: true });
+    assert.equal(r.error, undefined, `seed ${seed}`);
+    assert.ok(r.ok);
+  }
 });
