@@ -150,6 +150,8 @@ export class RaftCore {
   private tailBytes = 0;
   /** Entries the driver read back for a lagging follower. */
   private readBack: Entry[] = [];
+  /** The offset the read that filled readBack asked for. */
+  private readBackFrom = -1n;
   private readonly pendingReads = new Set<bigint>();
   private readonly progress = new Map<NodeId, FollowerProgress>();
   private readonly votes = new Map<NodeId, boolean>();
@@ -462,6 +464,7 @@ export class RaftCore {
       kept.push(e);
     }
     this.readBack = kept;
+    this.readBackFrom = fromOffset;
     for (const [id, pr] of this.progress) if (pr.next < this.logEnd) this.sendAppend(id);
   }
 
@@ -689,6 +692,8 @@ export class RaftCore {
       return;
     }
     let i = 0;
+    /** Set when we hold only a prefix of an entry: what we acknowledge instead of the message's end. */
+    let partial: bigint | undefined;
     for (; i < m.entries.length; i++) {
       const e = m.entries[i]!;
       if (e.lastOffset < this.logStart) continue; // below our log start: committed, and deleted here
@@ -697,20 +702,49 @@ export class RaftCore {
         // at the batch's base offset, as Kafka's follower does on an unexpected append offset.
         // (The epoch below that batch is unknown here; the batch is committed and never truncated.)
         if (this.logEnd === this.logStart) { this.resetLog(e.baseOffset, -1); break; }
-        if (e.lastOffset < this.logEnd) continue;
+        // Otherwise we hold it only if our log agrees with it from our log start on: checked
+        // below (heldPrefixEnd starts at our log start). Skipping it whenever it ended below our
+        // log end kept a diverging tail of another epoch and acknowledged it as the leader's.
       }
       if (e.lastOffset < this.hw) continue; // committed: identical on every node
       if (e.baseOffset >= this.logEnd) break;
-      if (e.lastOffset < this.logEnd && this.epochs.epochAt(e.lastOffset) === e.epoch && this.epochs.epochAt(e.baseOffset) === e.epoch) continue;
-      this.truncate(e.baseOffset);
+      const held = this.heldPrefixEnd(e);
+      if (held > e.lastOffset) continue; // we hold all of it
+      if (held > e.baseOffset) {
+        // We hold only a prefix of this entry: the broker's entries read back for a lagging
+        // follower merge consecutive batches of one epoch, so one may span batches this log
+        // stores separately, start below our high watermark, and end past our log end. An entry
+        // cannot be appended in part, and the prefix (committed, or acknowledged) must not be
+        // truncated: keep it, drop only what diverges after it, and acknowledge it; the leader
+        // continues from there (a batch boundary of both logs).
+        this.truncate(held);
+        partial = held;
+        break;
+      }
+      this.truncate(e.baseOffset); // diverges from its first offset (never below the HW: see heldPrefixEnd)
       break;
     }
-    for (; i < m.entries.length; i++) this.appendEntry(m.entries[i]!);
+    if (partial === undefined) for (; i < m.entries.length; i++) this.appendEntry(m.entries[i]!);
     const last = m.entries[m.entries.length - 1];
-    const matched = last !== undefined ? last.lastOffset + 1n : m.prevOffset + 1n;
+    const matched = partial ?? (last !== undefined ? last.lastOffset + 1n : m.prevOffset + 1n);
     this.advanceHw(m.highWatermark < matched ? m.highWatermark : matched);
     reply(true, matched);
     this.trimWindow();
+  }
+
+  /**
+   * Where our log stops holding entry `e` (which starts below our log end): its base offset when
+   * we hold another epoch there; otherwise the end of our run of its epoch from there on (log
+   * matching: the same epoch at the same offset means the same records), capped at e's end + 1.
+   * Offsets below our HW are committed and identical, so the result is never below the HW when
+   * the entry starts below it.
+   */
+  private heldPrefixEnd(e: Entry): bigint {
+    const from = e.baseOffset < this.logStart ? this.logStart : e.baseOffset;
+    if (from >= this.logEnd || this.epochs.epochAt(from) !== e.epoch) return from;
+    const range = this.epochs.rangeFor(e.epoch, this.logEnd);
+    const end = range === undefined || range.epoch !== e.epoch ? from : range.endOffset;
+    return end > e.lastOffset ? e.lastOffset + 1n : end;
   }
 
   private prevMatches(prevOffset: bigint, prevEpoch: number): boolean {
@@ -927,16 +961,21 @@ export class RaftCore {
     }
   }
 
-  /** Entries starting exactly at `from`, from memory, up to maxAppendBytes (at least one). */
   /**
-   * Entries from the one that holds `from` on (so the first may start before `from`, when a
-   * follower's divergence point falls inside one of this leader's batches), or undefined when
-   * neither the window nor the read-back entries hold it.
+   * Entries from memory starting exactly at `from`, up to maxAppendBytes (at least one), or
+   * undefined (then the log is read at `from`). An entry in memory that holds `from` but starts
+   * below it (an entry read back merges a run of batches of one epoch; a proposed entry may hold
+   * several batches) is not sent: the follower may hold only a prefix of it, and the part below
+   * `from` may be committed there. The log read at `from` starts at the batch holding it, which
+   * starts exactly there when `from` is a batch boundary (every offset a follower acknowledges or
+   * hints is); only when the read itself starts below `from` is that entry sent (the follower
+   * keeps what it holds of it, see handleAppend).
    */
   private entriesFrom(from: bigint): Entry[] | undefined {
     for (const source of [this.tail, this.readBack]) {
       const idx = source.findIndex((e) => e.baseOffset <= from && from <= e.lastOffset);
       if (idx < 0) continue;
+      if (source[idx]!.baseOffset < from && !(source === this.readBack && idx === 0 && this.readBackFrom === from)) continue;
       const out: Entry[] = [];
       let bytes = 0;
       let expect = source[idx]!.baseOffset;
