@@ -79,3 +79,19 @@ test('raft simulation regression: seeds 25 and 592 on 3 voters with multi-record
     assert.ok(r.ok);
   }
 });
+
+// Regression seeds for the entries the broker reads back (runs of batches of one epoch merged into
+// one entry, from the batch holding the offset asked for; the simulator reads that way too).
+// Before the fix they failed: a follower truncating below its HW (2: 'truncation to 0 below the
+// high watermark 33', the short fault schedule's failure) or truncating a committed entry it held
+// a prefix of (3), a follower skipping an entry across its log start and acknowledging a diverging
+// tail (1177 on 5 voters with membership changes: another entry committed at offset 26), and a
+// follower restarting its log below its HW at the base of such an entry (652).
+test('raft simulation regression: entries read back merged across batches (seeds 2, 3 on 3 nodes; 1177, 652 on 5 voters with membership changes)', () => {
+  for (const [seed, nodes, membership] of [[2, 3, false], [3, 3, false], [1177, 5, true], [652, 5, true]] as const) {
+    const r = runSeed(seed, { nodes, learners: 0, membership, membershipBatches: true });
+    assert.equal(r.error, undefined, `seed ${seed} nodes ${nodes}${membership ? ' --membership' : ''}`);
+    assert.ok(r.ok);
+    assert.ok(r.stats.committedOffsets > 0n);
+  }
+});
