@@ -18,7 +18,10 @@
  *
  * Log start: a follower that needs offsets below the leader's log start offset (retention or
  * DeleteRecords removed them) is told to empty its log and restart it at the leader's log start
- * (LogStartRequest), as Kafka's follower does with truncateFullyAndStartAt.
+ * (LogStartRequest), as Kafka's follower does with truncateFullyAndStartAt. The request carries
+ * the epoch of the leader's entry just below its log start (a Raft snapshot's lastIncludedTerm);
+ * the follower's emptied log keeps it as its last epoch (the EpochView holds it at start - 1, the
+ * storage's epoch cache too, durably), so its votes still compare (lastEpoch, logEnd) correctly.
  *
  * Entry bytes: the core keeps a bounded in-memory window (`tail`) of recent entries. A leader
  * sends from that window; when a follower needs older entries it emits a ReadRequest, and the
@@ -147,6 +150,8 @@ export class RaftCore {
   private tailBytes = 0;
   /** Entries the driver read back for a lagging follower. */
   private readBack: Entry[] = [];
+  /** The offset the read that filled readBack asked for. */
+  private readBackFrom = -1n;
   private readonly pendingReads = new Set<bigint>();
   private readonly progress = new Map<NodeId, FollowerProgress>();
   private readonly votes = new Map<NodeId, boolean>();
@@ -168,6 +173,7 @@ export class RaftCore {
   private hardStateDirty = false;
   private outTruncateTo: bigint | undefined;
   private outResetTo: bigint | undefined;
+  private outResetEpoch = -1;
   private outEntries: Entry[] = [];
   private outNow: RaftMessage[] = [];
   private outAfter: RaftMessage[] = [];
@@ -223,7 +229,8 @@ export class RaftCore {
   get logEndOffset(): bigint { return this.logEnd; }
   get logStartOffset(): bigint { return this.logStart; }
   get durableEndOffset(): bigint { return this.persistedEnd; }
-  get lastEpoch(): number { return this.epochs.lastEpoch; }
+  /** The epoch of the last offset of the log (see lastLogEpoch). */
+  get lastEpoch(): number { return this.lastLogEpoch(); }
   get votedForId(): NodeId { return this.votedFor; }
   get leadTransferee(): NodeId { return this.transferee; }
   get hardState(): HardState { return { term: this.termValue, votedFor: this.votedFor, commitOffset: this.hw }; }
@@ -457,6 +464,7 @@ export class RaftCore {
       kept.push(e);
     }
     this.readBack = kept;
+    this.readBackFrom = fromOffset;
     for (const [id, pr] of this.progress) if (pr.next < this.logEnd) this.sendAppend(id);
   }
 
@@ -491,6 +499,7 @@ export class RaftCore {
     }
     if (this.outResetTo !== undefined) {
       r.resetTo = this.outResetTo;
+      r.resetEpoch = this.outResetEpoch;
       this.truncations.push({ seq, offset: this.outResetTo });
     }
     if (this.outTruncateTo !== undefined) {
@@ -502,6 +511,7 @@ export class RaftCore {
     this.hardStateDirty = false;
     this.configsDirty = false;
     this.outResetTo = undefined;
+    this.outResetEpoch = -1;
     this.outTruncateTo = undefined;
     this.outEntries = [];
     this.outNow = [];
@@ -577,7 +587,7 @@ export class RaftCore {
     const term = pre ? this.termValue + 1 : this.termValue;
     for (const to of this.voters) {
       if (to === this.id) continue;
-      const m: VoteRequest = { type: 'vote', term, from: this.id, to, pre, lastEpoch: this.epochs.lastEpoch, logEndOffset: this.logEnd, transfer };
+      const m: VoteRequest = { type: 'vote', term, from: this.id, to, pre, lastEpoch: this.lastLogEpoch(), logEndOffset: this.logEnd, transfer };
       this.send(m, 'after'); // our term and self-vote must be durable first
     }
   }
@@ -615,8 +625,22 @@ export class RaftCore {
 
   // ---------------------------------------------------------------- elections
 
+  /**
+   * The epoch of the entry at logEnd - 1: the last entry's, or, for a log emptied at a start > 0,
+   * the epoch kept for the offset just below the start (LogStartRequest.prevEpoch, or the epoch
+   * retention left). Never an epoch the EpochView holds past the log end: no claim of a newer
+   * epoch than the log holds. -1 for an empty log at 0, or when the epoch below the start is unknown.
+   */
+  private lastLogEpoch(): number {
+    return this.logEnd === 0n ? -1 : (this.epochs.epochAt(this.logEnd - 1n) ?? -1);
+  }
+
   private logIsUpToDate(lastEpoch: number, logEndOffset: bigint): boolean {
-    const mine = this.epochs.lastEpoch;
+    // A log emptied at a start > 0 without the epoch below it (a restart at an offset inside a
+    // batch, or data from before the epoch was kept) cannot tell whether a candidate holds the
+    // committed entries it held: it grants no vote until it has an entry again.
+    if (this.logEnd > 0n && this.epochs.epochAt(this.logEnd - 1n) === undefined) return false;
+    const mine = this.lastLogEpoch();
     return lastEpoch > mine || (lastEpoch === mine && logEndOffset >= this.logEnd);
   }
 
@@ -668,27 +692,59 @@ export class RaftCore {
       return;
     }
     let i = 0;
+    /** Set when we hold only a prefix of an entry: what we acknowledge instead of the message's end. */
+    let partial: bigint | undefined;
     for (; i < m.entries.length; i++) {
       const e = m.entries[i]!;
       if (e.lastOffset < this.logStart) continue; // below our log start: committed, and deleted here
       if (e.baseOffset < this.logStart) {
         // The leader's log start falls inside this batch (DeleteRecords): an empty log restarts
         // at the batch's base offset, as Kafka's follower does on an unexpected append offset.
-        if (this.logEnd === this.logStart) { this.resetLog(e.baseOffset); break; }
-        if (e.lastOffset < this.logEnd) continue;
+        // (The epoch below that batch is unknown here; the batch is committed and never truncated.)
+        if (this.logEnd === this.logStart) { this.resetLog(e.baseOffset, -1); break; }
+        // Otherwise we hold it only if our log agrees with it from our log start on: checked
+        // below (heldPrefixEnd starts at our log start). Skipping it whenever it ended below our
+        // log end kept a diverging tail of another epoch and acknowledged it as the leader's.
       }
       if (e.lastOffset < this.hw) continue; // committed: identical on every node
       if (e.baseOffset >= this.logEnd) break;
-      if (e.lastOffset < this.logEnd && this.epochs.epochAt(e.lastOffset) === e.epoch && this.epochs.epochAt(e.baseOffset) === e.epoch) continue;
-      this.truncate(e.baseOffset);
+      const held = this.heldPrefixEnd(e);
+      if (held > e.lastOffset) continue; // we hold all of it
+      if (held > e.baseOffset) {
+        // We hold only a prefix of this entry: the broker's entries read back for a lagging
+        // follower merge consecutive batches of one epoch, so one may span batches this log
+        // stores separately, start below our high watermark, and end past our log end. An entry
+        // cannot be appended in part, and the prefix (committed, or acknowledged) must not be
+        // truncated: keep it, drop only what diverges after it, and acknowledge it; the leader
+        // continues from there (a batch boundary of both logs).
+        this.truncate(held);
+        partial = held;
+        break;
+      }
+      this.truncate(e.baseOffset); // diverges from its first offset (never below the HW: see heldPrefixEnd)
       break;
     }
-    for (; i < m.entries.length; i++) this.appendEntry(m.entries[i]!);
+    if (partial === undefined) for (; i < m.entries.length; i++) this.appendEntry(m.entries[i]!);
     const last = m.entries[m.entries.length - 1];
-    const matched = last !== undefined ? last.lastOffset + 1n : m.prevOffset + 1n;
+    const matched = partial ?? (last !== undefined ? last.lastOffset + 1n : m.prevOffset + 1n);
     this.advanceHw(m.highWatermark < matched ? m.highWatermark : matched);
     reply(true, matched);
     this.trimWindow();
+  }
+
+  /**
+   * Where our log stops holding entry `e` (which starts below our log end): its base offset when
+   * we hold another epoch there; otherwise the end of our run of its epoch from there on (log
+   * matching: the same epoch at the same offset means the same records), capped at e's end + 1.
+   * Offsets below our HW are committed and identical, so the result is never below the HW when
+   * the entry starts below it.
+   */
+  private heldPrefixEnd(e: Entry): bigint {
+    const from = e.baseOffset < this.logStart ? this.logStart : e.baseOffset;
+    if (from >= this.logEnd || this.epochs.epochAt(from) !== e.epoch) return from;
+    const range = this.epochs.rangeFor(e.epoch, this.logEnd);
+    const end = range === undefined || range.epoch !== e.epoch ? from : range.endOffset;
+    return end > e.lastOffset ? e.lastOffset + 1n : end;
   }
 
   private prevMatches(prevOffset: bigint, prevEpoch: number): boolean {
@@ -726,14 +782,17 @@ export class RaftCore {
     // an entry the leader has.
     const holdsStart = m.logStartEpoch >= 0 && start >= this.logStart && start < this.logEnd && this.epochs.epochAt(start) === m.logStartEpoch;
     if (holdsStart) {
-      this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: true, matchOffset: start + 1n, prevOffset: start }, 'after');
+      // Acknowledge `start`, not start + 1: a match offset is always an entry boundary (the entry
+      // at `start` may hold several records, and the leader commits up to match offsets). The
+      // leader then sends from `start` on; we skip the entries we already hold.
+      this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: true, matchOffset: start, prevOffset: start - 1n }, 'after');
       return;
     }
     if (start > this.hw) {
       // Every entry we hold at or past the leader's log start is missing there or diverges
       // (another epoch at the log start), and everything below it is committed and deleted
       // there: nothing to keep.
-      this.resetLog(start);
+      this.resetLog(start, m.prevEpoch);
       this.advanceHw(start);
       this.configs = [{ offset: start - 1n, epoch: -1, voters: [...m.membership.voters], learners: [...m.membership.learners] }];
       this.applyCurrentConfig();
@@ -742,12 +801,19 @@ export class RaftCore {
     this.send({ type: 'appendResponse', term: this.termValue, from: this.id, to: m.from, success: true, matchOffset: start, prevOffset: start - 1n }, 'after');
   }
 
-  /** Empty the log and restart it at `offset` (the driver does the same to the real log, first in the Ready). */
-  private resetLog(offset: bigint): void {
+  /**
+   * Empty the log and restart it at `offset` (the driver does the same to the real log, first in
+   * the Ready). `epochBelow` is the epoch of the entry at offset - 1 (-1: unknown): the emptied
+   * log's last epoch, kept in the EpochView at offset - 1 and handed to the storage (resetEpoch).
+   */
+  private resetLog(offset: bigint, epochBelow: number): void {
     this.logStart = offset;
     this.logEnd = offset;
     if (this.persistedEnd > offset) this.persistedEnd = offset;
     this.epochs.truncateTo(-1n);
+    const below = offset > 0n && epochBelow >= 0 ? epochBelow : -1;
+    if (below >= 0) this.epochs.append(below, offset - 1n);
+    this.outResetEpoch = below;
     this.tail = [];
     this.tailBytes = 0;
     this.outEntries = [];
@@ -895,16 +961,21 @@ export class RaftCore {
     }
   }
 
-  /** Entries starting exactly at `from`, from memory, up to maxAppendBytes (at least one). */
   /**
-   * Entries from the one that holds `from` on (so the first may start before `from`, when a
-   * follower's divergence point falls inside one of this leader's batches), or undefined when
-   * neither the window nor the read-back entries hold it.
+   * Entries from memory starting exactly at `from`, up to maxAppendBytes (at least one), or
+   * undefined (then the log is read at `from`). An entry in memory that holds `from` but starts
+   * below it (an entry read back merges a run of batches of one epoch; a proposed entry may hold
+   * several batches) is not sent: the follower may hold only a prefix of it, and the part below
+   * `from` may be committed there. The log read at `from` starts at the batch holding it, which
+   * starts exactly there when `from` is a batch boundary (every offset a follower acknowledges or
+   * hints is); only when the read itself starts below `from` is that entry sent (the follower
+   * keeps what it holds of it, see handleAppend).
    */
   private entriesFrom(from: bigint): Entry[] | undefined {
     for (const source of [this.tail, this.readBack]) {
       const idx = source.findIndex((e) => e.baseOffset <= from && from <= e.lastOffset);
       if (idx < 0) continue;
+      if (source[idx]!.baseOffset < from && !(source === this.readBack && idx === 0 && this.readBackFrom === from)) continue;
       const out: Entry[] = [];
       let bytes = 0;
       let expect = source[idx]!.baseOffset;
@@ -937,7 +1008,13 @@ export class RaftCore {
     }
     if (pr.needsLogStart) {
       const logStartEpoch = this.logEnd > this.logStart ? (this.epochs.epochAt(this.logStart) ?? -1) : -1;
-      const m: LogStartRequest = { type: 'logStart', term: this.termValue, from: this.id, to, logStartOffset: this.logStart, logStartEpoch, membership: this.committedMembership() };
+      // The epoch of our (deleted) entry just below the log start: the EpochView keeps it (the
+      // storage's epoch cache holds it at logStart - 1 after retention). -1 only when unknown
+      // (never a guess: the follower would vote with it).
+      const prevEpoch = this.logStart > 0n ? (this.epochs.epochAt(this.logStart - 1n) ?? -1) : -1;
+      const m: LogStartRequest = {
+        type: 'logStart', term: this.termValue, from: this.id, to, logStartOffset: this.logStart, logStartEpoch, prevEpoch, membership: this.committedMembership(),
+      };
       this.send(m, 'now');
       pr.probeSent = true;
       return;
@@ -952,11 +1029,12 @@ export class RaftCore {
     }
     const prevOffset = pr.next - 1n;
     let prevEpoch = prevOffset < 0n ? -1 : (this.epochAt(prevOffset) ?? -1);
-    if (prevOffset >= 0n && prevOffset === this.logStart - 1n && this.logEnd > this.logStart) {
-      // Just below our log start: the epoch cache may still know it; if not, the epoch at the log
-      // start will do: a follower holding that epoch at logStart - 1 holds our (deleted) entry
-      // there, since an epoch's first entry is never preceded by an entry of the same epoch.
-      prevEpoch = this.epochs.epochAt(prevOffset) ?? this.epochs.epochAt(this.logStart) ?? -1;
+    if (prevOffset >= 0n && prevOffset === this.logStart - 1n) {
+      // Just below our log start: the epoch cache knows it (it keeps the epoch of logStart - 1,
+      // even for an empty log); if not, the epoch at the log start will do: a follower holding
+      // that epoch at logStart - 1 holds our (deleted) entry there, since an epoch's first entry
+      // is never preceded by an entry of the same epoch.
+      prevEpoch = this.epochs.epochAt(prevOffset) ?? (this.logEnd > this.logStart ? this.epochs.epochAt(this.logStart) : undefined) ?? -1;
     }
     const m: AppendRequest = { type: 'append', term: this.termValue, from: this.id, to, prevOffset, prevEpoch, entries, highWatermark: this.hw };
     this.send(m, 'now');
@@ -1002,26 +1080,52 @@ export class RaftCore {
     if (m.prevOffset < pr.match) return; // stale rejection
     if (pr.state === 'probe' && m.prevOffset !== pr.next - 1n) return; // answers an older probe
     if (this.logStart > 0n && m.prevOffset <= this.logStart) {
-      // The follower cannot match where our log starts. Below it we cannot tell (no epoch for
-      // logStart - 1): probe at logStart itself. Refused there too, every entry it holds from
-      // there on diverges from ours (log matching), so none is committed: it restarts its log at
-      // our log start (LogStartRequest), instead of being probed forever.
+      // The follower cannot match where our log starts (just below it, or at it): it gets a
+      // LogStartRequest instead of being probed forever. If it does hold our entry at the log
+      // start (the epoch we sent for logStart - 1 was a fallback), it acknowledges the log start
+      // and keeps its log; otherwise every entry it holds from there on diverges from ours (log
+      // matching), so none is committed, and it restarts its log at our log start. (No probe at
+      // the log start itself: its acknowledgement, logStart + 1, could fall inside a
+      // multi-record entry, and the leader commits up to acknowledged offsets.)
+      if (pr.needsLogStart === true && pr.probeSent) return; // one request in flight (a heartbeat response re-arms it)
       pr.state = 'probe';
       pr.probeSent = false;
       pr.inflight = [];
-      if (m.prevOffset < this.logStart && this.logEnd > this.logStart) pr.next = this.logStart + 1n;
-      else { pr.next = this.logStart; pr.needsLogStart = true; }
+      pr.next = this.logStart;
+      pr.needsLogStart = true;
       this.sendAppend(m.from);
       return;
     }
     let next = this.nextFromHint(m.hint);
     if (next > m.prevOffset) next = m.prevOffset; // a rejection at prevOffset means next <= prevOffset
+    // The follower acknowledges a probe at next - 1 with `next`, and we commit up to acknowledged
+    // offsets: probe only at an entry boundary of our log (the hint's offsets are boundaries of
+    // the follower's log, which may fall inside one of our multi-record entries).
+    next = this.boundaryAtOrBelow(next);
     if (next < pr.match) next = pr.match;
     pr.next = next;
     pr.state = 'probe';
     pr.probeSent = false;
     pr.inflight = [];
     this.sendAppend(m.from);
+  }
+
+  /**
+   * The largest entry boundary of our log at or below `offset` (an entry's base offset, or the
+   * log end): exact when the in-memory window or the read-back entries hold the entry there,
+   * otherwise the start of the epoch holding it (epoch starts are always entry boundaries).
+   */
+  private boundaryAtOrBelow(offset: bigint): bigint {
+    if (offset >= this.logEnd) return this.logEnd;
+    if (offset <= this.logStart) return offset < this.logStart ? offset : this.logStart;
+    for (const source of [this.tail, this.readBack]) {
+      const e = source.find((x) => x.baseOffset <= offset && offset <= x.lastOffset);
+      if (e !== undefined) return e.baseOffset;
+    }
+    const epoch = this.epochs.epochAt(offset);
+    const range = epoch === undefined ? undefined : this.epochs.rangeFor(epoch, this.logEnd);
+    if (range === undefined || range.startOffset < this.logStart) return this.logStart;
+    return range.startOffset;
   }
 
   /** Fast backtracking by epoch: where the follower's log can at best still agree with ours. */

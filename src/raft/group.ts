@@ -39,8 +39,12 @@ export interface RaftLog {
   read(fromOffset: bigint, maxBytes: number, maxOffset?: bigint): Promise<{ records: Buffer; firstOffset: bigint; nextOffset: bigint }>;
   /** Durable when it resolves; refuses to go below committedOffset. */
   truncateTo(offset: bigint, committedOffset?: bigint): Promise<void>;
-  /** Delete everything and restart the log, empty, at offset (its new start and end). Durable when it resolves. */
-  truncateFullyAndStartAt?(offset: bigint): Promise<void>;
+  /**
+   * Delete everything and restart the log, empty, at offset (its new start and end), keeping
+   * epochBelow (>= 0: the epoch of the entry at offset - 1) in its epoch cache as its last epoch,
+   * at offset - 1, durably. Durable when it resolves.
+   */
+  truncateFullyAndStartAt?(offset: bigint, epochBelow?: number): Promise<void>;
 }
 
 /** Storage's HardState shape: commitOffset is a decimal string. */
@@ -333,7 +337,7 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
         for (const r of batch) {
           if (r.resetTo !== undefined) {
             if (this.log.truncateFullyAndStartAt === undefined) throw new Error('this log cannot restart at the leader\'s log start');
-            await this.log.truncateFullyAndStartAt(r.resetTo);
+            await this.log.truncateFullyAndStartAt(r.resetTo, r.resetEpoch ?? -1);
             wroteLog = true;
           }
           if (r.truncateTo !== undefined) {

@@ -150,6 +150,13 @@ export interface LogStartRequest extends MessageBase {
   logStartOffset: bigint;
   /** The epoch of the leader's entry at logStartOffset (-1: its log is empty there). */
   logStartEpoch: number;
+  /**
+   * The epoch of the leader's (deleted) entry at logStartOffset - 1, -1 when unknown: what a
+   * snapshot's lastIncludedTerm is in Raft. The follower keeps it, durably, as the last epoch of
+   * its emptied log, so its vote and pre-vote checks compare (lastEpoch, logEnd) as if it still
+   * held that entry (without it, an emptied follower granted its vote to any candidate).
+   */
+  prevEpoch: number;
   membership: Membership;
 }
 
@@ -198,6 +205,12 @@ export interface Ready {
   configs?: ConfigEntry[];
   /** Empty the log and restart it at this offset (the log start offset too), before anything else. */
   resetTo?: bigint;
+  /**
+   * With resetTo: the epoch of the entry just below resetTo (-1: unknown). The storage keeps it in
+   * the emptied log's epoch cache (the leader-epoch checkpoint), at offset resetTo - 1, so that it
+   * survives a restart: it is the log's last epoch until an entry is appended.
+   */
+  resetEpoch?: number;
   truncateTo?: bigint;
   entries: Entry[];
   /** The in-memory log end offset once this Ready's truncation and appends are applied. */

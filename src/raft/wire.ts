@@ -7,7 +7,8 @@
  * message  := type:int8 term:int32 from:int32 to:int32 <fields of the type, in types.ts order>
  * An entry's configuration is not on the wire: the receiver reads it from the entry's bytes (a
  * membership control batch, see membership.ts). logStart (type 7) was added without a version
- * bump: a broker that does not know it drops the envelope, as for any unknown type.
+ * bump: a broker that does not know it drops the envelope, as for any unknown type. (Its
+ * prevEpoch field was added before any release carried logStart.)
  */
 import { Reader, Writer } from '../../protocol/primitives.js';
 import { DecodeError } from '../../protocol/errors.js';
@@ -79,6 +80,7 @@ function encodeMessage(w: Writer, m: RaftMessage): void {
     case 'logStart':
       w.int64(m.logStartOffset);
       w.int32(m.logStartEpoch);
+      w.int32(m.prevEpoch);
       w.int32(m.membership.voters.length);
       for (const v of m.membership.voters) w.int32(v);
       w.int32(m.membership.learners.length);
@@ -133,9 +135,10 @@ function decodeMessage(r: Reader): RaftMessage {
     case 'logStart': {
       const logStartOffset = r.int64();
       const logStartEpoch = r.int32();
+      const prevEpoch = r.int32();
       const voters = ids(r);
       const learners = ids(r);
-      return { type, ...base, logStartOffset, logStartEpoch, membership: { voters, learners } };
+      return { type, ...base, logStartOffset, logStartEpoch, prevEpoch, membership: { voters, learners } };
     }
   }
 }

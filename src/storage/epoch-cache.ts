@@ -67,14 +67,32 @@ export class EpochCache {
     return this.list.length !== before;
   }
 
-  /** Log start moved to startOffset: drop older epochs, the one covering startOffset now starts there. */
+  /**
+   * Log start moved to startOffset: drop older epochs, except the one covering startOffset - 1,
+   * which now starts there. Unlike Kafka (which keeps the epoch covering startOffset, moved to
+   * it), the epoch of the last deleted offset stays known: it is what a Raft snapshot's
+   * lastIncludedTerm is, the last epoch of a log emptied up to its start, which the Raft vote
+   * compares (an epoch that starts exactly at startOffset would otherwise hide it, and a later
+   * truncation back to startOffset would leave the log with no epoch at all).
+   */
   truncateFromStart(startOffset: bigint): boolean {
-    const i = this.floorByOffset(startOffset);
+    const keepAt = startOffset > 0n ? startOffset - 1n : startOffset;
+    const i = this.floorByOffset(keepAt);
     if (i < 0) return false;
-    const changed = i > 0 || this.list[i]!.startOffset !== startOffset;
+    const changed = i > 0 || this.list[i]!.startOffset !== keepAt;
     this.list = this.list.slice(i);
-    this.list[0] = { epoch: this.list[0]!.epoch, startOffset };
+    this.list[0] = { epoch: this.list[0]!.epoch, startOffset: keepAt };
     return changed;
+  }
+
+  /**
+   * The log was emptied and restarted at startOffset (truncateFullyAndStartAt): forget every
+   * epoch, and keep `epochBelow`, the epoch of the (deleted) entry at startOffset - 1, when known
+   * (>= 0): the emptied log's last epoch, durable with the checkpoint.
+   */
+  resetAt(startOffset: bigint, epochBelow: number): void {
+    this.list = [];
+    if (startOffset > 0n && epochBelow >= 0) this.list.push({ epoch: epochBelow, startOffset: startOffset - 1n });
   }
 
   serialize(): string {

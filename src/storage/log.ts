@@ -397,6 +397,8 @@ export class PartitionLog {
       this.segments = [Segment.create(this.dir, this.startOffset, this.fdCache, this.segmentEnv)];
       this.txn.load([this.startOffset]);
       this.flushed = this.startOffset;
+      // An empty log keeps the epoch of the offset just below its start (EpochCache.truncateFromStart, resetAt).
+      if (savedEpochs !== undefined) this.adoptEpochs(savedEpochs, this.startOffset);
       // No fsync here (creating 10,000 partitions must not cost 10,000 fsyncs): the first flush
       // makes the new files durable, and a missing checkpoint only means recovery scans it all.
       this.dirDirty = true;
@@ -687,8 +689,10 @@ export class PartitionLog {
    * (its log start and end). A follower does this when its leader no longer has the offsets it
    * needs (retention or DeleteRecords moved the leader's log start past them). Durable when it
    * resolves; a crash in between leaves an empty log at the old or the new start.
+   * `epochBelow` (>= 0, optional) is the epoch of the leader's entry at offset - 1: the epoch cache
+   * keeps it (at offset - 1, in the leader-epoch checkpoint) as the emptied log's last epoch.
    */
-  async truncateFullyAndStartAt(offset: bigint): Promise<void> {
+  async truncateFullyAndStartAt(offset: bigint, epochBelow = -1): Promise<void> {
     this.checkOpen();
     await this.cleaning?.catch(() => undefined);
     while (this.flushing !== undefined) await this.flushing.catch(() => undefined);
@@ -699,7 +703,7 @@ export class PartitionLog {
     this.segments = [Segment.create(this.dir, offset, this.fdCache, this.segmentEnv)];
     this.startOffset = offset;
     this.flushed = offset;
-    this.epochs.truncateFromEnd(-1n);
+    this.epochs.resetAt(offset, epochBelow);
     this.firstDirty = offset;
     this.generation++;
     this.dirDirty = true;

@@ -41,7 +41,7 @@ test('a membership batch round-trips through the log reader and the wire', () =>
   const w = new Writer();
   const msgs: RaftMessage[] = [
     { type: 'append', term: 3, from: 1, to: 2, prevOffset: 6n, prevEpoch: 3, highWatermark: 5n, entries: [{ baseOffset: 7n, lastOffset: 7n, epoch: 3, data: b }] },
-    { type: 'logStart', term: 3, from: 1, to: 2, logStartOffset: 40n, logStartEpoch: 2, membership: { voters: [1, 2, 3], learners: [4] } },
+    { type: 'logStart', term: 3, from: 1, to: 2, logStartOffset: 40n, logStartEpoch: 2, prevEpoch: 2, membership: { voters: [1, 2, 3], learners: [4] } },
   ];
   encodeEnvelope(w, { v: 1, from: 1, quiesce: [], messages: msgs.map((message) => ({ groupId: 't-0', message })) });
   const back = decodeEnvelope(new Reader(w.toBuffer()));

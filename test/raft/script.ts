@@ -98,7 +98,7 @@ export function fmtMessage(m: RaftMessage): string {
     case 'heartbeat': return `${head} hb t${m.term} hw=${m.highWatermark}`;
     case 'heartbeatResponse': return `${head} hb-resp t${m.term}`;
     case 'timeoutNow': return `${head} timeout-now t${m.term}`;
-    case 'logStart': return `${head} log-start t${m.term} start=${m.logStartOffset} voters=${m.membership.voters.join(',')}`;
+    case 'logStart': return `${head} log-start t${m.term} start=${m.logStartOffset} prev=${m.logStartOffset - 1n}@${m.prevEpoch} voters=${m.membership.voters.join(',')}`;
   }
   // a message type this printer does not know yet: its type and term
   const other = m as { type: string; term: number };

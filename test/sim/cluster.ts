@@ -62,11 +62,70 @@ export function epochStartsOf(log: readonly Entry[]): { epoch: number; startOffs
   return out;
 }
 
-/** What the storage's epoch cache holds for a node's log: the epoch kept at its log start, then its entries' epochs. */
+/** What the storage's epoch cache holds for a node's log: the epoch kept just below its log start, then its entries' epochs. */
 export function epochCacheOf(n: SimNode): { epoch: number; startOffset: bigint }[] {
   const fromLog = epochStartsOf(n.log);
   if (n.startEpoch === undefined) return fromLog;
   return [{ ...n.startEpoch }, ...fromLog.filter((e) => e.epoch > n.startEpoch!.epoch)];
+}
+
+/** The batches (proposed entries) a merged read-back entry was made of (see readAsBroker). */
+const mergedParts = new WeakMap<Entry, Entry[]>();
+
+/** The stored batches an entry stands for: itself, or the parts of a merged read-back entry. */
+export function batchesOf(e: Entry): Entry[] {
+  const parts = mergedParts.get(e);
+  return parts === undefined ? [e] : parts.flatMap(batchesOf);
+}
+
+/**
+ * Serve a leader's ReadRequest as the broker does (PartitionLog.read, then RaftGroup's
+ * splitByEpoch): from the batch holding `fromOffset` (which may start below it), whole batches up
+ * to `maxBytes` (at least one), and consecutive batches of one epoch merged into ONE entry (a
+ * configuration batch stays an entry of its own). So a read-back entry may span many proposed
+ * entries and start below the offset asked for: its boundaries are not those of the entries the
+ * leader proposed, and a follower may hold a prefix of it. The follower stores it as the batches
+ * it is made of (their boundaries, and so every invariant on entries, are unchanged).
+ */
+export function readAsBroker(log: readonly Entry[], fromOffset: bigint, maxBytes: number): Entry[] {
+  const batches: Entry[] = [];
+  let bytes = 0;
+  for (const e of log) {
+    if (e.lastOffset < fromOffset) continue;
+    if (batches.length > 0 && bytes + e.data.length > maxBytes) break;
+    batches.push(e); bytes += e.data.length;
+  }
+  const out: Entry[] = [];
+  let group: Entry[] = [];
+  const flush = (): void => {
+    if (group.length === 0) return;
+    if (group.length === 1) out.push(group[0]!);
+    else {
+      const merged: Entry = { baseOffset: group[0]!.baseOffset, lastOffset: group[group.length - 1]!.lastOffset, epoch: group[0]!.epoch, data: Buffer.concat(group.map((g) => g.data)) };
+      mergedParts.set(merged, group);
+      out.push(merged);
+    }
+    group = [];
+  };
+  for (const b of batches) {
+    if (group.length > 0 && (b.epoch !== group[0]!.epoch || b.config !== undefined || group[0]!.config !== undefined)) flush();
+    group.push(b);
+  }
+  flush();
+  return out;
+}
+
+/** A message for the trace: its type and the fields that explain a log's history. */
+function describe(m: RaftMessage): string {
+  switch (m.type) {
+    case 'append': return `append(prev=${m.prevOffset}@${m.prevEpoch} [${m.entries.map((e) => `${e.baseOffset}..${e.lastOffset}@${e.epoch}`).join(' ')}] hw=${m.highWatermark})`;
+    case 'appendResponse': return `appendResponse(${m.success ? 'ok' : 'rejected'} match=${m.matchOffset} prev=${m.prevOffset}${m.hint !== undefined ? ` hint=${m.hint.epoch}:${m.hint.epochStartOffset}-${m.hint.epochEndOffset}` : ''})`;
+    case 'logStart': return `logStart(${m.logStartOffset}@${m.logStartEpoch} prevEpoch=${m.prevEpoch})`;
+    case 'vote': return `vote(${m.pre ? 'pre ' : ''}last=${m.lastEpoch} end=${m.logEndOffset})`;
+    case 'voteResponse': return `voteResponse(${m.pre ? 'pre ' : ''}${m.granted ? 'granted' : 'refused'})`;
+    case 'heartbeat': return `heartbeat(hw=${m.highWatermark})`;
+    default: return m.type;
+  }
 }
 
 export class SimNode {
@@ -77,12 +136,14 @@ export class SimNode {
   /** First offset of the log (retention, or a restart at the leader's log start); always durable. */
   logStart = 0n;
   /**
-   * The epoch covering the log start after retention (the storage's epoch cache keeps it, moved
-   * to the new start, even when retention emptied the log: EpochCache.truncateFromStart); a
-   * restart at the leader's log start clears it (truncateFullyAndStartAt clears the cache).
+   * The epoch of the offset just below the log start, at logStart - 1 (the storage's epoch cache
+   * keeps it after retention, EpochCache.truncateFromStart, and after a restart at the leader's
+   * log start with the epoch the leader sent, truncateFullyAndStartAt / EpochCache.resetAt).
    */
   startEpoch: { epoch: number; startOffset: bigint } | undefined;
   durableEnd = 0n;
+  /** Set when the log restarted below its previous start (see applyWrites): that start, until the log is durable up to it again. */
+  restartedBelowHw: bigint | undefined;
   /** The configurations stored with the hard state (undefined: none stored yet, the initial one applies). */
   configs: ConfigEntry[] | undefined;
   durableHard: HardState = { term: 0, votedFor: NO_NODE, commitOffset: 0n };
@@ -191,17 +252,7 @@ export class SimCluster {
       if (r.configs !== undefined) n.configs = unionConfigs(n.configs ?? [], r.configs);
       this.applyWrites(n, r);
       for (const m of r.sendNow) this.send(n, m);
-      for (const req of r.reads) {
-        const out: Entry[] = [];
-        let bytes = 0;
-        for (const e of n.log) {
-          if (e.lastOffset < req.fromOffset) continue;
-          if (out.length > 0 && bytes + e.data.length > req.maxBytes) break;
-          if (out.length === 0 && e.baseOffset !== req.fromOffset) break;
-          out.push(e); bytes += e.data.length;
-        }
-        n.core.entriesRead(req.fromOffset, out);
-      }
+      for (const req of r.reads) n.core.entriesRead(req.fromOffset, readAsBroker(n.log, req.fromOffset, req.maxBytes));
       n.pending.push({ ready: r, end: r.logEndOffset });
       this.checkNode(n);
       if (this.opts.syncDisk) this.completeDisk(id);
@@ -217,8 +268,14 @@ export class SimCluster {
       }
       // the storage's truncateFullyAndStartAt is durable when it resolves
       n.log = [];
+      // A restart below the HW: the leader's log start falls inside a batch (DeleteRecords, or an
+      // entry read back that merges batches), and Kafka's follower restarts at that batch's base
+      // (RaftCore.handleAppend). The HW stays (it never goes back); until the batch is durable,
+      // the HW stored may be above the durable log end, as RaftGroup allows it only here.
+      if (t < n.logStart) n.restartedBelowHw = n.logStart;
       n.logStart = t;
-      n.startEpoch = undefined;
+      const below = r.resetEpoch ?? -1;
+      n.startEpoch = below >= 0 && t > 0n ? { epoch: below, startOffset: t - 1n } : undefined;
       n.durableEnd = t;
       for (const p of n.pending) p.end = t;
       this.log(`n${n.id} reset ${t}`);
@@ -239,7 +296,8 @@ export class SimCluster {
     }
     for (const e of r.entries) {
       if (e.baseOffset !== n.logEnd()) throw new InvariantError(`node ${n.id} appends ${e.baseOffset} at end ${n.logEnd()}`);
-      n.log.push(e);
+      // a read-back entry is stored as the batches it was read from (appendAsFollower writes its bytes)
+      n.log.push(...batchesOf(e));
     }
   }
 
@@ -250,13 +308,14 @@ export class SimCluster {
     const p = n.pending.shift();
     if (p === undefined) return false;
     n.durableEnd = p.end < n.logStart ? n.logStart : p.end;
+    if (n.restartedBelowHw !== undefined && n.durableEnd >= n.restartedBelowHw) n.restartedBelowHw = undefined;
     if (p.ready.configs !== undefined) n.configs = p.ready.configs.map((c) => ({ ...c, voters: [...c.voters], learners: [...c.learners] }));
     if (p.ready.hardState !== undefined) {
       const hs = p.ready.hardState;
       const old = n.durableHard;
       if (hs.term < old.term) throw new InvariantError(`node ${n.id} durable term ${old.term} -> ${hs.term}`);
       if (hs.commitOffset < old.commitOffset) throw new InvariantError(`node ${n.id} durable HW ${old.commitOffset} -> ${hs.commitOffset}`);
-      if (hs.commitOffset > n.durableEnd) throw new InvariantError(`node ${n.id} durable HW ${hs.commitOffset} beyond durable log ${n.durableEnd}`);
+      if (hs.commitOffset > n.durableEnd && !(n.restartedBelowHw !== undefined && hs.commitOffset <= n.restartedBelowHw)) throw new InvariantError(`node ${n.id} durable HW ${hs.commitOffset} beyond durable log ${n.durableEnd}`);
       if (hs.votedFor !== NO_NODE && this.neverVoter(n.id)) throw new InvariantError(`learner ${n.id} persists a vote for ${hs.votedFor} in term ${hs.term}`);
       if (hs.votedFor !== NO_NODE && this.neverVoter(hs.votedFor)) throw new InvariantError(`node ${n.id} persists a vote for learner ${hs.votedFor} in term ${hs.term}`);
       if (hs.votedFor !== NO_NODE) {
@@ -287,7 +346,10 @@ export class SimCluster {
     }
     if (m.type === 'vote' && !m.pre && n.durableHard.votedFor !== n.id) throw new InvariantError(`node ${n.id} requests votes before its self-vote is durable`);
     if (m.type === 'voteResponse' && !m.pre && m.granted && n.durableHard.votedFor !== m.to) throw new InvariantError(`node ${n.id} grants a vote that is not durable`);
-    if (m.type === 'appendResponse' && m.success && m.matchOffset > n.durableEnd) {
+    // (After a restart below the HW, an acknowledgement of the old log start may be sent after the
+    // restart: this host applies a Ready's log writes when it takes the Ready, RaftGroup only once
+    // the earlier Readies are durable and their messages sent.)
+    if (m.type === 'appendResponse' && m.success && m.matchOffset > n.durableEnd && !(n.restartedBelowHw !== undefined && m.matchOffset <= n.restartedBelowHw)) {
       throw new InvariantError(`node ${n.id} acks ${m.matchOffset} with durable log end ${n.durableEnd}`);
     }
   }
@@ -321,7 +383,7 @@ export class SimCluster {
     if (!duplicate) this.inflight.splice(index, 1);
     const to = this.node(f.to);
     if (!to.up || this.blocked.has(`${f.from}>${f.to}`)) return;
-    this.log(`deliver ${f.msg.type} ${f.from}->${f.to} t${f.msg.term}`);
+    this.log(`deliver ${describe(f.msg)} ${f.from}->${f.to} t${f.msg.term}`);
     to.core.step(f.msg);
     this.process(f.to);
   }
@@ -389,8 +451,8 @@ export class SimCluster {
     const start = n.log.length > 0 ? n.log[0]!.baseOffset : offset;
     n.logStart = start > offset ? offset : start;
     let floor: { epoch: number; startOffset: bigint } | undefined;
-    for (const e of before) if (e.startOffset <= n.logStart) floor = e;
-    n.startEpoch = floor === undefined ? undefined : { epoch: floor.epoch, startOffset: n.logStart };
+    for (const e of before) if (e.startOffset <= n.logStart - 1n) floor = e;
+    n.startEpoch = floor === undefined ? undefined : { epoch: floor.epoch, startOffset: n.logStart - 1n };
     this.logVersion++;
     n.core.advanceLogStart(n.logStart);
     this.process(id);

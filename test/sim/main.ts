@@ -5,7 +5,8 @@
  * --churn P sets the share of seeds that run the leader-churn schedule (default 0.5).
  * --learners N adds N non-voting members (Raft learners) to every group (default 0).
  * --membership adds two spare nodes, membership changes (a reassignment driver) and retention;
- *   --membership-batches lets its proposals span several offsets (exposes a known core bug).
+ *   its proposals span several offsets (--membership-batches, the default), or one offset each
+ *   with --membership-single.
  * --multi runs the multi-group simulation instead (many groups sharing nodes, clock and network):
  *   node dist/test/sim/main.js --multi --seed S [--nodes N] [--groups G] [--steps N]
  *   node dist/test/sim/main.js --multi --seeds N [--first-seed S] [--nodes N] [--groups G]
@@ -20,7 +21,8 @@ function arg(name: string): string | undefined {
 }
 
 function report(r: SimResult): void {
-  const l = (r.learners > 0 ? ` --learners ${r.learners}` : '') + (process.argv.includes('--membership') ? ' --membership' : '');
+  const l = (r.learners > 0 ? ` --learners ${r.learners}` : '') + (process.argv.includes('--membership') ? ' --membership' : '') +
+    (process.argv.includes('--membership-batches') ? ' --membership-batches' : '') + (process.argv.includes('--membership-single') ? ' --membership-single' : '');
   process.stderr.write(`FAIL seed ${r.seed} nodes ${r.nodes}${l}: ${r.error ?? ''}\n  replay: node dist/test/sim/main.js --seed ${r.seed} --nodes ${r.nodes}${l}\n`);
 }
 
@@ -29,7 +31,7 @@ const churn = arg('churn') !== undefined ? Number(arg('churn')) : undefined;
 const learners = arg('learners') !== undefined ? Number(arg('learners')) : 0;
 if (!Number.isInteger(learners) || learners < 0) throw new Error(`--learners must be a non-negative integer, got ${arg('learners') ?? ''}`);
 const membership = process.argv.includes('--membership');
-const membershipBatches = process.argv.includes('--membership-batches');
+const membershipBatches = !process.argv.includes('--membership-single');
 const extra = { learners, membership, membershipBatches, ...(steps !== undefined ? { steps } : {}), ...(churn !== undefined ? { churn } : {}) };
 const nodesArg = arg('nodes') ?? 'both';
 const nodeCounts = nodesArg === 'both' ? [3, 5] : [Number(nodesArg)];

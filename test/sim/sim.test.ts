@@ -39,10 +39,8 @@ for (const [nodes, learners] of [[1, 2], [2, 1], [3, 2]] as const) {
 // Membership changes under the same faults: two spare nodes, a reassignment driver moving the
 // voter set around a ring by single-server changes (the leader hands over before it is removed),
 // and retention (followers behind the log start are reset to it). Learners never vote or count.
-// Known failures outside this seed range (core bugs, see README "Raft scripts and simulation"):
-// `--seed 451 --nodes 3 --membership` (a follower reset to the leader's log start forgets the
-// epoch there and votes for a stale candidate) and, with multi-record proposals,
-// `--seed 25 --nodes 3 --membership --membership-batches` (HW inside an entry).
+// Proposals span several offsets (multi-record entries), so the high watermark and every
+// acknowledgement must stay on entry boundaries (the regression seeds below).
 for (const nodes of [3, 5]) {
   test(`raft simulation: ${membershipSeeds} seeds on ${nodes} voters + 2 spares with membership changes and retention keep every invariant, the final members converge`, () => {
     const failures: string[] = [];
@@ -59,3 +57,41 @@ for (const nodes of [3, 5]) {
     assert.ok(moves > 0, `no target voter set reached over ${membershipSeeds} seeds`);
   });
 }
+
+// Regression seeds (fixed core bugs found by the membership simulation; deterministic replays).
+test('raft simulation regression: seed 451 on 3 voters with membership changes (a follower emptied at the leader\'s log start keeps the epoch below it and refuses a stale candidate)', () => {
+  // Before the fix the follower forgot every epoch at the reset and granted its vote to a node
+  // whose log ended at 5: it won term 4 without the committed entries 5..13.
+  const r = runSeed(451, { nodes: 3, learners: 0, membership: true, membershipBatches: false });
+  assert.equal(r.error, undefined);
+  assert.ok(r.ok);
+  assert.ok(r.stats.committedOffsets > 0n);
+});
+
+test('raft simulation regression: seeds 25 and 592 on 3 voters with multi-record entries (acknowledgements, and so the high watermark, stay on entry boundaries)', () => {
+  // 25: a follower holding the entry at the leader's log start acknowledged start + 1 (as did a
+  // probe at the log start), inside a multi-record entry, and the leader committed up to there.
+  // 592: a probe placed by a divergence hint (a boundary of the follower's log) inside one of the
+  // leader's multi-record entries was acknowledged there; the follower's HW split its entry.
+  for (const seed of [25, 592]) {
+    const r = runSeed(seed, { nodes: 3, learners: 0, membership: true, membershipBatches: true });
+    assert.equal(r.error, undefined, `seed ${seed}`);
+    assert.ok(r.ok);
+  }
+});
+
+// Regression seeds for the entries the broker reads back (runs of batches of one epoch merged into
+// one entry, from the batch holding the offset asked for; the simulator reads that way too).
+// Before the fix they failed: a follower truncating below its HW (2: 'truncation to 0 below the
+// high watermark 33', the short fault schedule's failure) or truncating a committed entry it held
+// a prefix of (3), a follower skipping an entry across its log start and acknowledging a diverging
+// tail (1177 on 5 voters with membership changes: another entry committed at offset 26), and a
+// follower restarting its log below its HW at the base of such an entry (652).
+test('raft simulation regression: entries read back merged across batches (seeds 2, 3 on 3 nodes; 1177, 652 on 5 voters with membership changes)', () => {
+  for (const [seed, nodes, membership] of [[2, 3, false], [3, 3, false], [1177, 5, true], [652, 5, true]] as const) {
+    const r = runSeed(seed, { nodes, learners: 0, membership, membershipBatches: true });
+    assert.equal(r.error, undefined, `seed ${seed} nodes ${nodes}${membership ? ' --membership' : ''}`);
+    assert.ok(r.ok);
+    assert.ok(r.stats.committedOffsets > 0n);
+  }
+});

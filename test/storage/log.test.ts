@@ -235,7 +235,9 @@ describe('PartitionLog retention', () => {
       assert.equal(await log.deleteOldSegments(0), 0, '6 batches left: deleting a 2-batch segment would go below 5');
       await assert.rejects(log.read(19n, 100), OffsetOutOfRangeError);
       assert.equal(batchesIn((await log.read(20n, 1)).records)[0]!.baseOffset, 20n);
-      assert.deepEqual(log.epochEntries[0], { epoch: 4, startOffset: 20n });
+      // the epoch of the last deleted offset (19, epoch 3) stays known, at 19: a Raft log's last
+      // epoch below its start (an epoch starting exactly at the log start would hide it otherwise)
+      assert.deepEqual(log.epochEntries.slice(0, 2), [{ epoch: 3, startOffset: 19n }, { epoch: 4, startOffset: 20n }]);
       // time: segments whose newest record is older than retention.ms (the active one is kept)
       assert.equal(await log.deleteOldSegments(15_500), 1); // 20..29 max ts 5000 expired; 30..39 (7000) not
       assert.equal(log.logStartOffset, 30n);
@@ -250,6 +252,63 @@ describe('PartitionLog retention', () => {
       assert.equal(again.logEndOffset, 50n);
       await assert.rejects(again.read(44n, 10), OffsetOutOfRangeError);
       await again.close();
+    } finally { t.cleanup(); }
+  });
+
+  it('keeps the epoch of the last deleted offset when DeleteRecords empties the log, across a reopen', async () => {
+    const t = tempDir();
+    try {
+      const dir = join(t.dir, 'ret-empty-0');
+      const log = await PartitionLog.open(dir);
+      log.appendAsLeader(valuesBatch(5), 2);
+      log.appendAsLeader(valuesBatch(5), 3);
+      await log.flush();
+      assert.equal(await log.deleteRecordsBefore(10n), 10n);
+      assert.deepEqual(log.epochEntries, [{ epoch: 3, startOffset: 9n }]);
+      assert.equal(log.lastEpoch, 3);
+      await log.close();
+      const again = await PartitionLog.open(dir);
+      assert.equal(again.logStartOffset, 10n);
+      assert.equal(again.logEndOffset, 10n);
+      assert.equal(again.lastEpoch, 3, 'the empty log still knows the epoch of offset 9');
+      await again.close();
+    } finally { t.cleanup(); }
+  });
+});
+
+describe('PartitionLog truncateFullyAndStartAt', () => {
+  it('restarts the log empty at the offset, keeping the epoch of the entry just below it durably (a Raft follower reset to its leader\'s log start)', async () => {
+    const t = tempDir();
+    try {
+      const dir = join(t.dir, 'reset-0');
+      const log = await PartitionLog.open(dir);
+      log.appendAsLeader(valuesBatch(3), 7); // a diverged log: 0..2@7
+      await log.flush();
+      await log.truncateFullyAndStartAt(20n, 4);
+      assert.equal(log.logStartOffset, 20n);
+      assert.equal(log.logEndOffset, 20n);
+      assert.deepEqual(log.epochEntries, [{ epoch: 4, startOffset: 19n }]);
+      assert.equal(log.lastEpoch, 4);
+      // crash (no close): the checkpoint written by the reset is what recovery sees
+      const crashed = await PartitionLog.open(dir);
+      assert.equal(crashed.logStartOffset, 20n);
+      assert.equal(crashed.logEndOffset, 20n);
+      assert.deepEqual(crashed.epochEntries, [{ epoch: 4, startOffset: 19n }]);
+      // the leader's entries follow; an entry of the same epoch continues it
+      crashed.appendAsFollower(makeBatch([{ value: 'a' }, { value: 'b' }], { baseOffset: 20n, epoch: 4 }));
+      crashed.appendAsFollower(makeBatch([{ value: 'c' }], { baseOffset: 22n, epoch: 6 }));
+      assert.deepEqual(crashed.epochEntries, [{ epoch: 4, startOffset: 19n }, { epoch: 6, startOffset: 22n }]);
+      assert.equal(crashed.epochAt(20n), 4);
+      await crashed.truncateTo(20n);
+      assert.equal(crashed.lastEpoch, 4, 'a truncation back to the start keeps the epoch below it');
+      await crashed.close();
+      const clean = await PartitionLog.open(dir);
+      assert.deepEqual(clean.epochEntries, [{ epoch: 4, startOffset: 19n }]);
+      // without an epoch (unknown), the emptied log has none
+      await clean.truncateFullyAndStartAt(30n);
+      assert.deepEqual(clean.epochEntries, []);
+      await clean.close();
+      await log.close().catch(() => undefined);
     } finally { t.cleanup(); }
   });
 });
