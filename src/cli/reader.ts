@@ -48,23 +48,43 @@ export class PartitionReader {
     return this.client.listOffset(this.topic, partition, start === 'earliest' ? -2n : -1n);
   }
 
-  /** One round of fetches; returns the records in partition order, offset order within each. */
-  async poll(maxWaitMs: number, maxBytes = 1 << 20): Promise<ConsumedRecord[]> {
-    const byLeader = new Map<number, { topic: string; partition: number; offset: bigint }[]>();
-    for (const [partition, offset] of this.positions) {
+  /** The partitions of this reader grouped by their leader (from cached metadata; leaderless ones left out). */
+  async leaders(): Promise<Map<number, number[]>> {
+    const byLeader = new Map<number, number[]>();
+    for (const partition of this.positions.keys()) {
       const leader = (await this.client.leaderOf(this.topic, partition)).leader;
       if (leader < 0) continue;
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), { topic: this.topic, partition, offset }]);
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
     }
+    return byLeader;
+  }
+
+  /** One round of fetches; returns the records in partition order, offset order within each. */
+  async poll(maxWaitMs: number, maxBytes = 1 << 20): Promise<ConsumedRecord[]> {
+    const byLeader = await this.leaders();
     if (byLeader.size === 0) {
       await new Promise((r) => setTimeout(r, Math.min(maxWaitMs, 200)));
       await this.client.metadata([this.topic]);
       return [];
     }
-    const results = await Promise.all([...byLeader].map(([leader, ps]) => this.client.fetchFrom(leader, ps, { maxWaitMs, maxBytes })));
+    const results = await Promise.all([...byLeader].map(([leader, ps]) => this.pollLeader(leader, ps, maxWaitMs, maxBytes)));
+    return results.flat();
+  }
+
+  /**
+   * One Fetch to broker `leader` for `partitions` (those it leads), positions advanced past what
+   * it returned. Readers of several leaders may run one such loop per leader, so that a leader
+   * whose partitions are idle (a long poll waiting out maxWaitMs) holds up no other.
+   */
+  async pollLeader(leader: number, partitions: readonly number[], maxWaitMs: number, maxBytes = 1 << 20): Promise<ConsumedRecord[]> {
+    const ps = partitions.flatMap((partition) => {
+      const offset = this.positions.get(partition);
+      return offset === undefined ? [] : [{ topic: this.topic, partition, offset }];
+    });
+    const results = await this.client.fetchFrom(leader, ps, { maxWaitMs, maxBytes });
     const out: ConsumedRecord[] = [];
     let refresh = false;
-    for (const r of results.flat().sort((a, b) => a.partition - b.partition)) {
+    for (const r of results.sort((a, b) => a.partition - b.partition)) {
       if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
         this.positions.set(r.partition, await this.resolve(r.partition, 'earliest'));
         continue;
