@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { iterateRecords, readBatchHeader, verifyBatchCrc } from '../../protocol/records/index.js';
+import { buildRecordBatch, iterateRecords, LOG_OVERHEAD, readBatchHeader, RECORD_BATCH_OVERHEAD, verifyBatchCrc } from '../../protocol/records/index.js';
+import { recordSizes } from '../../src/cli/reader.js';
+import { Random } from '../../src/util/random.js';
 import { LatencyHistogram } from '../../src/cli/histogram.js';
 import { BatchTemplates, runProducerPerf } from '../../src/cli/perf-producer.js';
 import { KafkaClient } from '../../src/cli/client/client.js';
@@ -29,6 +31,23 @@ describe('perf tool building blocks', () => {
     assert.notEqual(b, a, 'rebuilt once 100 ms old');
     assert.equal(readBatchHeader(b, 0).baseTimestamp, 1_000_100n);
     assert.ok(verifyBatchCrc(b));
+  });
+
+  it('recordSizes sums key and value bytes from the record headers as iterateRecords does (seeded random records)', () => {
+    const random = new Random(7);
+    for (let round = 0; round < 20; round++) {
+      const records = Array.from({ length: 1 + random.int(0, 40) }, (_, i) => ({
+        key: random.int(0, 2) === 0 ? null : Buffer.alloc(random.int(0, 300), 1),
+        value: random.int(0, 5) === 0 ? null : Buffer.alloc(random.int(0, 5000), 2),
+        headers: random.int(0, 2) === 0 ? [] : [{ key: 'h', value: Buffer.alloc(random.int(0, 50)) }],
+        timestamp: BigInt(1_700_000_000_000 + i * random.int(0, 100_000)),
+      }));
+      const batch = buildRecordBatch({ records });
+      const h = readBatchHeader(batch, 0);
+      const expected = [...iterateRecords(batch, 0)].reduce((n, r) => n + (r.key?.length ?? 0) + (r.value?.length ?? 0), 0);
+      assert.equal(recordSizes(batch, RECORD_BATCH_OVERHEAD, LOG_OVERHEAD + h.batchLength, h.recordsCount), expected);
+      assert.equal(recordSizes(batch, RECORD_BATCH_OVERHEAD, LOG_OVERHEAD + h.batchLength, h.recordsCount + 1), -1, 'a wrong count does not parse');
+    }
   });
 
   it('LatencyHistogram.record(value, count) counts the value count times', () => {
