@@ -14,12 +14,12 @@ export class LatencyHistogram {
   private maxValue = 0;
   private minValue = Number.POSITIVE_INFINITY;
 
-  /** Records a non-negative value (any unit; the tools use microseconds). */
-  record(value: number): void {
+  /** Records a non-negative value `count` times (any unit; the tools use microseconds). */
+  record(value: number, count = 1): void {
     const v = Math.max(0, Math.floor(value));
-    this.counts[indexOf(v)]!++;
-    this.total++;
-    this.sum += v;
+    this.counts[indexOf(v)]! += count;
+    this.total += count;
+    this.sum += v * count;
     if (v > this.maxValue) this.maxValue = v;
     if (v < this.minValue) this.minValue = v;
   }

@@ -1,6 +1,6 @@
-import { buildRecordBatch, type RecordInput } from '../../protocol/records/index.js';
 import { intFlag, keyValues, parseFlags, required, UsageError } from './args.js';
-import { errorName, isRetriable, KafkaClient } from './client/client.js';
+import { KafkaClient } from './client/client.js';
+import { runProducerPerf } from './perf-producer.js';
 import { LatencyHistogram } from './histogram.js';
 import { println } from './output.js';
 import { PartitionReader } from './reader.js';
@@ -11,6 +11,8 @@ raftka perf produce --bootstrap-server HOST:PORT --topic T --num-records N --rec
                     [--throughput RECORDS_PER_SEC (-1: unlimited)] [--acks -1|0|1]
                     [--producer-props acks=1 batch.size=16384 max.in.flight.requests.per.connection=5]
                     [--reporting-interval MS]                      (like kafka-producer-perf-test.sh)
+                    (one connection per leader broker; each request carries one batch of up to
+                    batch.size bytes per partition that broker leads, max.in.flight per connection)
 raftka perf consume --bootstrap-server HOST:PORT --topic T --messages N [--from-latest]
                     [--timeout MS] [--reporting-interval MS] [--show-detailed-stats]
                                                                    (like kafka-consumer-perf-test.sh)
@@ -43,8 +45,9 @@ async function producePerf(argv: string[]): Promise<void> {
   const recordSize = required('record-size', intFlag('record-size', f['record-size'], { min: 1, max: 16 * MB }));
   const throughput = intFlag('throughput', f.throughput) ?? -1;
   const ackText = f.acks ?? props.get('acks') ?? '-1';
-  const acks = intFlag('acks', ackText === 'all' ? '-1' : ackText)!;
-  if (acks !== -1 && acks !== 0 && acks !== 1) throw new UsageError(`acks must be -1 (all), 0 or 1, got ${acks}`);
+  const ackValue = intFlag('acks', ackText === 'all' ? '-1' : ackText)!;
+  if (ackValue !== -1 && ackValue !== 0 && ackValue !== 1) throw new UsageError(`acks must be -1 (all), 0 or 1, got ${ackValue}`);
+  const acks: -1 | 0 | 1 = ackValue;
   const batchSize = intFlag('batch.size', props.get('batch.size'), { min: 1 }) ?? 16384;
   const maxInFlight = intFlag('max.in.flight.requests.per.connection', props.get('max.in.flight.requests.per.connection'), { min: 1 }) ?? 5;
   const reportingMs = intFlag('reporting-interval', f['reporting-interval'], { min: 1 }) ?? 5000;
@@ -62,14 +65,11 @@ async function producePerf(argv: string[]): Promise<void> {
     // One random payload, as Kafka's tool reuses a random payload of uppercase letters.
     const payload = Buffer.alloc(recordSize);
     for (let i = 0; i < recordSize; i++) payload[i] = 65 + Math.floor(Math.random() * 26);
-    const perBatch = Math.max(1, Math.floor(batchSize / recordSize));
 
     const total = new LatencyHistogram();
     const window = new LatencyHistogram();
     let windowStart = Date.now();
     let windowCount = 0;
-    let acked = 0;
-    let errors = 0;
     const start = Date.now();
     const report = (): void => {
       const elapsed = (Date.now() - windowStart) / 1000;
@@ -80,51 +80,13 @@ async function producePerf(argv: string[]): Promise<void> {
       windowStart = Date.now();
     };
     const timer = setInterval(report, reportingMs);
-
-    const inFlight = new Set<Promise<void>>();
-    let partition = Math.floor(Math.random() * numPartitions);
-    const sendBatch = async (p: number, records: RecordInput[], sentAt: number): Promise<void> => {
-      const batch = buildRecordBatch({ records });
-      for (let attempt = 0; ; attempt++) {
-        const r = await client.produce(topic, p, batch, acks);
-        if (r.errorCode === 0) break;
-        if (isRetriable(r.errorCode) && attempt < 10) {
-          await client.leaderOf(topic, p, true).catch(() => undefined);
-          continue;
-        }
-        errors += records.length;
-        process.stderr.write(`Error producing to ${topic}-${p}: ${errorName(r.errorCode)}\n`);
-        return;
-      }
-      const latencyUs = (performance.now() - sentAt) * 1000;
-      for (let i = 0; i < records.length; i++) { total.record(latencyUs); window.record(latencyUs); }
-      acked += records.length;
-      windowCount += records.length;
-    };
-
-    let sent = 0;
-    while (sent < numRecords) {
-      let count = Math.min(perBatch, numRecords - sent);
-      if (throughput > 0) {
-        // Kafka's ThroughputThrottler: never ahead of `throughput` records per second.
-        const due = Math.floor(((Date.now() - start) / 1000) * throughput) + 1 - sent;
-        if (due <= 0) {
-          await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(((sent + 1) / throughput) * 1000 - (Date.now() - start)))));
-          continue;
-        }
-        count = Math.min(count, due);
-      }
-      while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-      const now = BigInt(Date.now());
-      const records: RecordInput[] = [];
-      for (let i = 0; i < count; i++) records.push({ key: null, value: payload, timestamp: now });
-      const pending = sendBatch(partition, records, performance.now()).finally(() => inFlight.delete(pending));
-      inFlight.add(pending);
-      partition = (partition + 1) % numPartitions;
-      sent += count;
-    }
-    await Promise.all(inFlight);
-    clearInterval(timer);
+    const result = await runProducerPerf(client, {
+      topic, numRecords, throughput, acks, batchSize, maxInFlight, payload,
+      onAck: (records, latencyUs) => { total.record(latencyUs, records); window.record(latencyUs, records); windowCount += records; },
+      onError: (p, message) => process.stderr.write(`Error producing to ${topic}-${p}: ${message}\n`),
+    }).finally(() => clearInterval(timer));
+    const acked = result.acked;
+    const errors = result.failed;
     const seconds = (Date.now() - start) / 1000;
     const rate = acked / seconds;
     const ms = (us: number): number => Math.round(us / 1000);
@@ -172,12 +134,12 @@ async function consumePerf(argv: string[]): Promise<void> {
     let lastReportCount = 0;
     let lastReportBytes = 0;
     if (detailed) println('time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec');
-    while (count < messages && Date.now() - lastRecordAt < timeoutMs) {
-      const before = performance.now();
-      const records = await reader.poll(Math.min(500, timeoutMs), fetchSize);
-      fetchLatency.record((performance.now() - before) * 1000);
-      for (const r of records) { count++; bytes += r.size; }
-      if (records.length > 0) lastRecordAt = Date.now();
+    let emptyPolls = 0;
+    const stopped = (): boolean => count >= messages || Date.now() - lastRecordAt >= timeoutMs;
+    const onRecords = (got: { records: number; bytes: number }): void => {
+      count += got.records;
+      bytes += got.bytes;
+      if (got.records > 0) lastRecordAt = Date.now();
       if (detailed && Date.now() - lastReport >= reportingMs) {
         const secs = (Date.now() - lastReport) / 1000;
         const mb = (bytes - lastReportBytes) / MB;
@@ -186,7 +148,33 @@ async function consumePerf(argv: string[]): Promise<void> {
         lastReportCount = count;
         lastReportBytes = bytes;
       }
+    };
+    // One fetch loop per leader broker, as a Kafka consumer keeps one fetch in flight per node:
+    // a leader whose partitions are drained (its Fetch long-polls for maxWaitMs) holds up no other.
+    const loops = new Map<number, Promise<void>>();
+    let failure: unknown;
+    const fetchLoop = async (leader: number): Promise<void> => {
+      while (!stopped() && failure === undefined) {
+        const partitions = (await reader.leaders()).get(leader);
+        if (partitions === undefined) return; // its partitions moved: the supervisor starts their new leaders' loops
+        const before = performance.now();
+        // Counted from the record headers: no record objects (allocation is what this tool would measure).
+        const got = await reader.pollLeaderCounts(leader, partitions, Math.min(500, timeoutMs), fetchSize);
+        // Latency of the fetches that returned records; an empty one is a long poll that waited out maxWaitMs.
+        if (got.records > 0) fetchLatency.record((performance.now() - before) * 1000); else emptyPolls++;
+        onRecords(got);
+      }
+    };
+    while (!stopped() && failure === undefined) {
+      const byLeader = await reader.leaders();
+      if (byLeader.size === 0) await client.metadata([topic]);
+      for (const leader of byLeader.keys()) {
+        if (loops.has(leader)) continue;
+        loops.set(leader, fetchLoop(leader).catch((err: unknown) => { failure ??= err; }).finally(() => loops.delete(leader)));
+      }
+      await Promise.race([...loops.values(), new Promise((r) => setTimeout(r, 20))]);
     }
+    if (failure !== undefined) throw failure;
     const end = Date.now();
     if (count < messages) process.stderr.write(`WARNING: Exiting before consuming the expected number of messages: timeout (${timeoutMs} ms) exceeded.\n`);
     const secs = (end - start) / 1000;
@@ -194,7 +182,7 @@ async function consumePerf(argv: string[]): Promise<void> {
     if (!detailed) println('start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec');
     println(`${timestamp(start)}, ${timestamp(end)}, ${fix(mb, 4)}, ${fix(mb / secs, 4)}, ${count}, ${fix(count / secs, 4)}, 0, ${end - start}, ${fix(mb / secs, 4)}, ${fix(count / secs, 4)}`);
     const ms = (us: number): string => fix(us / 1000, 1);
-    println(`fetch latency: ${fetchLatency.count} fetches, ${ms(fetchLatency.percentile(50))} ms 50th, ${ms(fetchLatency.percentile(95))} ms 95th, ${ms(fetchLatency.percentile(99))} ms 99th, ${ms(fetchLatency.percentile(99.9))} ms 99.9th.`);
+    println(`fetch latency: ${fetchLatency.count} fetches with records (${emptyPolls} empty long polls), ${ms(fetchLatency.percentile(50))} ms 50th, ${ms(fetchLatency.percentile(95))} ms 95th, ${ms(fetchLatency.percentile(99))} ms 99th, ${ms(fetchLatency.percentile(99.9))} ms 99.9th.`);
   } finally {
     client.close();
   }

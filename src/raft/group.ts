@@ -62,6 +62,9 @@ export interface RaftTransport {
   send(to: NodeId, groupId: string, message: RaftMessage): void;
 }
 
+/** How long a commit-offset-only change of the hard state may wait before it is written (a restart hint). */
+const COMMIT_CHECKPOINT_MS = 1000;
+
 export class NotLeaderError extends Error {
   constructor(readonly leaderId: NodeId, readonly leaderEpoch: number, readonly reason: 'not_leader' | 'transferring' | 'leader_changed' | 'closed') {
     super(`not the leader (${reason}); known leader ${leaderId} in epoch ${leaderEpoch}`);
@@ -126,6 +129,9 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   private lastEmittedHw = -1n;
   private flushPolicy: FlushPolicy | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  /** A commit-offset-only hard state waits in `stored` for the next checkpoint (see persistQueued). */
+  private commitCheckpointDue = false;
+  private commitTimer: NodeJS.Timeout | undefined;
   /** What the store holds for this group (each write replaces all of it). */
   private stored: StoredHardState;
 
@@ -295,6 +301,12 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
     this.clearFlushTimer();
     this.rejectPending(new NotLeaderError(this.core.leaderId, this.core.term, 'closed'));
     while (this.persisting !== undefined) await this.persisting;
+    if (this.commitTimer !== undefined) clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    if (this.commitCheckpointDue && this.failure === undefined) {
+      this.commitCheckpointDue = false;
+      await this.store.set(this.groupId, this.stored).catch((err: unknown) => this.logger.warn({ err, group: this.groupId }, 'raft: final commit checkpoint failed'));
+    }
   }
 
   // ------------------------------------------------------------------ the Ready loop
@@ -357,7 +369,19 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
           const durable = this.log.flushedOffset;
           if (next.commitOffset !== undefined && BigInt(next.commitOffset) > durable) next.commitOffset = durable.toString();
           if (configs !== undefined) next.config = configsToJson(configs);
-          await this.writeHardState(next);
+          if (configs === undefined && next.term === this.stored.term && next.votedFor === this.stored.votedFor) {
+            // Only the commit offset moved (nearly every Ready under load). Raft needs term and
+            // vote durable before acting on them (those writes are still awaited, and carry the
+            // latest commit offset); a commit offset is only a restart hint, never above the
+            // log flushed above, and a stale one just restarts lower (as Kafka checkpoints its
+            // high watermark every 5 s). So it is written at most every COMMIT_CHECKPOINT_MS
+            // (and on close), and nothing waits for it: awaited per Ready, it put a second
+            // fsync into every follower acknowledgement and in front of the leader's next flush.
+            this.stored = next;
+            this.scheduleCommitCheckpoint();
+          } else {
+            await this.writeHardState(next);
+          }
         }
         for (const r of batch) {
           for (const m of r.sendAfterPersist) this.transport.send(m.to, this.groupId, m);
@@ -400,8 +424,22 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   }
 
   private async writeHardState(s: StoredHardState): Promise<void> {
+    this.commitCheckpointDue = false;
     await this.store.set(this.groupId, s);
     this.stored = s;
+  }
+
+  /** Writes `stored` (the latest hard state, commit offset included) within COMMIT_CHECKPOINT_MS, unless an awaited write does first. */
+  private scheduleCommitCheckpoint(): void {
+    this.commitCheckpointDue = true;
+    if (this.commitTimer !== undefined || this.closed) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      if (this.closed || !this.commitCheckpointDue) return;
+      this.commitCheckpointDue = false;
+      this.store.set(this.groupId, this.stored).catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
+    }, COMMIT_CHECKPOINT_MS);
+    this.commitTimer.unref();
   }
 
   private async serveRead(req: ReadRequest): Promise<void> {

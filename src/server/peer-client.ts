@@ -50,6 +50,8 @@ export class PeerClient {
   private ready = false;
   private queued: Buffer[] = [];
   private queuedBytes = 0;
+  /** The socket corked until the next tick (see write). */
+  private corked: Socket | null = null;
   private reauthTimer: NodeJS.Timeout | null = null;
   /** The last TLS failure logged (each different one is logged once, not every reconnect attempt). */
   private lastTlsError = '';
@@ -98,10 +100,19 @@ export class PeerClient {
     this.failAll('connection closed');
   }
 
-  private write(socket: Socket, frame: Buffer): void {
-    if (this.ready) { socket.write(frame); return; }
-    this.queued.push(frame);
-    this.queuedBytes += frame.length;
+  private write(socket: Socket, frame: Buffer[]): void {
+    if (this.ready) {
+      // Every frame of one event-loop turn (each group's Raft envelope, requests) leaves in one
+      // writev: the socket stays corked until the next tick.
+      if (this.corked !== socket) {
+        this.corked = socket;
+        socket.cork();
+        process.nextTick(() => { if (this.corked === socket) this.corked = null; socket.uncork(); });
+      }
+      for (const c of frame) socket.write(c);
+      return;
+    }
+    for (const c of frame) { this.queued.push(c); this.queuedBytes += c.length; }
   }
 
   /** A request written at once, ahead of the queued frames (the SASL exchange). */
@@ -114,7 +125,7 @@ export class PeerClient {
         reject(new PeerUnavailableError(this.nodeId, `${descriptor.name} to broker ${this.nodeId} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.inFlight.set(correlationId, { descriptor, version, resolve, reject, timer });
-      socket.write(this.frame(descriptor, version, body, correlationId));
+      for (const c of this.frame(descriptor, version, body, correlationId)) socket.write(c);
     }) as Promise<T>;
   }
 
@@ -187,16 +198,17 @@ export class PeerClient {
     this.reauthTimer = null;
   }
 
-  private frame(descriptor: ApiDescriptor, version: number, body: unknown, correlationId: number): Buffer {
-    const w = new Writer();
+  /** One request frame as chunks: record bytes (Raft entries) stay by reference, never copied into one buffer. */
+  private frame(descriptor: ApiDescriptor, version: number, body: unknown, correlationId: number): Buffer[] {
+    const w = new Writer(512);
     w.int32(0);
     encodeRequestHeader(w, descriptor.requestHeaderVersion(version), {
       requestApiKey: descriptor.apiKey, requestApiVersion: version, correlationId, clientId: this.clientId,
     });
     descriptor.encodeRequest(w, version, body);
-    const out = w.toBuffer();
-    out.writeInt32BE(out.length - 4, 0);
-    return out;
+    const chunks = w.toChunks();
+    chunks[0]!.writeInt32BE(w.length - 4, 0);
+    return chunks;
   }
 
   private ensureSocket(): Socket | null {

@@ -238,3 +238,27 @@ test('flush policy: by default every append is fsync\'d before it commits; flush
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a commit-offset-only hard state is not waited for: written once within a second or on close, while term and vote are written before the group acts on them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'raftka-raft-'));
+  try {
+    const transport: RaftTransport = { send: () => { throw new Error('a single voter sends nothing'); } };
+    const log = await PartitionLog.open(join(dir, 't-0'));
+    const hs = await HardStateStore.open(join(dir, 'raft-state'));
+    const writes: { term: number; votedFor: number; commitOffset?: string }[] = [];
+    const counting = { get: (g: string) => hs.get(g), set: (g: string, s: { term: number; votedFor: number; commitOffset?: string }) => { writes.push({ ...s }); return hs.set(g, s); } };
+    const g = new RaftGroup({ groupId: 't-0', nodeId: 1, voters: [1], log, hardStateStore: counting, transport, random: new Random(3), core: { campaignOnFirstTick: true } });
+    for (let i = 0; i < 30 && !g.isLeader; i++) { g.tick(); await sleepMs(1); }
+    await waitFor([g], () => g.isLeader, 'leadership');
+    assert.ok(writes.some((w) => w.term === 1 && w.votedFor === 1), 'the vote for itself was written before it led');
+    const before = writes.length;
+    for (let i = 0; i < 20; i++) await g.propose(batch(`v${i}`));
+    // one write per second at most (a slow machine may take a few seconds for the 20 proposals; before: one per commit)
+    assert.ok(writes.length - before <= 5, `20 commits wrote the hard state ${writes.length - before} times`);
+    await g.close();
+    assert.equal(hs.get('t-0')?.commitOffset, String(log.logEndOffset), 'close writes the last commit offset');
+    await log.close(); await hs.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -32,6 +32,7 @@ export class KafkaConnection {
   private nextCorrelationId = 1;
   private versions = new Map<number, { min: number; max: number }>();
   private failure: Error | null = null;
+  private corked = false;
 
   private constructor(private readonly socket: Socket, readonly address: string, private readonly clientId: string) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -78,14 +79,14 @@ export class KafkaConnection {
   send(api: ApiDescriptor, version: number, body: unknown, timeoutMs = 30000, expectResponse = true): Promise<unknown> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const correlationId = this.nextCorrelationId++;
-    const w = new Writer();
+    const w = new Writer(512);
+    w.int32(0); // the frame's size, patched below
     encodeRequestHeader(w, api.requestHeaderVersion(version), { requestApiKey: api.apiKey, requestApiVersion: version, correlationId, clientId: this.clientId });
     api.encodeRequest(w, version, body);
-    const payload = w.toBuffer();
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(payload.length, 0);
-    this.socket.write(size);
-    const flushed = this.socket.write(payload);
+    // Large record buffers stay chunks of their own (no copy); the first chunk holds the size.
+    const chunks = w.toChunks();
+    chunks[0]!.writeInt32BE(w.length - 4, 0);
+    const flushed = this.writeChunks(chunks);
     // Without a response to wait for (acks=0), the socket's buffer is the only backpressure.
     if (!expectResponse) return flushed ? Promise.resolve(null) : new Promise((resolve) => this.socket.once('drain', () => resolve(null)));
     return new Promise((resolve, reject) => {
@@ -99,6 +100,21 @@ export class KafkaConnection {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * Writes one frame's chunks. Every frame written in the same turn of the event loop leaves in
+   * one writev (the socket is corked until the next tick): pipelined requests cost one syscall.
+   */
+  private writeChunks(chunks: readonly Buffer[]): boolean {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => { this.corked = false; this.socket.uncork(); });
+    }
+    let flushed = true;
+    for (const c of chunks) flushed = this.socket.write(c) && flushed;
+    return flushed;
   }
 
   private onData(chunk: Buffer): void {
