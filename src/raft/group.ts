@@ -131,6 +131,9 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   private flushTimer: NodeJS.Timeout | undefined;
   /** A commit-offset-only hard state waits in `stored` for the next checkpoint (see persistQueued). */
   private commitCheckpointDue = false;
+  /** Messages the core refused since the last log line about them (see receive). */
+  private refusedMessages = 0;
+  private lastRefusalLog = -Infinity;
   private commitTimer: NodeJS.Timeout | undefined;
   /** What the store holds for this group (each write replaces all of it). */
   private stored: StoredHardState;
@@ -221,7 +224,19 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
 
   receive(from: NodeId, message: RaftMessage): void {
     if (this.closed || message.from !== from) return;
-    this.core.step(message);
+    try {
+      this.core.step(message);
+    } catch (err) {
+      // A message the core refuses (an invariant check threw): dropped, and logged at most once
+      // a second per group; the caller's other groups (the rest of the envelope) go on.
+      this.refusedMessages++;
+      const now = performance.now();
+      if (now - this.lastRefusalLog >= 1000) {
+        this.logger.error({ err, group: this.groupId, from, type: message.type, refused: this.refusedMessages }, 'raft: message refused by the core; dropped');
+        this.lastRefusalLog = now;
+        this.refusedMessages = 0;
+      }
+    }
     this.schedulePump();
   }
 

@@ -10,6 +10,7 @@ import { NotLeaderError, RaftGroup, countOffsets, splitByEpoch, type RaftTranspo
 import { encodeSingleRecordBatch } from '../../src/raft/leader-change.js';
 import type { NodeId, RaftMessage } from '../../src/raft/types.js';
 import { Random } from '../../src/util/random.js';
+import { pino } from 'pino';
 
 function batch(value: string): Buffer {
   return encodeSingleRecordBatch({ baseOffset: 0n, epoch: 0, timestamp: 1n, key: null, value: Buffer.from(value), control: false });
@@ -252,12 +253,43 @@ test('a commit-offset-only hard state is not waited for: written once within a s
     await waitFor([g], () => g.isLeader, 'leadership');
     assert.ok(writes.some((w) => w.term === 1 && w.votedFor === 1), 'the vote for itself was written before it led');
     const before = writes.length;
+    const started = performance.now();
     for (let i = 0; i < 20; i++) await g.propose(batch(`v${i}`));
-    // one write per second at most (a slow machine may take a few seconds for the 20 proposals; before: one per commit)
-    assert.ok(writes.length - before <= 5, `20 commits wrote the hard state ${writes.length - before} times`);
+    // one write per second at most, however long a loaded machine takes for the 20 (before: one per commit)
+    const allowed = Math.ceil((performance.now() - started) / 1000) + 1;
+    assert.ok(writes.length - before <= allowed, `20 commits wrote the hard state ${writes.length - before} times in ${allowed - 1} s`);
     await g.close();
     assert.equal(hs.get('t-0')?.commitOffset, String(log.logEndOffset), 'close writes the last commit offset');
     await log.close(); await hs.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a message the core refuses is dropped and logged once a second; the group goes on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'raftka-raft-'));
+  try {
+    const lines: { msg: string; refused: number; type: string }[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => { lines.push(JSON.parse(line) as { msg: string; refused: number; type: string }); } });
+    const transport: RaftTransport = { send: () => undefined };
+    const log = await PartitionLog.open(join(dir, 't-0'));
+    const hs = await HardStateStore.open(join(dir, 'raft-state'));
+    const g = new RaftGroup({ groupId: 't-0', nodeId: 1, voters: [1, 2], log, hardStateStore: hs, transport, random: new Random(3), logger });
+    const core = (g as unknown as { core: { step(m: RaftMessage): void } }).core;
+    const step = core.step.bind(core);
+    let refuse = true;
+    const stepped: string[] = [];
+    core.step = (m) => { stepped.push(m.type); if (refuse) throw new Error('invariant: refused for the test'); step(m); };
+    const heartbeat: RaftMessage = { type: 'heartbeat', term: 1, from: 2, to: 1, highWatermark: 0n };
+    for (let i = 0; i < 3; i++) assert.doesNotThrow(() => g.receive(2, heartbeat));
+    assert.equal(lines.length, 1, 'three refusals within a second: one line');
+    assert.equal(lines[0]!.msg, 'raft: message refused by the core; dropped');
+    assert.equal(lines[0]!.type, 'heartbeat');
+    refuse = false;
+    g.receive(2, heartbeat);
+    assert.equal(stepped.length, 4, 'later messages still reach the core');
+    await waitFor([g], () => g.leaderId === 2, 'the heartbeat taken after the refusals');
+    await g.close(); await log.close(); await hs.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
