@@ -37,7 +37,10 @@ process.once('message', (m: ParentMessage) => {
 });
 
 /** Test hook for the watchdog: the shape of the kafkajs spin, an async loop that never waits for I/O or a timer. */
-async function spinForever(): Promise<void> {
+async function spinForever(): Promise<number> {
   let n = 0;
-  for (;;) n += await Promise.resolve(1);
+  for (;;) {
+    n += await Promise.resolve(1);
+    if (n < 0) return n;
+  }
 }
