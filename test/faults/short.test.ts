@@ -25,6 +25,8 @@ describe('fault injection (short schedule)', () => {
       seed: SEED, timeSec: 90, maxFaults: FAULT_KINDS.length, stallMs: 30_000, deadlineMs: 240_000,
       minFaultMs: 2200, maxFaultMs: 2600, minQuietMs: 600, maxQuietMs: 900, warmupMs: 1500, settleMs: 1000,
       say: (line) => lines.push(line),
+    }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\nprogress before it:\n${lines.join('\n')}`, { cause: err });
     });
     const text = `${lines.join('\n')}\n${formatReport(report)}`;
     assert.ok(report.ok, text);
