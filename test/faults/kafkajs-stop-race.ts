@@ -48,6 +48,10 @@ export class ConsumerStoppedError extends Error {
 }
 
 const GUARDED = Symbol.for('raftka.faults.kafkajsStopRaceGuard');
+let hits = 0;
+
+/** How many times the guard ended a fetcher on a stopped runner (each would have spun). */
+export function kafkajsStopRaceHits(): number { return hits; }
 
 /** Installs the guard on kafkajs's Runner (once per process; later calls do nothing). */
 export function guardKafkajsStopRace(): void {
@@ -56,7 +60,7 @@ export function guardKafkajsStopRace(): void {
   const original = proto.fetch;
   if (typeof original !== 'function') throw new Error('kafkajs internals changed: Runner has no fetch()');
   proto.fetch = async function guardedFetch(this: KafkajsRunner, nodeId: number): Promise<unknown[]> {
-    if (!this.running) throw new ConsumerStoppedError();
+    if (!this.running) { hits++; throw new ConsumerStoppedError(); }
     return original.call(this, nodeId);
   };
   proto[GUARDED] = true;
