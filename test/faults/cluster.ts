@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, metadata } from '../../compat/harness.js';
 import type { MetadataResponse } from '../../protocol/generated/metadata.js';
 import { LinkProxy, type Direction, type LinkMode } from './proxy.js';
+import { inspectStuck, inspectorUrl, type StuckProcessView } from './inspect.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const HOST = '127.0.0.1';
@@ -53,8 +54,9 @@ export class FaultBroker {
   async start(timeoutMs = 30_000): Promise<void> {
     if (this.child !== null) throw new Error(`broker ${this.nodeId} is running`);
     this.logFile ??= createWriteStream(this.logPath, { flags: 'a' });
-    // SIGUSR2 writes a diagnostic report (with the JavaScript stack, even of a busy event loop).
-    const nodeFlags = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${this.reportDir}`];
+    // SIGUSR2 writes a diagnostic report (handled in JavaScript: only while the event loop turns).
+    // SIGUSR1 opens the inspector on a free port, even in a process that spins (inspect()).
+    const nodeFlags = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${this.reportDir}`, '--inspect-port=127.0.0.1:0'];
     const child = spawn(process.execPath, [...nodeFlags, CLI, ...this.args], {
       env: { ...process.env, RAFTKA_LOG_LEVEL: process.env.RAFTKA_LOG_LEVEL ?? 'info', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -124,6 +126,24 @@ export class FaultBroker {
       await new Promise((r) => setTimeout(r, 100));
       const fresh = (await readdir(this.reportDir)).filter((f) => !before.has(f));
       if (fresh.length > 0) { await new Promise((r) => setTimeout(r, 300)); return join(this.reportDir, fresh[0]!); }
+    }
+    return null;
+  }
+
+  /**
+   * Where a broker that does not answer is: SIGUSR1 opens its inspector (even while it spins),
+   * then paused stacks and a 1 s CPU profile (inspect.ts). Null when it is not running or the
+   * inspector did not open within 5 s.
+   */
+  async inspect(): Promise<StuckProcessView | null> {
+    const c = this.child;
+    if (c === null || this.paused) return null;
+    const from = this.tail.length;
+    c.kill('SIGUSR1');
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const url = inspectorUrl(this.tail.slice(Math.max(0, from - 5)).join('\n'));
+      if (url !== null) return inspectStuck(url);
     }
     return null;
   }
@@ -309,7 +329,8 @@ export class FaultCluster {
 
   /**
    * For a run that got stuck: which running brokers do not answer Metadata within 3 s (a paused
-   * one, or an event loop that is blocked), with the JavaScript stack from a diagnostic report.
+   * one, or an event loop that is blocked), with the JavaScript stack from a diagnostic report (if its
+   * event loop still turns) and from its inspector (even if it spins).
    */
   async diagnose(): Promise<string> {
     const out: string[] = [];
@@ -328,7 +349,15 @@ export class FaultCluster {
             stack = [report.javascriptStack?.message ?? '', ...(report.javascriptStack?.stack ?? []).slice(0, 25)].join('\n      ');
           } catch { /* unreadable report */ }
         }
-        out.push(`broker ${b.nodeId} (pid ${b.pid}): no Metadata answer within 3 s (${(err as Error).message}); diagnostic report ${file ?? 'none'}${stack !== '' ? `\n    JavaScript stack:\n      ${stack}` : ''}`);
+        let inspected = '';
+        try {
+          const view = await b.inspect();
+          if (view !== null) {
+            inspected = `\n    inspector (paused stacks, then a 1 s CPU profile):\n${view.stacks.map((st, i) => `      sample ${i + 1}: ${st.frames.slice(0, 8).join(' <- ')}`).join('\n')}`
+              + `\n${view.profile.map((p) => `      ${String(p.percent).padStart(5)}%  ${p.where}`).join('\n')}`;
+          }
+        } catch (e) { inspected = `\n    inspector failed: ${(e as Error).message}`; }
+        out.push(`broker ${b.nodeId} (pid ${b.pid}): no Metadata answer within 3 s (${(err as Error).message}); diagnostic report ${file ?? 'none'}${stack !== '' ? `\n    JavaScript stack:\n      ${stack}` : ''}${inspected}`);
       }
     }
     return out.join('\n');

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { randomInt } from 'node:crypto';
 import { FAULT_KINDS, type FaultKind } from './nemesis.js';
-import { formatReport, runFaults } from './runner.js';
+import { formatReport } from './runner.js';
+import { runFaultsIsolated } from './isolated.js';
 
 /**
  * `npm run faults -- --time 600 --seed S [--runs N] [--kinds kill,pause] [--keep]`: long
@@ -23,7 +24,9 @@ async function main(): Promise<void> {
   for (let run = 0; run < Number(values.runs); run++) {
     const seed = values.seed !== undefined ? Number(values.seed) + run : randomInt(1, 2 ** 31 - 1);
     try {
-      const report = await runFaults({ seed, timeSec: Number(values.time), size: Number(values.size), kinds, keep: values.keep, say });
+      // In a child process under a watchdog (isolated.ts): a run whose event loop gets stuck is
+      // killed after 2 minutes without a heartbeat and reported with its seed and stack.
+      const report = await runFaultsIsolated({ seed, timeSec: Number(values.time), size: Number(values.size), kinds, keep: values.keep, say, stallMs: 120_000 });
       process.stdout.write(`${formatReport(report)}\n`);
       if (!report.ok) failed++;
     } catch (err) {

@@ -8,6 +8,7 @@ import { check, type CheckResult } from './checker.js';
 import { emptyHistory, type FaultRecord, type FinalState, type History } from './history.js';
 import { FAULT_KINDS, Nemesis, type FaultKind } from './nemesis.js';
 import { COMMIT_GROUP, Workload } from './workload.js';
+import { kafkajsStopRaceHits } from './kafkajs-stop-race.js';
 
 export interface RunOptions {
   seed: number;
@@ -56,6 +57,8 @@ export interface RunReport {
   logs: string;
   /** Bytes that went through the client proxies (clients never use the real ports). */
   clientBytes: number;
+  /** Fetchers of stopped kafkajs consumers the stop-race guard ended (each would have spun forever; kafkajs-stop-race.ts). */
+  stopRaceGuardHits: number;
 }
 
 /** Per fault kind: how many were injected and the spread of their unavailability windows. */
@@ -164,7 +167,7 @@ export async function runFaults(options: RunOptions): Promise<RunReport> {
       const times = [...new Set(result.anomalies.map((a) => a.time).filter((t) => t > 0))].slice(0, 3);
       logs = (await Promise.all(times.map((t) => cluster.logsAround(t)))).join('\n');
     }
-    return { seed: options.seed, size, ok: result.ok, durationMs: Date.now() - started, faults, result, workDir, logs, clientBytes: cluster.clientBytes() };
+    return { seed: options.seed, size, ok: result.ok, durationMs: Date.now() - started, faults, result, workDir, logs, clientBytes: cluster.clientBytes(), stopRaceGuardHits: kafkajsStopRaceHits() };
   } catch (err) {
     const diagnosis = await cluster.diagnose().catch((e: unknown) => `diagnosis failed: ${(e as Error).message}`);
     const tails = cluster.brokers.map((b) => `--- broker ${b.nodeId} (${b.logPath}) ---\n${b.lastLines(25).join('\n')}`).join('\n');
@@ -299,7 +302,7 @@ export function formatReport(r: RunReport): string {
     `  indeterminate sends' records ${c.indeterminate} (${c.indeterminateWritten} written), non-idempotent duplicates ${c.duplicatedNonIdempotent} (allowed), final log ${c.finalRecords} records (${c.controlRecords} control)`,
     `  broker fatal log lines ${c.brokerFatal}`,
     `  reads checked ${c.readsChecked} (vanished ${c.readsVanished}); commits acknowledged ${c.commitsAcknowledged} (lost ${c.commitsLost}); topics created during faults ${c.topicsCreatedDuringFaults} (unusable ${c.topicsUnusable})`,
-    `  client traffic through the client proxies: ${r.clientBytes} bytes`,
+    `  client traffic through the client proxies: ${r.clientBytes} bytes; kafkajs consumer stop races the guard ended: ${r.stopRaceGuardHits}`,
     '  by kind: count, longest stretch without an acknowledged write (median / max), heal to first ack (median / max):',
     ...summarizeByKind(r.faults).map((k) => `    ${k.kind.padEnd(22)} ${String(k.count).padStart(3)}  ${String(k.unavailableMedianMs).padStart(6)} / ${String(k.unavailableMaxMs).padStart(6)} ms  ${String(k.recoveryMedianMs).padStart(6)} / ${String(k.recoveryMaxMs).padStart(6)} ms`),
     '  faults (longest stretch without an acknowledged write / time from heal to the first ack):',

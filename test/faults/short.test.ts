@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAULT_KINDS } from './nemesis.js';
-import { formatReport, runFaults } from './runner.js';
+import { formatReport } from './runner.js';
+import { runFaultsIsolated } from './isolated.js';
 
 /**
  * The short fixed-seed schedule `npm test` runs: a three-broker cluster behind per-link proxies,
@@ -9,16 +10,23 @@ import { formatReport, runFaults } from './runner.js';
  * the nemesis injects one round of every fault kind (kill, pause, partitions, delay, controller
  * kill, leader kill right after an ack, restart of all). Then heal, read back and check.
  * Long runs: `npm run faults -- --time 600 --seed S`.
+ *
+ * The run goes in a child process under a watchdog (isolated.ts): if its event loop stops (no
+ * heartbeat for 30 s, as when kafkajs spun in microtasks, see kafkajs-stop-race.ts) or it runs
+ * past 4 minutes, it is killed and the test fails with the seed and the stuck JavaScript stack
+ * instead of hanging until the test runner's watchdog.
  */
 const SEED = Number(process.env.RAFTKA_FAULTS_SEED ?? 20261126);
 
 describe('fault injection (short schedule)', () => {
   it(`loses no acknowledged write and duplicates no idempotent one through one round of every fault (seed ${SEED})`, async () => {
     const lines: string[] = [];
-    const report = await runFaults({
-      seed: SEED, timeSec: 90, maxFaults: FAULT_KINDS.length,
+    const report = await runFaultsIsolated({
+      seed: SEED, timeSec: 90, maxFaults: FAULT_KINDS.length, stallMs: 30_000, deadlineMs: 240_000,
       minFaultMs: 2200, maxFaultMs: 2600, minQuietMs: 600, maxQuietMs: 900, warmupMs: 1500, settleMs: 1000,
       say: (line) => lines.push(line),
+    }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\nprogress before it:\n${lines.join('\n')}`, { cause: err });
     });
     const text = `${lines.join('\n')}\n${formatReport(report)}`;
     assert.ok(report.ok, text);

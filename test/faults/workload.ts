@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Admin, type Consumer, type Producer, type RecordMetadata, type ConsumerCommitOffsetsEvent } from 'kafkajs';
 import { Random } from '../../src/util/random.js';
 import { recordRead, type History, type SendOp } from './history.js';
+import { guardKafkajsStopRace } from './kafkajs-stop-race.js';
 
 export interface WorkloadOptions {
   bootstrap: string[];
@@ -66,7 +67,10 @@ export class Workload {
   private readonly ackWaiters: ((op: SendOp) => void)[] = [];
   private topicSeq = 0;
 
-  constructor(private readonly options: WorkloadOptions) {}
+  constructor(private readonly options: WorkloadOptions) {
+    // Stopping a kafkajs consumer while its fetchers rebalance spins forever (kafkajs-stop-race.ts).
+    guardKafkajsStopRace();
+  }
 
   start(): void {
     const o = this.options;
