@@ -226,13 +226,44 @@ export class Segment {
   }
 
   /** File position to start scanning for the batch containing `offset`. */
-  scanPosition(offset: bigint): number {
+  scanPosition(offset: bigint): number { return this.locate(offset).position; }
+
+  /**
+   * Where to start scanning for the batch containing `offset`. `exact` when the batch at
+   * `position` is known (from the recent batches or an index entry) to be the first batch whose
+   * last offset is >= offset, so a read may start there without slack for skipping batches;
+   * `size` is that batch's size when known.
+   */
+  locate(offset: bigint): { position: number; exact: boolean; size?: number } {
     const r = this.recent;
     if (r.length > 0 && offset >= r[0]!.baseOffset) {
-      for (let i = r.length - 1; i >= 0; i--) if (r[i]!.baseOffset <= offset) return r[i]!.position;
+      for (let i = r.length - 1; i >= 0; i--) {
+        const b = r[i]!;
+        if (b.baseOffset <= offset) return b.lastOffset >= offset ? { position: b.position, exact: true, size: b.size } : { position: b.position, exact: false };
+      }
     }
     this.ensureIndexes();
-    return this.offsetIndex!.lookup(Number(offset - this.baseOffset)).position;
+    const rel = Number(offset - this.baseOffset);
+    const hit = this.offsetIndex!.lookup(rel);
+    // An index entry is a batch's base offset; with no entry at or below, position 0 holds the
+    // segment's first batch, whose base is the segment base only when nothing was compacted away.
+    return { position: hit.position, exact: hit.relOffset === rel && (hit.position > 0 || rel === 0) };
+  }
+
+  /**
+   * File position of the batch whose base offset is `offset` when the recent batches know it
+   * (a read bounded by the high watermark stops there); the segment size for its next offset.
+   */
+  knownBatchStart(offset: bigint): number | undefined {
+    if (offset === this.nextOffset && this.isActive) return this.size;
+    const r = this.recent;
+    if (r.length === 0 || offset < r[0]!.baseOffset) return undefined;
+    for (let i = r.length - 1; i >= 0; i--) {
+      const b = r[i]!;
+      if (b.baseOffset === offset) return b.position;
+      if (b.baseOffset < offset) return undefined;
+    }
+    return undefined;
   }
 
   /** File position to start scanning for the first record with timestamp >= ts. */
