@@ -569,6 +569,7 @@ export class PartitionLog {
       // Bytes at or past the limit (the high watermark) are never returned: when the recent
       // batches know where the limit's batch starts, the read stops there.
       const stop = limit < seg.nextOffset ? seg.knownBatchStart(limit) ?? seg.size : seg.size;
+      const readState = seg.readState;
       const found = await this.findBatch(seg, fromOffset, wanted, stop);
       if (found === undefined) {
         if (stop < seg.size) return empty;
@@ -591,6 +592,7 @@ export class PartitionLog {
         next = last + 1n;
       }
       if (firstOffset === undefined) return empty;
+      seg.noteReadEnd(next, position + taken, readState);
       return { records: buf.subarray(0, taken), firstOffset, nextOffset: next };
     }
     return empty;

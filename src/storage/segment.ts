@@ -8,6 +8,8 @@ import { FdRef, type FdCache } from './io.js';
 const readP = promisify(read);
 const WALK_CHUNK = 64 * 1024;
 const RECENT_BATCHES = 64;
+/** Sequential readers remembered per segment (consumers and followers reading the same segment). */
+const READ_CURSORS = 8;
 
 /** One batch's place in a segment. */
 export interface BatchLocation {
@@ -104,6 +106,13 @@ export class Segment {
   private relOffsetOfMaxTimestamp = 0;
   private bytesSinceIndexEntry = 0;
   private readonly recent: BatchLocation[] = [];
+  /**
+   * Where recent reads ended: the file position of the first batch whose last offset is >=
+   * `offset` (a sequential reader's next fetch offset), newest last. Cleared when the file is cut.
+   */
+  private readonly cursors: { offset: bigint; position: number }[] = [];
+  /** Bumped whenever the indexes are reset (truncation, recovery): a read that began before must not leave a cursor. */
+  private resets = 0;
   private deleted = false;
 
   private constructor(readonly dir: string, readonly baseOffset: bigint, size: number, private readonly fdCache: FdCache, private readonly env: SegmentEnv) {
@@ -195,6 +204,8 @@ export class Segment {
     this.relOffsetOfMaxTimestamp = 0;
     this.bytesSinceIndexEntry = 0;
     this.recent.length = 0;
+    this.cursors.length = 0;
+    this.resets++;
     this.nextOffset = this.baseOffset;
   }
 
@@ -235,6 +246,29 @@ export class Segment {
    * `size` is that batch's size when known.
    */
   locate(offset: bigint): { position: number; exact: boolean; size?: number } {
+    const recent = this.locateRecent(offset);
+    if (recent?.exact === true) return recent;
+    const c = this.cursors;
+    for (let i = c.length - 1; i >= 0; i--) if (c[i]!.offset === offset && c[i]!.position <= this.size) return { position: c[i]!.position, exact: true };
+    return recent ?? this.locateIndexed(offset);
+  }
+
+  /** Pass to noteReadEnd: it ignores a read that a truncation overtook. */
+  get readState(): number { return this.resets; }
+
+  /**
+   * A read returned the batches before file position `position`, ending at offset `offset`:
+   * the next read from `offset` (a sequential reader's) starts there without an index lookup.
+   */
+  noteReadEnd(offset: bigint, position: number, readState: number): void {
+    if (readState !== this.resets) return;
+    const c = this.cursors;
+    for (let i = 0; i < c.length; i++) if (c[i]!.offset === offset) { c.splice(i, 1); break; }
+    c.push({ offset, position });
+    if (c.length > READ_CURSORS) c.shift();
+  }
+
+  private locateRecent(offset: bigint): { position: number; exact: boolean; size?: number } | undefined {
     const r = this.recent;
     if (r.length > 0 && offset >= r[0]!.baseOffset) {
       for (let i = r.length - 1; i >= 0; i--) {
@@ -242,6 +276,10 @@ export class Segment {
         if (b.baseOffset <= offset) return b.lastOffset >= offset ? { position: b.position, exact: true, size: b.size } : { position: b.position, exact: false };
       }
     }
+    return undefined;
+  }
+
+  private locateIndexed(offset: bigint): { position: number; exact: boolean } {
     this.ensureIndexes();
     const rel = Number(offset - this.baseOffset);
     const hit = this.offsetIndex!.lookup(rel);
@@ -342,6 +380,7 @@ export class Segment {
     this.offsetIndex = undefined;
     this.timeIndex = undefined;
     this.recent.length = 0;
+    this.cursors.length = 0;
   }
 
   delete(): void {
