@@ -19,6 +19,8 @@ const oneMiBBatch = makeBatch(Array.from({ length: 1000 }, (_, i) => ({ key: `k$
 const payload = Buffer.alloc(oneMiBBatch.length, 7);
 const mbps = (bytes: number, ms: number): number => bytes / MIB / (ms / 1000);
 const readP = promisify(read);
+/** maxBytes of each log read (RAFTKA_PROF_READ_BYTES, default 1 MiB). */
+const READ_BYTES = Number(process.env.RAFTKA_PROF_READ_BYTES ?? MIB);
 /** CPU ms (user+system, all threads) since `from`. */
 const cpuMs = (from: NodeJS.CpuUsage): number => { const u = process.cpuUsage(from); return (u.user + u.system) / 1000; };
 let lastCpu = 0;
@@ -51,7 +53,7 @@ async function logRead(log: PartitionLog): Promise<number> {
   let bytes = 0;
   const t0 = performance.now();
   for (let off = log.logStartOffset; off < log.logEndOffset;) {
-    const r = await log.read(off, MIB);
+    const r = await log.read(off, READ_BYTES);
     bytes += r.records.length;
     off = r.nextOffset;
   }
