@@ -564,14 +564,23 @@ export class PartitionLog {
     const limit = maxOffset === undefined || maxOffset > end ? end : maxOffset;
     const empty = { records: Buffer.alloc(0), firstOffset: fromOffset, nextOffset: fromOffset };
     if (fromOffset >= limit) return empty;
+    const wanted = Math.max(maxBytes, 0);
     for (let i = this.segmentIndexFor(fromOffset); i < this.segments.length; i++) {
       const seg = this.segments[i]!;
       if (fromOffset >= seg.nextOffset && seg !== this.active) continue;
-      const found = await this.findBatch(seg, fromOffset, Math.max(maxBytes, 0) + READ_SLACK);
-      if (found === undefined) continue;
+      // Bytes at or past the limit (the high watermark) are never returned: when the recent
+      // batches know where the limit's batch starts, the read stops there.
+      const stop = limit < seg.nextOffset ? seg.knownBatchStart(limit) ?? seg.size : seg.size;
+      const readState = seg.readState;
+      const found = await this.findBatch(seg, fromOffset, wanted, stop);
+      if (found === undefined) {
+        if (stop < seg.size) return empty;
+        continue;
+      }
       const { position, chunk, at } = found;
       const firstSize = LOG_OVERHEAD + chunk.readInt32BE(at + 8);
-      const want = Math.min(seg.size - position, Math.max(maxBytes, firstSize));
+      const want = Math.min(stop - position, Math.max(wanted, firstSize));
+      if (want < firstSize) return empty; // the first batch reaches the limit
       const buf = at + want <= chunk.length ? chunk.subarray(at, at + want) : await seg.readAt(position, want);
       let taken = 0, next = fromOffset, firstOffset: bigint | undefined;
       while (taken + BATCH_HEADER_SIZE <= buf.length) {
@@ -585,6 +594,7 @@ export class PartitionLog {
         next = last + 1n;
       }
       if (firstOffset === undefined) return empty;
+      seg.noteReadEnd(next, position + taken, readState);
       return { records: buf.subarray(0, taken), firstOffset, nextOffset: next };
     }
     return empty;
@@ -602,10 +612,19 @@ export class PartitionLog {
     }
   }
 
-  /** Locate the first batch of `seg` whose last offset is >= offset; chunk[at] is its first byte. */
-  private async findBatch(seg: Segment, offset: bigint, readAhead: number): Promise<{ position: number; chunk: Buffer; at: number } | undefined> {
-    const end = seg.size;
-    let position = seg.scanPosition(offset);
+  /**
+   * Locate the first batch of `seg` (below file position `end`) whose last offset is >= offset;
+   * chunk[at] is its first byte and the chunk holds up to `maxBytes` from there when the file
+   * does. When the segment knows exactly where that batch starts (a sequential reader asks for
+   * the offset after its last batch), one read of just the bytes a read may return fetches it;
+   * otherwise chunks of maxBytes plus READ_SLACK are scanned from the index position.
+   */
+  private async findBatch(seg: Segment, offset: bigint, maxBytes: number, end = seg.size): Promise<{ position: number; chunk: Buffer; at: number } | undefined> {
+    const start = seg.locate(offset);
+    let position = start.position;
+    // Exact: a first batch larger than maxBytes costs a second read of it (rare: Fetch and Raft
+    // read up to 1 MiB); otherwise the slack covers the batches skipped from the index entry.
+    const readAhead = !start.exact ? maxBytes + READ_SLACK : Math.max(maxBytes, start.size ?? BATCH_HEADER_SIZE);
     let chunk: Buffer = Buffer.alloc(0), chunkPos = position;
     while (position < end) {
       if (position + BATCH_HEADER_SIZE > chunkPos + chunk.length) {
@@ -662,7 +681,7 @@ export class PartitionLog {
     if (offset >= this.logEndOffset) return;
     const i = this.segmentIndexFor(offset);
     const seg = this.segments[i]!;
-    const found = await this.findBatch(seg, offset, READ_SLACK);
+    const found = await this.findBatch(seg, offset, 0);
     const position = found?.position ?? seg.size;
     const newEnd = found === undefined ? seg.nextOffset : found.chunk.readBigInt64BE(found.at);
     if (newEnd < this.startOffset) throw new StorageStateError(`truncation to ${offset} would cut the batch holding the log start offset ${this.startOffset}`);

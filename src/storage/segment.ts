@@ -8,6 +8,8 @@ import { FdRef, type FdCache } from './io.js';
 const readP = promisify(read);
 const WALK_CHUNK = 64 * 1024;
 const RECENT_BATCHES = 64;
+/** Sequential readers remembered per segment (consumers and followers reading the same segment). */
+const READ_CURSORS = 8;
 
 /** One batch's place in a segment. */
 export interface BatchLocation {
@@ -104,6 +106,13 @@ export class Segment {
   private relOffsetOfMaxTimestamp = 0;
   private bytesSinceIndexEntry = 0;
   private readonly recent: BatchLocation[] = [];
+  /**
+   * Where recent reads ended: the file position of the first batch whose last offset is >=
+   * `offset` (a sequential reader's next fetch offset), newest last. Cleared when the file is cut.
+   */
+  private readonly cursors: { offset: bigint; position: number }[] = [];
+  /** Bumped whenever the indexes are reset (truncation, recovery): a read that began before must not leave a cursor. */
+  private resets = 0;
   private deleted = false;
 
   private constructor(readonly dir: string, readonly baseOffset: bigint, size: number, private readonly fdCache: FdCache, private readonly env: SegmentEnv) {
@@ -195,6 +204,8 @@ export class Segment {
     this.relOffsetOfMaxTimestamp = 0;
     this.bytesSinceIndexEntry = 0;
     this.recent.length = 0;
+    this.cursors.length = 0;
+    this.resets++;
     this.nextOffset = this.baseOffset;
   }
 
@@ -226,13 +237,71 @@ export class Segment {
   }
 
   /** File position to start scanning for the batch containing `offset`. */
-  scanPosition(offset: bigint): number {
+  scanPosition(offset: bigint): number { return this.locate(offset).position; }
+
+  /**
+   * Where to start scanning for the batch containing `offset`. `exact` when the batch at
+   * `position` is known (from the recent batches or an index entry) to be the first batch whose
+   * last offset is >= offset, so a read may start there without slack for skipping batches;
+   * `size` is that batch's size when known.
+   */
+  locate(offset: bigint): { position: number; exact: boolean; size?: number } {
+    const recent = this.locateRecent(offset);
+    if (recent?.exact === true) return recent;
+    const c = this.cursors;
+    for (let i = c.length - 1; i >= 0; i--) if (c[i]!.offset === offset && c[i]!.position <= this.size) return { position: c[i]!.position, exact: true };
+    return recent ?? this.locateIndexed(offset);
+  }
+
+  /** Pass to noteReadEnd: it ignores a read that a truncation overtook. */
+  get readState(): number { return this.resets; }
+
+  /**
+   * A read returned the batches before file position `position`, ending at offset `offset`:
+   * the next read from `offset` (a sequential reader's) starts there without an index lookup.
+   */
+  noteReadEnd(offset: bigint, position: number, readState: number): void {
+    if (readState !== this.resets) return;
+    const c = this.cursors;
+    for (let i = 0; i < c.length; i++) if (c[i]!.offset === offset) { c.splice(i, 1); break; }
+    c.push({ offset, position });
+    if (c.length > READ_CURSORS) c.shift();
+  }
+
+  private locateRecent(offset: bigint): { position: number; exact: boolean; size?: number } | undefined {
     const r = this.recent;
     if (r.length > 0 && offset >= r[0]!.baseOffset) {
-      for (let i = r.length - 1; i >= 0; i--) if (r[i]!.baseOffset <= offset) return r[i]!.position;
+      for (let i = r.length - 1; i >= 0; i--) {
+        const b = r[i]!;
+        if (b.baseOffset <= offset) return b.lastOffset >= offset ? { position: b.position, exact: true, size: b.size } : { position: b.position, exact: false };
+      }
     }
+    return undefined;
+  }
+
+  private locateIndexed(offset: bigint): { position: number; exact: boolean } {
     this.ensureIndexes();
-    return this.offsetIndex!.lookup(Number(offset - this.baseOffset)).position;
+    const rel = Number(offset - this.baseOffset);
+    const hit = this.offsetIndex!.lookup(rel);
+    // An index entry is a batch's base offset; with no entry at or below, position 0 holds the
+    // segment's first batch, whose base is the segment base only when nothing was compacted away.
+    return { position: hit.position, exact: hit.relOffset === rel && (hit.position > 0 || rel === 0) };
+  }
+
+  /**
+   * File position of the batch whose base offset is `offset` when the recent batches know it
+   * (a read bounded by the high watermark stops there); the segment size for its next offset.
+   */
+  knownBatchStart(offset: bigint): number | undefined {
+    if (offset === this.nextOffset && this.isActive) return this.size;
+    const r = this.recent;
+    if (r.length === 0 || offset < r[0]!.baseOffset) return undefined;
+    for (let i = r.length - 1; i >= 0; i--) {
+      const b = r[i]!;
+      if (b.baseOffset === offset) return b.position;
+      if (b.baseOffset < offset) return undefined;
+    }
+    return undefined;
   }
 
   /** File position to start scanning for the first record with timestamp >= ts. */
@@ -311,6 +380,7 @@ export class Segment {
     this.offsetIndex = undefined;
     this.timeIndex = undefined;
     this.recent.length = 0;
+    this.cursors.length = 0;
   }
 
   delete(): void {

@@ -9,6 +9,12 @@
 // across partitions), the same for small (1 KiB) appends (RAFTKA_BENCH_SMALL_APPENDS in all), a model of a shared write-ahead log (every byte written twice, one
 // fdatasync per round), and the RSS of a fresh process holding 10,000 open partitions.
 // Prints the median of the runs; ratios are computed within each run, then their median taken.
+// RAFTKA_BENCH_ROWS (comma list, default all): write (raw write rows), append (no-fsync appends),
+// read, commit (group commit and shared-WAL rows), small (1 KiB appends), rss.
+// RAFTKA_BENCH_PAIRS (default 5): the append and read rows alternate the log and its raw baseline
+// this many times within each run (order flipped every pair) and take each one's median, so a
+// load spike on the shared machine hits both; they also report CPU time (user+system of every
+// thread of the process) per MB against the baseline, which the load distorts much less.
 import { execFileSync } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, read, readSync, rmSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -34,6 +40,12 @@ const payload = Buffer.alloc(oneMiBBatch.length, 7);
 const smallBatch = makeBatch([{ key: 'k', value: Buffer.alloc(1000, 1) }]);
 const SMALL_APPENDS = Number(process.env.RAFTKA_BENCH_SMALL_APPENDS ?? 1000);
 const count = TOTAL_MB;
+const ROWS = new Set((process.env.RAFTKA_BENCH_ROWS ?? 'write,append,read,commit,small,rss').split(',').map((r) => r.trim()));
+const PAIRS = Math.max(1, Number(process.env.RAFTKA_BENCH_PAIRS ?? 5));
+
+/** CPU milliseconds (user + system, all threads of the process) since `from`. */
+function cpuMsSince(from: NodeJS.CpuUsage): number { const u = process.cpuUsage(from); return (u.user + u.system) / 1000; }
+interface Measured { mbps: number; cpuMs: number }
 
 function rawWrite(sync: boolean): number {
   const path = join(root, `raw-${sync}`);
@@ -47,6 +59,29 @@ function rawWrite(sync: boolean): number {
   closeSync(fd);
   rmSync(path);
   return mbps(count * payload.length, ms);
+}
+
+/**
+ * The log's no-fsync append row without the log: 1 MiB writes round-robin into `files` new
+ * files, each file from its own source buffer (as each partition appends its own batch), so the
+ * filesystem's per-file work and the cache footprint of the sources are the same as the log's.
+ */
+function rawWriteFiles(files: number): Measured {
+  const dir = join(root, `raw-files-${files}`);
+  mkdirSync(dir, { recursive: true });
+  const fds = Array.from({ length: files }, (_, f) => openSync(join(dir, `f-${f}`), 'w'));
+  const sources = fds.map(() => Buffer.from(oneMiBBatch));
+  const pos = fds.map(() => 0);
+  const c0 = process.cpuUsage(), t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const f = i % files;
+    writeSync(fds[f]!, sources[f]!, 0, oneMiBBatch.length, pos[f]!);
+    pos[f]! += oneMiBBatch.length;
+  }
+  const ms = performance.now() - t0, cpuMs = cpuMsSince(c0);
+  for (const fd of fds) closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
+  return { mbps: mbps(count * oneMiBBatch.length, ms), cpuMs };
 }
 
 /**
@@ -86,24 +121,29 @@ function rawRead(path: string, bytes: number): number {
   return mbps(bytes, ms);
 }
 
-/** The same reads through libuv's thread pool (fs.read), which the log must use to not block the loop. */
-async function rawReadAsync(path: string, bytes: number): Promise<number> {
+/**
+ * The same reads through libuv's thread pool (fs.read), which the log must use to not block the
+ * loop, each into a fresh buffer: the log hands its buffers to Fetch responses and cannot reuse
+ * them, and a reused 1 MiB buffer stays in the CPU cache (about twice as fast to fill here),
+ * so this, not readSync into one buffer, is the baseline the log's reads can be held to.
+ */
+async function rawReadAsync(path: string, bytes: number): Promise<Measured> {
   const readP = promisify(read);
   const fd = openSync(path, 'r');
-  const t0 = performance.now();
+  const c0 = process.cpuUsage(), t0 = performance.now();
   for (let pos = 0; pos < bytes;) {
     const { bytesRead } = await readP(fd, Buffer.allocUnsafe(MIB), 0, MIB, pos);
     if (bytesRead === 0) break;
     pos += bytesRead;
   }
-  const ms = performance.now() - t0;
+  const ms = performance.now() - t0, cpuMs = cpuMsSince(c0);
   closeSync(fd);
-  return mbps(bytes, ms);
+  return { mbps: mbps(bytes, ms), cpuMs };
 }
 
 type FlushMode = 'none' | 'per-partition' | 'scheduler';
 
-async function logAppend(partitions: number, mode: FlushMode, keep = false): Promise<{ mbps: number; fsyncs: number; rounds: number }> {
+async function logAppend(partitions: number, mode: FlushMode, keep = false): Promise<{ mbps: number; fsyncs: number; rounds: number; cpuMs: number }> {
   let fsyncs = 0;
   const counting: StorageIo = { fdatasync: (fd) => { fsyncs++; return defaultIo.fdatasync(fd); }, fsyncDir: (d) => defaultIo.fsyncDir(d) };
   const scheduler = new FlushScheduler(counting);
@@ -115,7 +155,7 @@ async function logAppend(partitions: number, mode: FlushMode, keep = false): Pro
   await Promise.all(logs.map((l) => l.flush()));
   fsyncs = 0;
   const roundsBefore = scheduler.stats.rounds;
-  const t0 = performance.now();
+  const c0 = process.cpuUsage(), t0 = performance.now();
   if (mode === 'none') {
     // page-cache writes only, like the raw baseline; the flush happens outside the timed region
     for (let i = 0; i < count; i++) logs[i % partitions]!.appendAsLeader(batches[i % partitions]!, 1);
@@ -130,8 +170,8 @@ async function logAppend(partitions: number, mode: FlushMode, keep = false): Pro
       }
     }));
   }
-  const ms = performance.now() - t0;
-  const result = { mbps: mbps(count * oneMiBBatch.length, ms), fsyncs, rounds: scheduler.stats.rounds - roundsBefore };
+  const ms = performance.now() - t0, cpuMs = cpuMsSince(c0);
+  const result = { mbps: mbps(count * oneMiBBatch.length, ms), fsyncs, rounds: scheduler.stats.rounds - roundsBefore, cpuMs };
   await Promise.all(logs.map((l) => l.close()));
   if (!keep) rmSync(dir, { recursive: true, force: true });
   return result;
@@ -157,20 +197,53 @@ async function smallAppends(partitions: number, mode: FlushMode): Promise<number
   return (perPartition * partitions) / (ms / 1000);
 }
 
-async function logRead(): Promise<{ log: number; raw: number; rawAsync: number }> {
-  const dir = join(root, 'log-1-none', 't-0');
-  const log = await PartitionLog.open(dir, { segmentBytes: 256 * MIB });
+/** One sequential pass over the log in 1 MiB reads (Fetch's default partition max bytes). */
+async function logReadPass(log: PartitionLog): Promise<Measured & { bytes: number }> {
   let bytes = 0;
-  const t0 = performance.now();
+  const c0 = process.cpuUsage(), t0 = performance.now();
   for (let off = log.logStartOffset; off < log.logEndOffset;) {
     const r = await log.read(off, MIB);
     bytes += r.records.length;
     off = r.nextOffset;
   }
   const ms = performance.now() - t0;
+  return { mbps: mbps(bytes, ms), cpuMs: cpuMsSince(c0), bytes };
+}
+
+/**
+ * PAIRS passes of the log and of raw fs.read with fresh buffers, alternated (the order flips each
+ * pair), then raw readSync into one reused buffer (a reference the log cannot reach, see above).
+ * Returns medians; CPU as MB per CPU-second.
+ */
+async function logRead(): Promise<{ log: number; rawAsync: number; raw: number; logCpu: number; rawAsyncCpu: number }> {
+  const dir = join(root, 'log-1-none', 't-0');
+  const log = await PartitionLog.open(dir, { segmentBytes: 256 * MIB });
+  const file = join(dir, '00000000000000000000.log'), n = Math.min(log.size, 256 * MIB);
+  const logs: Measured[] = [], raws: Measured[] = [];
+  for (let k = 0; k < PAIRS; k++) {
+    if (k % 2 === 0) { logs.push(await logReadPass(log)); raws.push(await rawReadAsync(file, n)); }
+    else { raws.push(await rawReadAsync(file, n)); logs.push(await logReadPass(log)); }
+  }
+  const bytes = log.size;
   await log.close();
-  const file = join(dir, '00000000000000000000.log'), n = Math.min(bytes, 256 * MIB);
-  return { log: mbps(bytes, ms), raw: rawRead(file, n), rawAsync: await rawReadAsync(file, n) };
+  const perCpuS = (ms: Measured[], b: number): number => median(ms.map((m) => b / MIB / (m.cpuMs / 1000)));
+  return {
+    log: median(logs.map((m) => m.mbps)), rawAsync: median(raws.map((m) => m.mbps)), raw: rawRead(file, n),
+    logCpu: perCpuS(logs, bytes), rawAsyncCpu: perCpuS(raws, n),
+  };
+}
+
+/** PAIRS alternated no-fsync append passes of the log and of raw writes into as many files: medians. */
+async function appendPairs(partitions: number): Promise<{ log: number; raw: number; logCpu: number; rawCpu: number }> {
+  const logs: Measured[] = [], raws: Measured[] = [];
+  for (let k = 0; k < PAIRS; k++) {
+    const keep = partitions === 1 && k === PAIRS - 1 && ROWS.has('read'); // the read row reads the last one
+    if (k % 2 === 0) { logs.push(await logAppend(partitions, 'none', keep)); raws.push(rawWriteFiles(partitions)); }
+    else { raws.push(rawWriteFiles(partitions)); logs.push(await logAppend(partitions, 'none', keep)); }
+  }
+  const bytes = count * oneMiBBatch.length;
+  const perCpuS = (ms: Measured[]): number => median(ms.map((m) => bytes / MIB / (m.cpuMs / 1000)));
+  return { log: median(logs.map((m) => m.mbps)), raw: median(raws.map((m) => m.mbps)), logCpu: perCpuS(logs), rawCpu: perCpuS(raws) };
 }
 
 /** Run in a fresh process (argv[2] === 'rss'): open n partitions, append one batch to each, print the RSS in MiB. */
@@ -210,17 +283,29 @@ async function oneRun(run: number): Promise<void> {
   process.stderr.write(`--- run ${run + 1}/${RUNS}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   const rawNoSync = rawWrite(false);
   record('raw sequential write, 1 MiB buffers (MB/s)', rawNoSync);
-  const rawSync = rawWrite(true);
-  record('raw write + fdatasync each 1 MiB (MB/s)', rawSync, { 'of raw write': rawSync / rawNoSync });
-  for (const p of [1, 10, 100]) {
-    const v = (await logAppend(p, 'none', p === 1)).mbps;
-    record(`log append, no fsync, ${p} partition(s) (MB/s)`, v, { 'of raw write': v / rawNoSync });
+  const rawSync = ROWS.has('write') || ROWS.has('commit') ? rawWrite(true) : NaN;
+  if (!Number.isNaN(rawSync)) record('raw write + fdatasync each 1 MiB (MB/s)', rawSync, { 'of raw write': rawSync / rawNoSync });
+  if (ROWS.has('append')) {
+    for (const p of [1, 10, 100]) {
+      const a = await appendPairs(p);
+      record(`log append, no fsync, ${p} partition(s) (MB/s)`, a.log, {
+        'of raw write': a.log / rawNoSync, [`of raw writes to ${p} file(s), paired`]: a.log / a.raw, 'of their MB per CPU-second': a.logCpu / a.rawCpu,
+      });
+      record(`raw writes round-robin to ${p} file(s), paired with the row above (MB/s)`, a.raw);
+    }
   }
-  const reads = await logRead();
-  rmSync(join(root, 'log-1-none'), { recursive: true, force: true });
-  record('log sequential read, page cache (MB/s)', reads.log, { 'of raw readSync': reads.log / reads.raw, 'of raw async fs.read': reads.log / reads.rawAsync });
-  record('raw readSync, page cache (MB/s)', reads.raw);
-  for (const p of [1, 10, 100]) {
+  if (ROWS.has('read')) {
+    if (!ROWS.has('append')) await logAppend(1, 'none', true);
+    const reads = await logRead();
+    rmSync(join(root, 'log-1-none'), { recursive: true, force: true });
+    record('log sequential read, page cache (MB/s)', reads.log, {
+      'of raw fs.read into fresh buffers, paired': reads.log / reads.rawAsync, 'of raw readSync into one reused buffer': reads.log / reads.raw,
+      'of raw fs.read\'s MB per CPU-second': reads.logCpu / reads.rawAsyncCpu,
+    });
+    record('raw fs.read, a fresh 1 MiB buffer per read, paired with the row above (MB/s)', reads.rawAsync);
+    record('raw readSync, one reused 1 MiB buffer (MB/s)', reads.raw);
+  }
+  if (ROWS.has('commit')) for (const p of [1, 10, 100]) {
     // Alternate the order of the two schemes between runs, so neither always runs on a warmer disk.
     const modes: FlushMode[] = run % 2 === 0 ? ['per-partition', 'scheduler'] : ['scheduler', 'per-partition'];
     const got = new Map<FlushMode, { mbps: number; fsyncs: number; rounds: number }>();
@@ -233,7 +318,7 @@ async function oneRun(run: number): Promise<void> {
     const wal = rawSharedWal(p);
     record(`model: shared WAL, raw, ${p} partition(s) (MB/s)`, wal, { 'of raw write': wal / rawNoSync });
   }
-  for (const p of [1, 100]) {
+  if (ROWS.has('small')) for (const p of [1, 100]) {
     const modes: FlushMode[] = run % 2 === 0 ? ['per-partition', 'scheduler'] : ['scheduler', 'per-partition'];
     const got = new Map<FlushMode, number>();
     for (const m of modes) got.set(m, await smallAppends(p, m));
@@ -241,6 +326,7 @@ async function oneRun(run: number): Promise<void> {
     record(`1 KiB appends, each flushed: own fdatasync, ${p} partition(s) (appends/s)`, own);
     record(`1 KiB appends, each flushed: sync rounds, ${p} partition(s) (appends/s)`, sched, { 'vs own fdatasync': sched / own });
   }
+  if (!ROWS.has('rss')) return;
   const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), 'rss'], { env: { ...process.env, RAFTKA_BENCH_DIR: root }, encoding: 'utf8' });
   record(`RSS with ${PARTITIONS_FOR_RSS.toLocaleString('en')} open partitions, fresh process (MB)`, Number(out.trim()));
 }
@@ -258,7 +344,7 @@ try {
         (k.endsWith('per MiB') ? `${median(rs).toFixed(2)} ${k}` : `${(100 * median(rs)).toFixed(0)}% ${k}`));
       return `| ${name} | ${median(vs).toFixed(0)} | ${vs.map((v) => v.toFixed(0)).join(' / ')} | ${notes.join('; ')} |`;
     });
-    process.stdout.write(`\nload average (1/5/15 min) before ${fmt(loadBefore)}, after ${fmt(loadAfter)}; ${RUNS} runs of ${TOTAL_MB} MiB per row\n\n`
+    process.stdout.write(`\nload average (1/5/15 min) before ${fmt(loadBefore)}, after ${fmt(loadAfter)}; ${RUNS} runs of ${TOTAL_MB} MiB per row, ${PAIRS} pairs per append/read row; rows: ${[...ROWS].join(',')}\n\n`
       + `| storage | median | runs | median of per-run ratios |\n|---|---:|---|---|\n${lines.join('\n')}\n`);
   }
 } finally {
