@@ -6,7 +6,9 @@
  *  - `sendNow` goes out at once (leader appends travel while the leader's own fsync runs);
  *  - writes are queued to ONE persist worker that applies truncations and appends in Ready order,
  *    then a single log flush and a single hard-state write for everything queued (group commit),
- *    then sends `sendAfterPersist` and calls core.advance() for each Ready, in order.
+ *    then sends `sendAfterPersist` and calls core.advance() for each Ready, in order. Before
+ *    taking a batch that writes entries, the worker lets the current event-loop turn finish
+ *    (setImmediate), so Readies queued by that turn's other I/O share the write and the fsync.
  * Entry bytes for lagging followers come from log.read() (ReadRequests), split per epoch.
  *
  * Offsets: the leader's core assigns offsets and the epoch; append() patches them into the batch
@@ -350,6 +352,13 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
   private async persistQueued(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        // Group commit across the rest of this event-loop turn: before a batch that will write
+        // and fsync entries is taken, the worker waits for the turn's remaining I/O callbacks
+        // (setImmediate runs after the poll phase), so that Readies they queue share this write
+        // and fsync instead of paying for the next one. Only under the default policy (a relaxed
+        // one does not fsync per batch). Measured at acks=all: about a third fewer fdatasyncs
+        // per broker and 15-20% less broker CPU per MiB (README, Produce and fetch).
+        if (this.flushPolicy === undefined && this.queue.some((r) => r.entries.length > 0)) await nextTurn();
         const batch = this.queue.splice(0);
         let wroteLog = false;
         let hardState: StoredHardState | undefined;
@@ -507,6 +516,11 @@ export class RaftGroup extends EventEmitter<RaftGroupEvents> {
     this.closed = true;
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
+}
+
+/** Resolves after the current event-loop turn's poll phase (in the check phase). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => { setImmediate(resolve); });
 }
 
 /** Offsets covered by a buffer of RecordBatches (sum of lastOffsetDelta + 1). */

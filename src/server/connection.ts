@@ -70,6 +70,8 @@ export class Connection {
   private closeAfterFlush = false;
   /** Bytes of the requests in `pending`. */
   private inflightBytes = 0;
+  /** The socket is corked until the next tick (see flushResponses). */
+  private corked = false;
   private readonly sasl: SaslSession | undefined;
 
   constructor(
@@ -272,7 +274,14 @@ export class Connection {
 
   private flushResponses(): void {
     if (this.pending[0]?.done !== true) return;
-    this.socket.cork();
+    // Every response completed within one event-loop turn (e.g. all the requests one commit
+    // answers, each finishing in its own microtask) leaves in one writev: the socket stays corked
+    // until the next tick. Responses are written in request order as before.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => { this.corked = false; this.socket.uncork(); });
+    }
     while (this.pending[0]?.done === true) {
       const slot = this.pending.shift()!;
       this.inflightBytes -= slot.bytes ?? 0;
@@ -282,7 +291,6 @@ export class Connection {
         if (!this.socket.write(chunk)) this.writeBlocked = true;
       }
     }
-    this.socket.uncork();
     if ((this.closeAfterFlush || this.sasl?.failed === true) && this.pending.length === 0) {
       this.closed = true;
       this.log.info({ conn: this.info.id, remote: this.info.remoteAddress }, 'closing connection after failed authentication');

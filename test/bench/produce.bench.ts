@@ -12,7 +12,8 @@
 // Each figure is the median of RAFTKA_BENCH_RUNS runs and a ratio to the 1 MiB loopback median.
 // Env knobs: RAFTKA_BENCH_RUNS (3), RAFTKA_BENCH_PRODUCE_MB (32: MiB per perf produce run),
 //   RAFTKA_BENCH_KCAT_MB (128: MiB per kcat run), RAFTKA_BENCH_FETCH_MB (256: MiB kcat reads from
-//   the start of the log), RAFTKA_BENCH_PERF_FETCH_MB (32: MiB perf consume reads; it is slower).
+//   the start of the log), RAFTKA_BENCH_PERF_FETCH_MB (32: MiB perf consume reads; it is slower),
+//   RAFTKA_BENCH_WARMUP_MB (64: MiB produced at acks=all and again at acks=1 before measuring).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -23,13 +24,15 @@ import { fileURLToPath } from 'node:url';
 import { startCluster, type Cluster } from '../../compat/harness.js';
 import { KafkaClient } from '../../src/cli/client/client.js';
 import { createTopic } from '../../src/cli/client/admin.js';
-import { envInt, fmt, machineNote, median, progress, ratio, spreadPct, table } from './lib.js';
+import { cpuSeconds, envInt, fmt, machineNote, median, progress, ratio, spreadPct, table } from './lib.js';
 
 const RUNS = Math.max(1, envInt('RAFTKA_BENCH_RUNS', 3));
 const PRODUCE_MB = Math.max(1, envInt('RAFTKA_BENCH_PRODUCE_MB', 32));
 const KCAT_MB = Math.max(1, envInt('RAFTKA_BENCH_KCAT_MB', 128));
 const FETCH_MB = Math.max(1, envInt('RAFTKA_BENCH_FETCH_MB', 256));
 const PERF_FETCH_MB = Math.max(1, envInt('RAFTKA_BENCH_PERF_FETCH_MB', 32));
+/** MiB produced at each of acks=all and acks=1 before anything is measured (the brokers' JIT warm-up). */
+const WARMUP_MB = Math.max(1, envInt('RAFTKA_BENCH_WARMUP_MB', 64));
 const LOOPBACK_MB = 256;
 const RECORD = 1024;
 const MIB = 1024 * 1024;
@@ -77,19 +80,27 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
   });
 }
 
-interface ProduceResult { mibs: number; recs: number; p50: number; p99: number; p999: number }
+interface ProduceResult { mibs: number; recs: number; p50: number; p99: number; p999: number; cpu: number }
+
+/** The broker processes (for their CPU time from /proc). */
+let brokerPids: number[] = [];
+const brokerCpu = (): number => brokerPids.reduce((n, pid) => n + cpuSeconds(pid), 0);
+/** Broker CPU seconds (user + system, all three brokers) per 100 MiB produced. */
+const cpuPer100MiB = (cpuSecs: number, records: number): number => (cpuSecs * 100) / ((records * RECORD) / MIB);
 
 async function perfProduce(bootstrap: string, records: number, acks: string, throughput = -1, props: string[] = []): Promise<ProduceResult> {
+  const cpu0 = brokerCpu();
   const r = await run(process.execPath, [CLI, 'perf', 'produce', '--bootstrap-server', bootstrap, '--topic', TOPIC,
     '--num-records', String(records), '--record-size', String(RECORD), '--throughput', String(throughput), '--acks', acks, '--reporting-interval', '600000',
     ...props.flatMap((p) => ['--producer-props', p])]);
   const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th, (\d+) ms 99.9th/.exec(r.stdout);
   if (r.code !== 0 || m === null) throw new Error(`perf produce failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  return { recs: Number(m[2]), mibs: Number(m[3]), p50: Number(m[4]), p99: Number(m[5]), p999: Number(m[6]) };
+  return { recs: Number(m[2]), mibs: Number(m[3]), p50: Number(m[4]), p99: Number(m[5]), p999: Number(m[6]), cpu: cpuPer100MiB(brokerCpu() - cpu0, Number(m[1])) };
 }
 
 async function kcatProduce(bootstrap: string, file: string, records: number, acks: string): Promise<ProduceResult> {
   const before = await endOffsets(bootstrap, 6);
+  const cpu0 = brokerCpu();
   const r = await run('kcat', ['-P', '-b', bootstrap, '-t', TOPIC, '-X', `acks=${acks}`, '-l', file]);
   if (r.code !== 0) throw new Error(`kcat failed (exit ${r.code}): ${r.stderr}`);
   // The check reads high watermarks: with acks=1 they may trail kcat's exit by a moment.
@@ -99,8 +110,9 @@ async function kcatProduce(bootstrap: string, file: string, records: number, ack
     if (delivered < records) await new Promise((res) => setTimeout(res, 100));
   }
   if (delivered !== records) throw new Error(`kcat delivered ${delivered} of ${records} records: ${r.stderr}`);
+  const cpu = cpuPer100MiB(brokerCpu() - cpu0, records);
   const secs = r.ms / 1000;
-  return { recs: records / secs, mibs: (records * RECORD) / MIB / secs, p50: NaN, p99: NaN, p999: NaN };
+  return { recs: records / secs, mibs: (records * RECORD) / MIB / secs, p50: NaN, p99: NaN, p999: NaN, cpu };
 }
 
 async function perfConsume(bootstrap: string, messages: number): Promise<{ mibs: number; recs: number; fetchP99: number }> {
@@ -147,6 +159,7 @@ async function main(): Promise<void> {
   try {
     cluster = await startCluster({ size: 3, readyTimeoutMs: 60_000 });
     const bootstrap = cluster.bootstrap;
+    brokerPids = cluster.brokers.map((b) => b.pid);
     const admin = await KafkaClient.connect(bootstrap);
     try {
       await admin.metadata([]);
@@ -155,8 +168,13 @@ async function main(): Promise<void> {
     } finally {
       admin.close();
     }
-    // Warm-up: connections, JIT, segment files.
-    await perfProduce(bootstrap, Math.min(records, 5000), '-1');
+    // Warm-up: connections, segment files and the brokers' JIT. The brokers' first ~100 MiB run
+    // largely unoptimised code: TurboFan's compiler threads took about 30% of their CPU (Linux
+    // perf) and each 32 MiB run cost twice the CPU per MiB of the runs after it.
+    for (let left = WARMUP_MB; left > 0; left -= PRODUCE_MB) {
+      for (const acks of ['-1', '1']) await perfProduce(bootstrap, Math.round((Math.min(left, PRODUCE_MB) * MIB) / RECORD), acks);
+    }
+    progress(`warm-up: ${WARMUP_MB} MiB at acks=all and at acks=1`);
 
     const series = new Map<string, ProduceResult[]>();
     const loop1m: number[] = [];
@@ -170,7 +188,7 @@ async function main(): Promise<void> {
       for (const acks of ['-1', '1']) {
         const r = await perfProduce(bootstrap, records, acks);
         add(`perf acks=${acks === '-1' ? 'all' : acks}`, r);
-        progress(`${tag}: perf produce acks=${acks}: ${fmt(r.mibs, 1)} MiB/s, p99 ${r.p99} ms`);
+        progress(`${tag}: perf produce acks=${acks}: ${fmt(r.mibs, 1)} MiB/s, p99 ${r.p99} ms, broker CPU ${fmt(r.cpu, 2)} s / 100 MiB`);
       }
       // librdkafka's batch size (batch.size 1,000,000): what the per-batch cost of the brokers leaves
       const big = await perfProduce(bootstrap, records, '-1', -1, ['batch.size=1000000']);
@@ -187,13 +205,13 @@ async function main(): Promise<void> {
     }
     const base = median(loop1m);
     const rows: string[][] = [
-      ['loopback socket pair, 1 MiB writes (baseline)', fmt(base, 0), '', '1.000', '', '', '', `${fmt(spreadPct(loop1m), 0)}%`],
-      ['loopback socket pair, 16 KiB writes', fmt(median(loop16k), 0), '', ratio(median(loop16k), base), '', '', '', `${fmt(spreadPct(loop16k), 0)}%`],
+      ['loopback socket pair, 1 MiB writes (baseline)', fmt(base, 0), '', '1.000', '', '', '', '', `${fmt(spreadPct(loop1m), 0)}%`],
+      ['loopback socket pair, 16 KiB writes', fmt(median(loop16k), 0), '', ratio(median(loop16k), base), '', '', '', '', `${fmt(spreadPct(loop16k), 0)}%`],
     ];
     for (const [name, rs] of series) {
       const mibs = rs.map((r) => r.mibs);
       rows.push([name, fmt(median(mibs), 1), fmt(median(rs.map((r) => r.recs)), 0), ratio(median(mibs), base),
-        fmt(median(rs.map((r) => r.p50)), 0), fmt(median(rs.map((r) => r.p99)), 0), fmt(median(rs.map((r) => r.p999)), 0), `${fmt(spreadPct(mibs), 0)}%`]);
+        fmt(median(rs.map((r) => r.p50)), 0), fmt(median(rs.map((r) => r.p99)), 0), fmt(median(rs.map((r) => r.p999)), 0), fmt(median(rs.map((r) => r.cpu)), 2), `${fmt(spreadPct(mibs), 0)}%`]);
     }
 
     const available = await endOffsets(bootstrap, 6);
@@ -215,15 +233,16 @@ async function main(): Promise<void> {
       const fm = fs.map((f) => f.mibs);
       const p99 = median(fs.map((f) => f.fetchP99));
       return [`${name} from the start (${fmt((n * RECORD) / MIB, 0)} MiB)`, fmt(median(fm), 1), fmt(median(fs.map((f) => f.recs)), 0), ratio(median(fm), base),
-        '', Number.isNaN(p99) ? '' : `${fmt(p99, 1)} (Fetch)`, '', `${fmt(spreadPct(fm), 0)}%`];
+        '', Number.isNaN(p99) ? '' : `${fmt(p99, 1)} (Fetch)`, '', '', `${fmt(spreadPct(fm), 0)}%`];
     };
     rows.push(fetchRow('perf consume', fetches, perfFetchRecords), fetchRow('kcat -C', kfetches, fetchRecords));
     table(`Produce and fetch, 3 brokers, 6 partitions x RF 3, 1 KiB records (perf ${PRODUCE_MB} MiB, kcat ${KCAT_MB} MiB per run, median of ${RUNS} runs)`,
-      ['client', 'MiB/s', 'records/s', 'ratio to loopback', 'p50 ms', 'p99 ms', 'p99.9 ms', 'spread (max-min)/median'],
+      ['client', 'MiB/s', 'records/s', 'ratio to loopback', 'p50 ms', 'p99 ms', 'p99.9 ms', 'broker CPU s / 100 MiB', 'spread (max-min)/median'],
       rows, [
         '`perf` is `raftka perf produce --record-size 1024 --throughput -1` (one connection per leader broker, each request carrying one batch of up to batch.size 16384 bytes for every partition that broker leads, 5 requests in flight per connection); its latency is from send to acknowledgement, in whole ms. The 10 MiB/s row uses `--throughput 10240`; the batch.size row `--producer-props batch.size=1000000` (librdkafka\'s default batch size).',
         '`kcat` is `kcat -P -b <bootstrap> -t <topic> -X acks=<acks> -l <file of 1 KiB lines>` with librdkafka defaults, timed from spawn to exit (includes its start-up and final flush); it prints no latencies.',
         'Fetch rows: `raftka perf consume --messages N` from offset 0 of all 6 partitions (1 MiB fetches to the leaders; one fetch loop per leader; its p99 column is the latency of the Fetch requests that returned records), and `kcat -C -o beginning -c N -e` (librdkafka defaults, timed spawn to exit).',
+        'Broker CPU: user + system seconds of the three broker processes (/proc/<pid>/stat) over the run, per 100 MiB produced.',
         `Loopback: this process writes, a child Node.js process reads (each with its own event loop), ${LOOPBACK_MB} MiB per run.`,
       ]);
   } finally {

@@ -294,3 +294,28 @@ test('a message the core refuses is dropped and logged once a second; the group 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('group commit across an event-loop turn: entries queued after the persist worker started, within the same turn, share its write and fsync', async () => {
+  const { MemLog, MemHardState } = await import('./mem-log.js');
+  class CountingLog extends MemLog {
+    flushes = 0;
+    override flush(): Promise<bigint> { this.flushes++; return super.flush(); }
+  }
+  const log = new CountingLog();
+  const transport: RaftTransport = { send: () => { throw new Error('a single voter sends nothing'); } };
+  const g = new RaftGroup({ groupId: 'g', nodeId: 1, voters: [1], log, hardStateStore: new MemHardState(), transport, random: new Random(3), core: { campaignOnFirstTick: true } });
+  g.tick();
+  await waitFor([g], () => g.isLeader, 'leadership');
+  await sleepMs(5); // the election's own writes are done
+  const before = log.flushes;
+  const a = g.append(batch('a'));
+  // The pump runs in a microtask and starts the persist worker; b is appended after that, in the
+  // same event-loop turn (before setImmediate callbacks run).
+  await Promise.resolve();
+  await Promise.resolve();
+  const b = g.append(batch('b'));
+  await Promise.all([a.committed, b.committed]);
+  assert.equal(log.flushes - before, 1, 'one fsync for both entries');
+  assert.equal(log.logEndOffset, b.lastOffset + 1n);
+  await g.close();
+});

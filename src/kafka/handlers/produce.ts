@@ -85,9 +85,17 @@ export function produceHandler(deps: HandlerDeps): ApiHandler {
   });
 }
 
+/** Parsed configs per topic state: the image's TopicState objects are immutable (a config change makes a new one). */
+const produceConfigs = new WeakMap<TopicState, ProduceConfig>();
+
 /** The topic's produce-side configs, with the broker defaults for those not set. */
 export function produceConfigOf(topic: TopicState): ProduceConfig {
-  return produceConfigFrom((name) => topic.configs.get(name) ?? TOPIC_CONFIG_DEFAULTS.get(name));
+  let config = produceConfigs.get(topic);
+  if (config === undefined) {
+    config = produceConfigFrom((name) => topic.configs.get(name) ?? TOPIC_CONFIG_DEFAULTS.get(name));
+    produceConfigs.set(topic, config);
+  }
+  return config;
 }
 
 async function appendOne(
