@@ -2,7 +2,8 @@
 // 3 broker processes. Three sections (RAFTKA_BENCH_RAFT_SECTIONS, default all three, in this order):
 // idle: idle cost first with no user partitions (only the metadata group), then with
 // RAFTKA_BENCH_PARTITIONS partitions x RF 3 (1,000 by default; 10,000 with the knob; created as
-// topics of 1,000 partitions each, one CreateTopics per topic):
+// topics of 1,000 partitions each, one CreateTopics per topic; RAFTKA_BENCH_IDLE_STEPS=1000,10000
+// measures at 0, 1,000 and 10,000 in one run, creating the rest between the windows):
 //  - idle CPU per broker: /proc/<pid>/stat utime+stime over RAFTKA_BENCH_IDLE_S seconds (30),
 //    as % of one core; RSS;
 //  - traffic between idle brokers: TCP segments and bytes each broker process sends per second
@@ -24,7 +25,9 @@
 // Baseline: the same cluster with no user partitions (CPU, traffic); a Metadata RTT for latency;
 // the local append (replication).
 // Env knobs: RAFTKA_BENCH_PARTITIONS (1000), RAFTKA_BENCH_IDLE_S (30), RAFTKA_BENCH_SETTLE_S (5),
-//   RAFTKA_BENCH_FAILOVER_TRIALS (2), RAFTKA_BENCH_FAILOVER_PARTITIONS (0: the idle section's),
+//   RAFTKA_BENCH_IDLE_STEPS (the one step RAFTKA_BENCH_PARTITIONS), RAFTKA_BENCH_IDLE_LAST_WINDOWS (1:
+//   consecutive windows at the last step), RAFTKA_BENCH_IDLE_HOLD_S (0: keep the idle cluster this
+//   long after the windows, its pids printed, e.g. to attach a profiler), RAFTKA_BENCH_FAILOVER_TRIALS (2), RAFTKA_BENCH_FAILOVER_PARTITIONS (0: the idle section's),
 //   RAFTKA_BENCH_RAFT_SECTIONS (idle,replication,failover), RAFTKA_BENCH_REPL_MB (64: MiB per
 //   shape per run), RAFTKA_BENCH_REPL_INFLIGHT (8), RAFTKA_BENCH_REPL_RUNS (3).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,9 +46,18 @@ import {
 } from './lib.js';
 
 const PARTITIONS = Math.max(1, envInt('RAFTKA_BENCH_PARTITIONS', 1000));
+/** Partition counts the idle section measures at, ascending (e.g. "1000,10000": 0, 1,000 and 10,000 in one run). */
+const IDLE_STEPS = ((): number[] => {
+  const v = process.env.RAFTKA_BENCH_IDLE_STEPS;
+  const steps = v === undefined || v === '' ? [PARTITIONS] : v.split(',').map((x) => Number(x.trim()));
+  if (steps.some((x, i) => !Number.isInteger(x) || x < 1 || (i > 0 && x <= steps[i - 1]!))) throw new Error(`RAFTKA_BENCH_IDLE_STEPS must be ascending positive integers, got ${v}`);
+  return steps;
+})();
 const IDLE_S = Math.max(1, envInt('RAFTKA_BENCH_IDLE_S', 30));
 const SETTLE_S = envInt('RAFTKA_BENCH_SETTLE_S', 5);
 const TRIALS = envInt('RAFTKA_BENCH_FAILOVER_TRIALS', 2);
+const LAST_WINDOWS = Math.max(1, envInt('RAFTKA_BENCH_IDLE_LAST_WINDOWS', 1));
+const HOLD_S = envInt('RAFTKA_BENCH_IDLE_HOLD_S', 0);
 const FAILOVER_PARTITIONS = envInt('RAFTKA_BENCH_FAILOVER_PARTITIONS', 0);
 const SECTIONS = new Set((process.env.RAFTKA_BENCH_RAFT_SECTIONS ?? 'idle,replication,failover').split(',').map((x) => x.trim()).filter((x) => x !== ''));
 const REPL_MB = Math.max(1, envInt('RAFTKA_BENCH_REPL_MB', 64));
@@ -240,8 +252,12 @@ async function replication(cluster: Cluster): Promise<void> {
     await c.metadata([]);
     const r = await createTopic(c, { name: topic, numPartitions: 1, replicationFactor: 3, assignments: null, configs: new Map() }, 60_000);
     if (r.error !== null) throw r.error;
-    const md = await c.metadata([topic]);
-    const leader = md.topics[0]!.partitions[0]!.leader;
+    let leader = -1;
+    for (const deadline = Date.now() + 30_000; leader < 0; await sleep(100)) {
+      // the broker answering Metadata may learn the new partition's leader a moment after CreateTopics returns
+      leader = (await c.metadata([topic])).topics[0]?.partitions[0]?.leader ?? -1;
+      if (leader < 0 && Date.now() > deadline) throw new Error(`${topic}-0 has no leader 30 s after CreateTopics`);
+    }
     const conn = await c.broker(leader);
     const rows: string[][] = [];
     for (const shape of shapes()) {
@@ -312,26 +328,37 @@ async function main(): Promise<void> {
   const cluster = await startCluster({ size: 3, readyTimeoutMs: 60_000 });
   try {
     await sleep(SETTLE_S * 1000);
-    let topics: string[] = [];
+    const topics: string[] = [];
     if (SECTIONS.has('idle')) {
       const base = await measureIdle(cluster, 'no user partitions');
-      topics = await createPartitions(cluster, PARTITIONS, 'bench-raft');
-      await sleep(SETTLE_S * 1000);
-      const loaded = await measureIdle(cluster, `${PARTITIONS} partitions`);
+      const measured: { n: number; label: string; idle: Idle }[] = [];
+      for (const [k, n] of IDLE_STEPS.entries()) {
+        const have = k === 0 ? 0 : IDLE_STEPS[k - 1]!;
+        topics.push(...await createPartitions(cluster, n - have, `bench-raft-s${k}`));
+        await sleep(SETTLE_S * 1000);
+        const windows = k === IDLE_STEPS.length - 1 ? LAST_WINDOWS : 1;
+        for (let w = 1; w <= windows; w++) {
+          measured.push({ n, label: windows === 1 ? n.toLocaleString('en-US') : `${n.toLocaleString('en-US')} (window ${w} of ${windows})`, idle: await measureIdle(cluster, `${n} partitions`) });
+        }
+      }
+      if (HOLD_S > 0) {
+        progress(`holding the idle cluster for ${HOLD_S} s (broker pids ${cluster.brokers.map((b) => `${b.nodeId}:${b.pid}`).join(', ')})`);
+        await sleep(HOLD_S * 1000);
+      }
       const row = (label: string, x: Idle): string[][] => cluster.brokers.map((b, i) => [
         `${label}, broker ${b.nodeId}`, fmt(x.cpuPct[i]!, 2), fmt(x.segsPerS[i]!, 1), fmt(x.bytesPerS[i]! / 1024, 2), fmt(x.rss[i]!, 0),
       ]);
       const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
       table(`Idle brokers: 3 processes, ${IDLE_S} s windows`,
         ['groups (partitions x RF 3)', 'CPU % of one core', 'TCP segments sent/s', 'KiB sent/s', 'RSS MiB'],
-        [...row('0 (metadata group only)', base), ...row(`${PARTITIONS}`, loaded)],
-        [`Ratios ${PARTITIONS} partitions / none (sum over brokers): CPU ${fmt(sum(loaded.cpuPct) / Math.max(1e-9, sum(base.cpuPct)), 2)}x, segments ${fmt(sum(loaded.segsPerS) / Math.max(1e-9, sum(base.segsPerS)), 2)}x, bytes ${fmt(sum(loaded.bytesPerS) / Math.max(1e-9, sum(base.bytesPerS)), 2)}x.`,
+        [...row('0 (metadata group only)', base), ...measured.flatMap((m) => row(m.label, m.idle))],
+        [...measured.map((m) => `Ratios ${m.label} partitions / none (sum over brokers): CPU ${fmt(sum(m.idle.cpuPct) / Math.max(1e-9, sum(base.cpuPct)), 2)}x, segments ${fmt(sum(m.idle.segsPerS) / Math.max(1e-9, sum(base.segsPerS)), 2)}x, bytes ${fmt(sum(m.idle.bytesPerS) / Math.max(1e-9, sum(base.bytesPerS)), 2)}x.`),
           'CPU from /proc/<pid>/stat (utime+stime); traffic from `ss -tinp` counters of every socket of the broker process (inter-broker only: no client is connected during the window). Settle time before each window: ' + `${SETTLE_S} s.`]);
     }
     if (SECTIONS.has('replication')) await replication(cluster);
     if (SECTIONS.has('failover') && TRIALS > 0) {
       let failoverTopics = topics;
-      let n = PARTITIONS;
+      let n = topics.length > 0 ? IDLE_STEPS[IDLE_STEPS.length - 1]! : PARTITIONS;
       if (FAILOVER_PARTITIONS > 0) {
         failoverTopics = await createPartitions(cluster, FAILOVER_PARTITIONS, 'bench-raft-failover');
         n = FAILOVER_PARTITIONS;
