@@ -28,8 +28,8 @@
 //   RAFTKA_BENCH_IDLE_STEPS (the one step RAFTKA_BENCH_PARTITIONS), RAFTKA_BENCH_IDLE_LAST_WINDOWS (1:
 //   consecutive windows at the last step), RAFTKA_BENCH_IDLE_HOLD_S (0: keep the idle cluster this
 //   long after the windows, its pids printed, e.g. to attach a profiler), RAFTKA_BENCH_FAILOVER_TRIALS (2), RAFTKA_BENCH_FAILOVER_PARTITIONS (0: the idle section's),
-//   RAFTKA_BENCH_RAFT_SECTIONS (idle,replication,failover), RAFTKA_BENCH_REPL_MB (64: MiB per
-//   shape per run), RAFTKA_BENCH_REPL_INFLIGHT (8), RAFTKA_BENCH_REPL_RUNS (3).
+//   RAFTKA_BENCH_RAFT_SECTIONS (idle,replication,failover), RAFTKA_BENCH_REPL_S (3: seconds per
+//   path, shape and run), RAFTKA_BENCH_REPL_INFLIGHT (8), RAFTKA_BENCH_REPL_RUNS (3).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,10 +60,9 @@ const LAST_WINDOWS = Math.max(1, envInt('RAFTKA_BENCH_IDLE_LAST_WINDOWS', 1));
 const HOLD_S = envInt('RAFTKA_BENCH_IDLE_HOLD_S', 0);
 const FAILOVER_PARTITIONS = envInt('RAFTKA_BENCH_FAILOVER_PARTITIONS', 0);
 const SECTIONS = new Set((process.env.RAFTKA_BENCH_RAFT_SECTIONS ?? 'idle,replication,failover').split(',').map((x) => x.trim()).filter((x) => x !== ''));
-const REPL_MB = Math.max(1, envInt('RAFTKA_BENCH_REPL_MB', 64));
+const REPL_S = Math.max(1, envInt('RAFTKA_BENCH_REPL_S', 3));
 const REPL_INFLIGHT = Math.max(1, envInt('RAFTKA_BENCH_REPL_INFLIGHT', 8));
 const REPL_RUNS = Math.max(1, envInt('RAFTKA_BENCH_REPL_RUNS', 3));
-const MIB = 1024 * 1024;
 const PER_TOPIC = 1000;
 
 interface Idle { cpuPct: number[]; segsPerS: number[]; bytesPerS: number[]; rss: number[] }
@@ -198,50 +197,52 @@ function shapes(): Shape[] {
 }
 
 /**
- * MB/s of `count` appends of `batch` to a fresh local PartitionLog, `inflight` appenders each
+ * MB/s of appends of `batch` to a fresh local PartitionLog for `seconds`, `inflight` appenders each
  * waiting for flush() (fdatasync) after its append: the broker's default policy, where a leader
  * fsyncs what it appended before acknowledging at acks=all, and flushes asked while one runs
  * share the next one.
  */
-async function localAppend(root: string, original: Buffer, count: number, inflight: number): Promise<{ mbps: number; ms: number }> {
+async function localAppend(root: string, original: Buffer, seconds: number, inflight: number): Promise<{ mbps: number; batches: number }> {
   const batch = Buffer.from(original); // appendAsLeader writes offsets and epoch into it; the Produce path sends the original
   const dir = mkdtempSync(join(root, 'local-'));
   const log = await PartitionLog.open(dir);
   try {
     await log.flush(); // the new directory's entry, outside the timed region (as for a running broker)
-    let next = 0;
+    let done = 0;
     const t0 = performance.now();
+    const end = t0 + seconds * 1000;
     await Promise.all(Array.from({ length: inflight }, async () => {
-      while (next < count) {
-        next++;
+      while (performance.now() < end) {
         log.appendAsLeader(batch, 1);
         await log.flush();
+        done++;
       }
     }));
     const ms = performance.now() - t0;
-    return { mbps: (count * batch.length) / 1e6 / (ms / 1000), ms };
+    return { mbps: (done * batch.length) / 1e6 / (ms / 1000), batches: done };
   } finally {
     await log.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** MB/s of `count` raw Produce requests (one `batch` each, acks=all) to `topic`-0's leader, `inflight` at a time. */
-async function clusterProduce(conn: KafkaConnection, topic: string, batch: Buffer, count: number, inflight: number): Promise<{ mbps: number; ms: number }> {
-  let next = 0;
+/** MB/s of raw Produce requests (one `batch` each, acks=all) to `topic`-0's leader for `seconds`, `inflight` at a time. */
+async function clusterProduce(conn: KafkaConnection, topic: string, batch: Buffer, seconds: number, inflight: number): Promise<{ mbps: number; batches: number }> {
+  let done = 0;
   const t0 = performance.now();
+  const end = t0 + seconds * 1000;
   await Promise.all(Array.from({ length: inflight }, async () => {
-    while (next < count) {
-      next++;
+    while (performance.now() < end) {
       const { body } = await conn.request<ProduceResponse>(ProduceApi, {
         transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
       }, { timeoutMs: 60_000 });
       const err = body.responses[0]?.partitionResponses[0]?.errorCode ?? -1;
       if (err !== 0) throw new Error(`Produce to ${topic}-0 failed: error ${err}`);
+      done++;
     }
   }));
   const ms = performance.now() - t0;
-  return { mbps: (count * batch.length) / 1e6 / (ms / 1000), ms };
+  return { mbps: (done * batch.length) / 1e6 / (ms / 1000), batches: done };
 }
 
 async function replication(cluster: Cluster): Promise<void> {
@@ -261,26 +262,27 @@ async function replication(cluster: Cluster): Promise<void> {
     const conn = await c.broker(leader);
     const rows: string[][] = [];
     for (const shape of shapes()) {
-      const count = Math.max(REPL_INFLIGHT * 4, Math.round((REPL_MB * MIB) / shape.batch.length));
       // Warm-up of both paths (JIT, connection, segment files), not timed.
-      await localAppend(root, shape.batch, Math.min(count, 200), REPL_INFLIGHT);
-      await clusterProduce(conn, topic, shape.batch, Math.min(count, 200), REPL_INFLIGHT);
+      await localAppend(root, shape.batch, 0.5, REPL_INFLIGHT);
+      await clusterProduce(conn, topic, shape.batch, 0.5, REPL_INFLIGHT);
       const local: number[] = [];
       const remote: number[] = [];
       const ratios: number[] = [];
+      const batches: number[] = [];
       for (let run = 0; run < REPL_RUNS; run++) {
-        const a = await localAppend(root, shape.batch, count, REPL_INFLIGHT);
-        const b = await clusterProduce(conn, topic, shape.batch, count, REPL_INFLIGHT);
+        const a = await localAppend(root, shape.batch, REPL_S, REPL_INFLIGHT);
+        const b = await clusterProduce(conn, topic, shape.batch, REPL_S, REPL_INFLIGHT);
         local.push(a.mbps);
         remote.push(b.mbps);
         ratios.push(b.mbps / a.mbps);
-        progress(`replication ${shape.name}, run ${run + 1}/${REPL_RUNS}: local append+flush ${fmt(a.mbps, 1)} MB/s, RF 3 acks=all ${fmt(b.mbps, 1)} MB/s, ratio ${fmt(b.mbps / a.mbps, 3)}`);
+        batches.push(a.batches, b.batches);
+        progress(`replication ${shape.name}, run ${run + 1}/${REPL_RUNS}: local append+flush ${fmt(a.mbps, 1)} MB/s (${a.batches} batches), RF 3 acks=all ${fmt(b.mbps, 1)} MB/s (${b.batches} batches), ratio ${fmt(b.mbps / a.mbps, 3)}`);
       }
-      rows.push([`${shape.name} (${fmt(shape.batch.length / 1024, 1)} KiB batch), ${count} batches per run`,
+      rows.push([`${shape.name} (${fmt(shape.batch.length / 1024, 1)} KiB batch), ${Math.min(...batches)}-${Math.max(...batches)} batches per ${REPL_S} s run`,
         fmt(median(local), 1), fmt(median(remote), 1), fmt(median(ratios), 3),
         `${fmt(Math.min(...ratios), 3)}-${fmt(Math.max(...ratios), 3)}`, `${fmt(spreadPct(local), 0)}% / ${fmt(spreadPct(remote), 0)}%`]);
     }
-    table(`Replication: one partition x RF 3 at acks=all vs a local append of the same batches (median of ${REPL_RUNS} alternated runs)`,
+    table(`Replication: one partition x RF 3 at acks=all vs a local append of the same batches (median of ${REPL_RUNS} alternated runs of ${REPL_S} s each)`,
       ['batches', 'local PartitionLog append+flush MB/s', 'RF 3 acks=all MB/s', 'ratio RF 3 / local (median)', 'ratio min-max', 'spread local / RF 3'],
       rows,
       [`Local: PartitionLog.appendAsLeader + flush() (fdatasync) in this process, ${REPL_INFLIGHT} appenders each waiting for its flush (concurrent flushes coalesce), on the same filesystem as the brokers' data directories.`,
