@@ -5,19 +5,15 @@
 // alternated, median CPU time per pass), logread / rawfresh (only that reader, for perf),
 // append (raw write to 1 and to N files, then the log's no-fsync appends to N partitions).
 // RAFTKA_BENCH_MB (default 256) MiB per pass.
-import { closeSync, mkdtempSync, openSync, read, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, read, rmSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PartitionLog } from '../../src/storage/log.js';
-import { makeBatch } from '../storage/batches.js';
+import { MIB, mbps, oneMiBBatch, payload, rawReadSync } from './disk.js';
 
-const MIB = 1024 * 1024;
 const MB = Number(process.env.RAFTKA_BENCH_MB ?? 256);
 const root = mkdtempSync(join(process.env.RAFTKA_BENCH_DIR ?? tmpdir(), 'raftka-prof-'));
-const oneMiBBatch = makeBatch(Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(1000, i) })));
-const payload = Buffer.alloc(oneMiBBatch.length, 7);
-const mbps = (bytes: number, ms: number): number => bytes / MIB / (ms / 1000);
 const readP = promisify(read);
 /** maxBytes of each log read (RAFTKA_PROF_READ_BYTES, default 1 MiB). */
 const READ_BYTES = Number(process.env.RAFTKA_PROF_READ_BYTES ?? MIB);
@@ -69,16 +65,6 @@ async function rawReadAsync(path: string, bytes: number, reuse: boolean): Promis
     if (bytesRead === 0) break;
     pos += bytesRead;
   }
-  const ms = performance.now() - t0;
-  closeSync(fd);
-  return mbps(bytes, ms);
-}
-
-function rawReadSync(path: string, bytes: number): number {
-  const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(MIB);
-  const t0 = performance.now();
-  for (let pos = 0; pos < bytes;) { const n = readSync(fd, buf, 0, MIB, pos); if (n === 0) break; pos += n; }
   const ms = performance.now() - t0;
   closeSync(fd);
   return mbps(bytes, ms);

@@ -16,7 +16,7 @@
 // load spike on the shared machine hits both; they also report CPU time (user+system of every
 // thread of the process) per MB against the baseline, which the load distorts much less.
 import { execFileSync } from 'node:child_process';
-import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, read, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, read, rmSync, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,18 +25,15 @@ import { PartitionLog } from '../../src/storage/log.js';
 import { defaultIo, type StorageIo } from '../../src/storage/io.js';
 import { FlushScheduler } from '../../src/storage/flush-scheduler.js';
 import { makeBatch } from '../storage/batches.js';
+import { MIB, mbps, oneMiBBatch, payload, rawReadSync } from './disk.js';
 
 const TOTAL_MB = Number(process.env.RAFTKA_BENCH_MB ?? 256);
 const RUNS = Number(process.env.RAFTKA_BENCH_RUNS ?? 3);
 const PARTITIONS_FOR_RSS = Number(process.env.RAFTKA_BENCH_PARTITIONS ?? 10_000);
-const MIB = 1024 * 1024;
 const root = mkdtempSync(join(process.env.RAFTKA_BENCH_DIR ?? tmpdir(), 'raftka-bench-'));
 
-function mbps(bytes: number, ms: number): number { return bytes / MIB / (ms / 1000); }
 
 /** One batch of about 1 MiB: 1,000 records of 1,000 bytes. */
-const oneMiBBatch = makeBatch(Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(1000, i) })));
-const payload = Buffer.alloc(oneMiBBatch.length, 7);
 const smallBatch = makeBatch([{ key: 'k', value: Buffer.alloc(1000, 1) }]);
 const SMALL_APPENDS = Number(process.env.RAFTKA_BENCH_SMALL_APPENDS ?? 1000);
 const count = TOTAL_MB;
@@ -109,16 +106,6 @@ function rawSharedWal(partitions: number): number {
   closeSync(wal); for (const fd of files) closeSync(fd);
   rmSync(dir, { recursive: true, force: true });
   return mbps(count * payload.length, ms);
-}
-
-function rawRead(path: string, bytes: number): number {
-  const fd = openSync(path, 'r');
-  const buf = Buffer.allocUnsafe(MIB);
-  const t0 = performance.now();
-  for (let pos = 0; pos < bytes;) { const n = readSync(fd, buf, 0, MIB, pos); if (n === 0) break; pos += n; }
-  const ms = performance.now() - t0;
-  closeSync(fd);
-  return mbps(bytes, ms);
 }
 
 /**
@@ -228,7 +215,7 @@ async function logRead(): Promise<{ log: number; rawAsync: number; raw: number; 
   await log.close();
   const perCpuS = (ms: Measured[], b: number): number => median(ms.map((m) => b / MIB / (m.cpuMs / 1000)));
   return {
-    log: median(logs.map((m) => m.mbps)), rawAsync: median(raws.map((m) => m.mbps)), raw: rawRead(file, n),
+    log: median(logs.map((m) => m.mbps)), rawAsync: median(raws.map((m) => m.mbps)), raw: rawReadSync(file, n),
     logCpu: perCpuS(logs, bytes), rawAsyncCpu: perCpuS(raws, n),
   };
 }
