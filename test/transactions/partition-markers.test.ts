@@ -218,9 +218,17 @@ describe('transactions, partition side (broker process)', () => {
     broker = await startBroker({ dataDir, env: ENV });
     raw.socket.destroy();
     raw = await RawClient.connect(broker.port);
+    // The restarted leader's high watermark comes back with its first commit in the new epoch
+    // (the hard state's commit offset is only checkpointed once a second, so a SIGKILL may leave an
+    // older one): wait for the high watermark the broker had, then the LSO must be the open
+    // transaction's first offset again, not the high watermark.
     let r = await fetch('txn', 1);
-    for (let i = 0; i < 100 && r.errorCode !== ErrorCode.NONE; i++) { await new Promise((resolve) => setTimeout(resolve, 100)); r = await fetch('txn', 1); }
+    for (let i = 0; i < 100 && (r.errorCode !== ErrorCode.NONE || r.highWatermark < before.highWatermark); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      r = await fetch('txn', 1);
+    }
     assert.equal(r.errorCode, ErrorCode.NONE);
+    assert.ok(r.highWatermark >= before.highWatermark, `the high watermark came back (${r.highWatermark} of ${before.highWatermark})`);
     assert.equal(r.lastStableOffset, open.baseOffset, 'the open transaction still holds the LSO');
     assert.deepEqual((await fetch('txn', 1, 0n)).abortedTransactions, abortedBefore);
     // The producer state came back too: the transaction can be aborted, then it shows as aborted.
