@@ -55,6 +55,18 @@ function ctx(apiKey: number, apiVersion: number, listenerName: string, client: [
   };
 }
 
+/** Handlers of broker 1, which leads nothing (no partition here): every Produce and Fetch gets NOT_LEADER_OR_FOLLOWER. */
+async function followerHandlers(): Promise<ReturnType<typeof createHandlers>> {
+  const log = await image();
+  return createHandlers({
+    nodeId: 1, clusterId: 'c', autoCreateTopics: false, brokerConfig: DEFAULT_BROKER_CONFIG,
+    metadata: () => log.image(), controllerId: () => 1, createTopics: async () => [], waitForMetadata: async () => true,
+    partition: () => undefined, waitForHighWatermark: async () => undefined,
+  } as unknown as HandlerDeps);
+}
+
+const produce = { ...defaultProduceRequest(), acks: -1, timeoutMs: 1000, topicData: [{ name: 'orders', partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] };
+
 describe('KIP-951 leader hints by listener', () => {
   it('nodeEndpointsFor: the endpoint of the request\'s listener; brokers without it, fenced and unknown ones left out', async () => {
     const img = (await image()).image();
@@ -65,14 +77,7 @@ describe('KIP-951 leader hints by listener', () => {
   });
 
   it('Produce and Fetch answering NOT_LEADER_OR_FOLLOWER give the leader on the listener they came in on', async () => {
-    const log = await image();
-    const deps = {
-      nodeId: 1, clusterId: 'c', autoCreateTopics: false, brokerConfig: DEFAULT_BROKER_CONFIG,
-      metadata: () => log.image(), controllerId: () => 1, createTopics: async () => [], waitForMetadata: async () => true,
-      partition: () => undefined, waitForHighWatermark: async () => undefined,
-    } as unknown as HandlerDeps;
-    const handlers = createHandlers(deps);
-    const produce = { ...defaultProduceRequest(), acks: -1, timeoutMs: 1000, topicData: [{ name: 'orders', partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] };
+    const handlers = await followerHandlers();
     for (const [listener, port] of [['EXTERNAL', 9194], ['INTERNAL', 9092]] as const) {
       const r = await handlers.get(ApiKey.Produce)!.handle(produce, ctx(ApiKey.Produce, 10, listener)) as ProduceResponse;
       assert.equal(r.responses[0]!.partitionResponses[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
@@ -89,14 +94,7 @@ describe('KIP-951 leader hints by listener', () => {
   });
 
   it('no hints to a connection that did not name its client in ApiVersions v3+, nor to @platformatic/kafka 1.x (it misparses tagged fields)', async () => {
-    const log = await image();
-    const deps = {
-      nodeId: 1, clusterId: 'c', autoCreateTopics: false, brokerConfig: DEFAULT_BROKER_CONFIG,
-      metadata: () => log.image(), controllerId: () => 1, createTopics: async () => [], waitForMetadata: async () => true,
-      partition: () => undefined, waitForHighWatermark: async () => undefined,
-    } as unknown as HandlerDeps;
-    const handlers = createHandlers(deps);
-    const produce = { ...defaultProduceRequest(), acks: -1, timeoutMs: 1000, topicData: [{ name: 'orders', partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] };
+    const handlers = await followerHandlers();
     const cases: [[string | null, string | null], boolean][] = [
       [[null, null], false], [['platformatic-kafka', '1.35.0'], false], [['platformatic-kafka', '2.12.1'], true], [['kafkajs', '2.2.4'], true],
     ];
