@@ -87,76 +87,10 @@ export function validateProducedRecords(
     throw err;
   }
   const checkTimestamps = cfg.timestampType === 'CreateTime' && (cfg.timestampBeforeMaxMs < LONG_MAX || cfg.timestampAfterMaxMs < LONG_MAX);
-  if (checkTimestamps || cfg.compacted) {
+  if (header.compression === CompressionType.NONE || checkTimestamps || cfg.compacted) {
     validateRecords(records, header, cfg, checkTimestamps, BigInt(nowMs));
-  } else if (header.compression === CompressionType.NONE) {
-    // The common case: only the records' structure and offset deltas are checked, by walking
-    // their varints in place (no record objects, key/value views or bigints per record).
-    checkRecordStructure(records, header.recordsCount);
   }
   return header;
-}
-
-/** Byte offset of the records section in a v2 batch (after the 61-byte header). */
-const RECORDS_START = 61;
-
-/**
- * What validateRecords checks of an uncompressed batch when no record rule needs the records'
- * contents: every record well-formed (sizes, varints, key, value and headers inside the record),
- * offset deltas 0, 1, 2, ... and exactly `count` records filling the batch. Throws KafkaError
- * INVALID_RECORD, as iterateRecords' RecordsError would become.
- */
-export function checkRecordStructure(batch: Buffer, count: number): void {
-  const end = batch.length;
-  let pos = RECORDS_START;
-  const bad = (why: string): KafkaError => new KafkaError(ErrorCode.INVALID_RECORD, why);
-  // zigzag varint of at most 5 bytes at `pos`, bounded by `limit`; advances pos
-  const varint = (limit: number): number => {
-    let raw = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (pos >= limit) throw bad('premature end of varint');
-      const b = batch[pos++]!;
-      raw |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return (raw >>> 1) ^ -(raw & 1);
-    }
-    throw bad('varint is too long');
-  };
-  const skipVarlong = (limit: number): void => {
-    for (let i = 0; i < 10; i++) {
-      if (pos >= limit) throw bad('premature end of varlong');
-      if ((batch[pos++]! & 0x80) === 0) return;
-    }
-    throw bad('varlong is too long');
-  };
-  const skipBytes = (limit: number, what: string): void => {
-    const len = varint(limit);
-    if (len === -1) return;
-    if (len < 0 || len > limit - pos) throw bad(`invalid ${what} length ${len}`);
-    pos += len;
-  };
-  for (let i = 0; i < count; i++) {
-    if (pos >= end) throw bad('incorrect declared batch size, premature end of records');
-    const size = varint(end);
-    if (size < 0 || size > end - pos) throw bad(`invalid record size ${size} with ${end - pos} bytes remaining`);
-    const recordEnd = pos + size;
-    if (pos >= recordEnd) throw bad('premature end of record');
-    pos++; // attributes
-    skipVarlong(recordEnd); // timestamp delta
-    const offsetDelta = varint(recordEnd);
-    if (offsetDelta !== i) throw bad(`record ${i} of the batch has offset delta ${offsetDelta}`);
-    skipBytes(recordEnd, 'key');
-    skipBytes(recordEnd, 'value');
-    const headers = varint(recordEnd);
-    if (headers < 0) throw bad(`invalid number of record headers ${headers}`);
-    for (let h = 0; h < headers; h++) {
-      const keyLen = varint(recordEnd);
-      if (keyLen < 0 || keyLen > recordEnd - pos) throw bad(`invalid header key length ${keyLen}`);
-      pos += keyLen;
-      skipBytes(recordEnd, 'header value');
-    }
-    if (pos !== recordEnd) throw bad(`record size ${size} disagrees with its contents`);
-  }
-  if (pos !== end) throw bad('incorrect declared batch size, records still remaining');
 }
 
 function validateRecords(records: Buffer, header: BatchHeader, cfg: ProduceConfig, checkTimestamps: boolean, now: bigint): void {
