@@ -2,7 +2,11 @@
  * Size-prefixed frames (int32 size + body) reassembled from TCP chunks.
  *
  * Chunks are kept in a list, never concatenated as they arrive; a frame that lies inside one chunk
- * is returned as a subarray of it (no copy), a frame that spans chunks is copied exactly once.
+ * is returned as a subarray of it (no copy), a frame that spans chunks is copied exactly once: as
+ * soon as its size is known and it is incomplete, its buffer is allocated, the bytes so far are
+ * copied in and later bytes go straight there (so the chunks it arrived in are released at once).
+ * With `readTarget`/`wrote` (a socket's `onread` option) the socket reads into that buffer itself:
+ * the bytes of a large frame are not copied at all after its first read.
  * The declared size is checked against the maximum (socket.request.max.bytes) before anything is
  * allocated, and negative sizes are rejected. After an oversize or negative size the stream cannot
  * be resynchronised: next() keeps returning the same FrameTooLarge and the connection should close.
@@ -29,18 +33,89 @@ export class FrameReader {
   /** Body size of the frame being assembled, -1 while its size prefix is incomplete. */
   private pending = -1;
   private failed: FrameTooLarge | null = null;
+  /** The incomplete frame being filled in place (its size is `pending`), or null. */
+  private partial: Buffer | null = null;
+  /** Bytes of `partial` filled so far. */
+  private filled = 0;
+  /** Reusable read buffer for `readTarget` while no frame is being filled in place. */
+  private scratch: Buffer | null = null;
+  /** Whether the last readTarget() was `partial` (else the scratch buffer). */
+  private targetIsPartial = false;
 
-  constructor(readonly maxFrameBytes: number) {}
+  constructor(readonly maxFrameBytes: number, private readonly scratchBytes = 64 * 1024) {}
 
   /** Bytes received and not yet returned as frames. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.buffered + (this.partial === null ? 0 : this.filled);
   }
 
   push(chunk: Buffer): void {
     if (chunk.length === 0 || this.failed) return;
+    if (this.partial !== null) {
+      const n = Math.min(chunk.length, this.partial.length - this.filled);
+      chunk.copy(this.partial, this.filled, 0, n);
+      this.filled += n;
+      if (this.filled === this.partial.length) this.completePartial();
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
+  }
+
+  /**
+   * Where the socket's next read should land (net.Socket `onread.buffer`): the unfilled rest of
+   * the frame being assembled (so a read never passes its end), else a reused scratch buffer.
+   * Call `wrote` with the bytes read before asking again.
+   */
+  readTarget(): Buffer {
+    if (this.partial !== null && !this.failed) {
+      this.targetIsPartial = true;
+      return this.partial.subarray(this.filled);
+    }
+    this.targetIsPartial = false;
+    this.scratch ??= Buffer.allocUnsafeSlow(this.scratchBytes);
+    return this.scratch;
+  }
+
+  /** `n` bytes were read into the buffer the last readTarget() returned. */
+  wrote(n: number): void {
+    if (n <= 0 || this.failed) return;
+    if (this.targetIsPartial && this.partial !== null) {
+      this.filled += n;
+      if (this.filled === this.partial.length) this.completePartial();
+      return;
+    }
+    // The scratch buffer is reused: what it holds is copied out (frames may be kept).
+    const chunk = Buffer.allocUnsafe(n);
+    this.scratch!.copy(chunk, 0, 0, n);
+    this.push(chunk);
+  }
+
+  /** The frame filled in place is complete: it becomes the only chunk, returned without a copy. */
+  private completePartial(): void {
+    const frame = this.partial!;
+    this.partial = null;
+    this.filled = 0;
+    this.chunks.push(frame);
+    this.buffered += frame.length;
+  }
+
+  /** The frame of `pending` bytes is incomplete: allocate it now and move the bytes so far into it. */
+  private startPartial(): void {
+    const frame = Buffer.allocUnsafe(this.pending);
+    let filled = 0;
+    for (let i = this.first; i < this.chunks.length; i++) {
+      const c = this.chunks[i]!;
+      const from = i === this.first ? this.head : 0;
+      filled += c.copy(frame, filled, from);
+    }
+    this.chunks = [];
+    this.first = 0;
+    this.head = 0;
+    this.buffered = 0;
+    this.partial = frame;
+    this.filled = filled;
   }
 
   /** The next complete frame body, a FrameTooLarge, or null when more bytes are needed. */
@@ -58,7 +133,11 @@ export class FrameReader {
       }
       this.pending = size;
     }
-    if (this.buffered < this.pending) return null;
+    if (this.partial !== null) return null;
+    if (this.buffered < this.pending) {
+      if (this.pending > 0) this.startPartial();
+      return null;
+    }
     const frame = this.take(this.pending);
     this.pending = -1;
     return frame;

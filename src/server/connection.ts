@@ -81,6 +81,8 @@ export class Connection {
     private readonly config: ConnectionConfig,
     private readonly log: Logger,
     private readonly onClose: (c: Connection) => void,
+    /** Given when the socket reads into the reader's buffers itself (see userBufferSocket); then call `onRead` after each read. */
+    frames?: FrameReader,
   ) {
     this.info = {
       id,
@@ -95,10 +97,10 @@ export class Connection {
       this.sasl = new SaslSession(config.sasl, this.info, config.clock ?? systemClock);
       attachSaslSession(this.info, this.sasl);
     }
-    this.frames = new FrameReader(config.socketRequestMaxBytes);
+    this.frames = frames ?? new FrameReader(config.socketRequestMaxBytes);
     socket.setNoDelay(true);
     socket.setTimeout(config.connectionsMaxIdleMs);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (frames === undefined) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => { this.writeBlocked = false; this.updateReading(); });
     socket.on('timeout', () => {
       if (this.pending.length === 0) this.close('idle for connections.max.idle.ms');
@@ -119,6 +121,13 @@ export class Connection {
   private onData(chunk: Buffer): void {
     this.config.observer?.bytesIn(chunk.length);
     this.frames.push(chunk);
+    this.processFrames();
+  }
+
+  /** The socket read `bytes` straight into the frame reader's buffers (already passed to its `wrote`). */
+  onRead(bytes: number): void {
+    if (this.closed) return;
+    this.config.observer?.bytesIn(bytes);
     this.processFrames();
   }
 

@@ -1,4 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, Socket, type Server } from 'node:net';
+import { FrameReader } from '../../protocol/frame.js';
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Logger } from '../util/log.js';
 import type { ApiHandler } from '../kafka/handlers/handler.js';
@@ -36,10 +37,19 @@ export class KafkaServer {
         this.log.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed');
       });
     } else {
-      this.server = createServer();
+      // Paused until accepted: the socket is re-wrapped to read into the frame reader's buffers.
+      this.server = createServer({ pauseOnConnect: true });
     }
     // Counted when the TCP connection is accepted, before any TLS handshake (Kafka's Acceptor).
-    this.server.on('connection', (socket: Socket) => {
+    this.server.on('connection', (accepted: Socket) => {
+      let socket = accepted;
+      let direct: { frames: FrameReader; read: (n: number) => void } | undefined;
+      if (options.tls === undefined) {
+        const frames = new FrameReader(options.socketRequestMaxBytes);
+        const d = { frames, read: (_n: number): void => {} };
+        const wrapped = userBufferSocket(accepted, frames, (n) => d.read(n));
+        if (wrapped !== undefined) { socket = wrapped; direct = d; } else accepted.resume();
+      }
       const address = socket.remoteAddress ?? '?';
       const refused = options.quotas?.tryAcquire(address, options.exemptFromMaxConnections === true) ?? null;
       if (refused !== null) {
@@ -49,7 +59,10 @@ export class KafkaServer {
       }
       this.sockets.add(socket);
       socket.once('close', () => { this.sockets.delete(socket); options.quotas?.release(address); });
-      if (options.tls === undefined) this.accept(socket, undefined);
+      if (options.tls === undefined) {
+        const connection = this.accept(socket, undefined, direct?.frames);
+        if (direct !== undefined && connection !== undefined) direct.read = (n) => connection.onRead(n);
+      }
     });
   }
 
@@ -74,17 +87,50 @@ export class KafkaServer {
     await closed;
   }
 
-  private accept(socket: Socket, principal: string | undefined): void {
-    if (socket.destroyed) return;
+  private accept(socket: Socket, principal: string | undefined, frames?: FrameReader): Connection | undefined {
+    if (socket.destroyed) return undefined;
     const id = this.nextConnectionId++;
     const connection = new Connection(socket, id, this.handlers, this.options, this.log, (c) => {
       if (this.connections.delete(c)) this.options.observer?.connectionClosed();
-    });
+    }, frames);
     if (principal !== undefined) connection.info.principal = principal;
     this.connections.add(connection);
     this.options.observer?.connectionOpened();
     this.log.debug({ conn: id, remote: connection.info.remoteAddress, listener: connection.info.listenerName }, 'connection accepted');
+    return connection;
   }
+}
+
+/** The parts of an accepted net.Socket that userBufferSocket moves (Node internals, checked at run time). */
+interface SocketInternals {
+  _handle?: { useUserBuffer?: unknown } | null;
+}
+
+/**
+ * A new socket over the TCP handle of `accepted` (a paused socket from a net.Server with
+ * pauseOnConnect) whose reads land in `frames.readTarget()` (net.Socket's `onread` option, which
+ * net.Server does not offer for accepted sockets): a large request is read by the kernel straight
+ * into its frame buffer, without Node allocating a fresh 64 KiB chunk per read and without the
+ * copy from those chunks into the frame. `onRead` runs after each read. The accepted socket is
+ * destroyed without closing the handle (which frees its place in the server's connection count).
+ * Undefined, with `accepted` left untouched, when this Node.js does not allow it.
+ */
+export function userBufferSocket(accepted: Socket, frames: FrameReader, onRead: (bytes: number) => void): Socket | undefined {
+  const internals = accepted as unknown as SocketInternals;
+  const handle = internals._handle;
+  if (handle === undefined || handle === null || typeof handle.useUserBuffer !== 'function' || accepted.destroyed) return undefined;
+  let socket: Socket;
+  try {
+    socket = new Socket({
+      handle, readable: true, writable: true,
+      onread: { buffer: () => frames.readTarget(), callback: (n: number) => { frames.wrote(n); onRead(n); return true; } },
+    } as ConstructorParameters<typeof Socket>[0]);
+  } catch {
+    return undefined;
+  }
+  internals._handle = null;
+  accepted.destroy();
+  return socket;
 }
 
 /** The client certificate's principal (User:<subject DN>), ANONYMOUS without a verified certificate. */

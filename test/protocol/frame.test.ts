@@ -112,3 +112,70 @@ test('peekRequestKey reads the first 8 bytes of a request', () => {
   assert.deepStrictEqual(peekRequestKey(Buffer.from('0012000300000007ffff', 'hex')), { apiKey: 18, apiVersion: 3, correlationId: 7 });
   assert.throws(() => peekRequestKey(Buffer.from('0012000300', 'hex')), DecodeError);
 });
+
+/** Feeds `bytes` as a socket with onread would: each read fills at most `readSize(i)` bytes of readTarget(). */
+function readThrough(fr: FrameReader, bytes: Buffer, readSize: (i: number) => number, targets: Buffer[] = []): Buffer[] {
+  const got: Buffer[] = [];
+  for (let pos = 0, i = 0; pos < bytes.length; i++) {
+    const target = fr.readTarget();
+    targets.push(target);
+    const n = Math.min(target.length, readSize(i), bytes.length - pos);
+    bytes.copy(target, 0, pos, pos + n);
+    pos += n;
+    fr.wrote(n);
+    got.push(...drain(fr));
+  }
+  return got;
+}
+
+test('readTarget/wrote: frames of every size read through a reused scratch buffer and in place', () => {
+  const random = new Random(11);
+  const sizes = [0, 5, 300, 70_000, 1, 1 << 20, 17, 200_000, 65_536, 3];
+  const bodies = sizes.map((n) => { const b = Buffer.allocUnsafe(n); for (let i = 0; i < n; i++) b[i] = random.nextU32() & 0xff; return b; });
+  const stream = Buffer.concat(bodies.map(framed));
+  for (const readSize of [(): number => 1, (): number => 7, (): number => 65_536, (): number => 1 + (random.nextU32() % 100_000), (): number => 1 << 30]) {
+    const fr = new FrameReader(4 << 20, 4096);
+    const got = readThrough(fr, stream, readSize);
+    assert.deepStrictEqual(got, bodies);
+    assert.equal(fr.bufferedBytes, 0);
+  }
+});
+
+test('readTarget/wrote: after its first read a large frame is read in place, not copied', () => {
+  const body = Buffer.alloc(1 << 20, 0x5a);
+  const fr = new FrameReader(4 << 20, 4096);
+  const targets: Buffer[] = [];
+  const got = readThrough(fr, Buffer.concat([framed(body), framed(Buffer.from('tail'))]), () => 65_536, targets);
+  assert.deepStrictEqual(got, [body, Buffer.from('tail')]);
+  // The frame returned is the buffer the later reads landed in (same memory, no copy at the end).
+  const inPlace = targets.filter((t) => t.buffer === got[0]!.buffer);
+  assert.equal(inPlace.length, Math.ceil((body.length - (4096 - 4)) / 65_536));
+  assert.equal(got[0]!.length, body.length);
+  // The scratch buffer is one reused buffer.
+  const scratch = targets.filter((t) => t.buffer !== got[0]!.buffer);
+  assert.ok(scratch.every((t) => t.buffer === scratch[0]!.buffer && t.length === 4096));
+});
+
+test('push: an incomplete frame is assembled in its buffer as chunks arrive (chunks not kept)', () => {
+  const body = Buffer.alloc(100_000, 1);
+  const fr = new FrameReader(1 << 20);
+  const all = Buffer.concat([framed(body), framed(Buffer.from('x'))]);
+  fr.push(all.subarray(0, 1000));
+  assert.equal(fr.next(), null);
+  fr.push(all.subarray(1000, 50_000));
+  assert.equal(fr.bufferedBytes, 50_000 - 4);
+  assert.equal(fr.next(), null);
+  fr.push(all.subarray(50_000));
+  assert.deepStrictEqual(drain(fr), [body, Buffer.from('x')]);
+  assert.equal(fr.bufferedBytes, 0);
+});
+
+test('readTarget/wrote: an oversized size still fails before anything is allocated', () => {
+  const fr = new FrameReader(1000, 64);
+  const t = fr.readTarget();
+  t.writeInt32BE(2_000_000, 0);
+  fr.wrote(4);
+  const f = fr.next();
+  assert.ok(f instanceof FrameTooLarge);
+  assert.equal(fr.readTarget().length, 64);
+});

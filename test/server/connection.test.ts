@@ -10,6 +10,8 @@ import { apiVersionsHandler } from '../../src/kafka/handlers/api-versions.js';
 import { ErrorCode } from '../../src/kafka/errors.js';
 import { silentLogger } from '../../src/util/log.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { Random } from '../../src/util/random.js';
+import { createHash } from 'node:crypto';
 
 /** Metadata answers are held until the test releases them; each names its request in clusterId. */
 class HeldMetadata {
@@ -186,3 +188,48 @@ describe('connection limits', () => {
     }
   });
 });
+
+describe('reads straight into frame buffers', () => {
+  it('takes large requests pipelined with small ones, written in odd pieces, intact and in order', async () => {
+    // Metadata answers with a digest of the topic names it got, so every byte of each request counts.
+    const handlers = new Map<number, ApiHandler>();
+    handlers.set(ApiKey.Metadata, defineHandler<{ topics: { name: string | null }[] | null }, MetadataResponse>({
+      apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 12,
+      handle: (req) => metadataResponse(digest((req.topics ?? []).map((t) => t.name ?? '').join(','))),
+      errorResponse: () => metadataResponse('error'),
+    }));
+    const server = new KafkaServer({ host: '127.0.0.1', port: 0, queuedMaxRequests: 500, socketRequestMaxBytes: 8 << 20, connectionsMaxIdleMs: 600000 }, handlers, silentLogger);
+    const port = await server.listen();
+    try {
+      const client = await RawClient.connect(port);
+      const random = new Random(7);
+      const sent: { id: number; names: string[] }[] = [];
+      const frames: Buffer[] = [];
+      for (const count of [3, 40_000, 1, 0, 90_000, 5, 20_000]) {
+        const names = Array.from({ length: count }, (_, i) => `topic-${i}-${random.nextU32().toString(36)}`);
+        const { frame, correlationId } = client.encode(ApiKey.Metadata, 4, { ...METADATA_V4, topics: names.map((name) => ({ name })) });
+        sent.push({ id: correlationId, names });
+        frames.push(frame);
+      }
+      const all = Buffer.concat(frames);
+      assert.ok(all.length > 2 << 20);
+      for (let pos = 0; pos < all.length;) {
+        const n = 1 + (random.nextU32() % 300_000);
+        client.writeRaw(all.subarray(pos, pos + n));
+        pos += n;
+      }
+      for (const s of sent) {
+        const res = await client.receive();
+        assert.equal(res.correlationId, s.id);
+        assert.equal((res.body as MetadataResponse).clusterId, digest(s.names.join(',')));
+      }
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+function digest(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
