@@ -82,9 +82,11 @@ export class KafkaServer {
 
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // The server's own count does not cover the re-wrapped sockets (userBufferSocket): wait for them here.
+    const socketsClosed = [...this.sockets].map((s) => new Promise<void>((resolve) => { s.once('close', () => resolve()); }));
     for (const c of this.connections) c.close('broker shutting down');
     for (const s of this.sockets) s.destroy(); // TLS handshakes still under way
-    await closed;
+    await Promise.all([closed, ...socketsClosed]);
   }
 
   private accept(socket: Socket, principal: string | undefined, frames?: FrameReader): Connection | undefined {

@@ -230,6 +230,18 @@ describe('reads straight into frame buffers', () => {
   });
 });
 
+describe('server close', () => {
+  it('resolves once every accepted connection is closed', async () => {
+    const s = await startServer();
+    const clients = await Promise.all([RawClient.connect(s.port), RawClient.connect(s.port)]);
+    for (const c of clients) { c.send(ApiKey.ApiVersions, 0, {}); await c.receive(); }
+    assert.equal(s.server.connectionCount, 2);
+    await s.server.close();
+    assert.equal(s.server.connectionCount, 0);
+    await Promise.all(clients.map((c) => c.closed));
+  });
+});
+
 function digest(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
