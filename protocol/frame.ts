@@ -22,6 +22,15 @@ export class FrameTooLarge {
   }
 }
 
+/** Size of the scratch buffer socket reads land in while no frame is filled in place. */
+const SCRATCH_BYTES = 64 * 1024;
+/**
+ * One scratch buffer for every FrameReader of the default size: its bytes are copied out in
+ * `wrote`, synchronously after the read that filled them and before any other read on this thread
+ * (libuv reads one socket at a time and Node runs the onread callback at once), so readers can share it.
+ */
+let sharedScratch: Buffer | null = null;
+
 export class FrameReader {
   private chunks: Buffer[] = [];
   /** Index of the first live chunk (dropped chunks are compacted away in batches, not shifted one by one). */
@@ -37,12 +46,12 @@ export class FrameReader {
   private partial: Buffer | null = null;
   /** Bytes of `partial` filled so far. */
   private filled = 0;
-  /** Reusable read buffer for `readTarget` while no frame is being filled in place. */
+  /** Reusable read buffer for `readTarget` while no frame is being filled in place (shared at the default size). */
   private scratch: Buffer | null = null;
   /** Whether the last readTarget() was `partial` (else the scratch buffer). */
   private targetIsPartial = false;
 
-  constructor(readonly maxFrameBytes: number, private readonly scratchBytes = 64 * 1024) {}
+  constructor(readonly maxFrameBytes: number, private readonly scratchBytes = SCRATCH_BYTES) {}
 
   /** Bytes received and not yet returned as frames. */
   get bufferedBytes(): number {
@@ -74,7 +83,7 @@ export class FrameReader {
       return this.partial.subarray(this.filled);
     }
     this.targetIsPartial = false;
-    this.scratch ??= Buffer.allocUnsafeSlow(this.scratchBytes);
+    this.scratch ??= this.scratchBytes === SCRATCH_BYTES ? (sharedScratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES)) : Buffer.allocUnsafeSlow(this.scratchBytes);
     return this.scratch;
   }
 

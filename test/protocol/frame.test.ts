@@ -179,3 +179,16 @@ test('readTarget/wrote: an oversized size still fails before anything is allocat
   assert.ok(f instanceof FrameTooLarge);
   assert.equal(fr.readTarget().length, 64);
 });
+
+test('readTarget/wrote: readers of the default size share one scratch buffer, and interleaved reads stay apart', () => {
+  const a = new FrameReader(1 << 20), b = new FrameReader(1 << 20);
+  const ta = a.readTarget(), tb = b.readTarget();
+  assert.equal(ta.buffer, tb.buffer);
+  const fa = framed(Buffer.from('from a')), fb = framed(Buffer.from('from b, longer'));
+  // a read for a, then one for b into the same memory, then the rest of a
+  fa.copy(ta, 0, 0, 5); a.wrote(5);
+  const tb2 = b.readTarget(); fb.copy(tb2); b.wrote(fb.length);
+  const ta2 = a.readTarget(); fa.copy(ta2, 0, 5); a.wrote(fa.length - 5);
+  assert.deepStrictEqual(drain(a), [Buffer.from('from a')]);
+  assert.deepStrictEqual(drain(b), [Buffer.from('from b, longer')]);
+});
