@@ -3,7 +3,8 @@
  *
  * Chunks are kept in a list, never concatenated as they arrive; a frame that lies inside one chunk
  * is returned as a subarray of it (no copy), a frame that spans chunks is copied exactly once: as
- * soon as its size is known and it is incomplete, its buffer is allocated, the bytes so far are
+ * soon as its size is known and it is incomplete, its buffer is allocated (frames of at most
+ * EAGER_FRAME_BYTES; larger ones are copied once they are complete), the bytes so far are
  * copied in and later bytes go straight there (so the chunks it arrived in are released at once).
  * With `readTarget`/`wrote` (a socket's `onread` option) the socket reads into that buffer itself:
  * the bytes of a large frame are not copied at all after its first read.
@@ -22,6 +23,13 @@ export class FrameTooLarge {
   }
 }
 
+/**
+ * Largest frame whose buffer is allocated as soon as its size prefix arrives (before its bytes):
+ * producers' requests are at most max.request.size (1 MiB by default) plus overhead, so they are
+ * all read in place, while a declared size alone (up to socket.request.max.bytes) never allocates
+ * more than this. Larger frames are assembled from their chunks once complete, as before.
+ */
+export const EAGER_FRAME_BYTES = 8 * 1024 * 1024;
 /** Size of the scratch buffer socket reads land in while no frame is filled in place. */
 const SCRATCH_BYTES = 64 * 1024;
 /**
@@ -144,7 +152,7 @@ export class FrameReader {
     }
     if (this.partial !== null) return null;
     if (this.buffered < this.pending) {
-      if (this.pending > 0) this.startPartial();
+      if (this.pending > 0 && this.pending <= EAGER_FRAME_BYTES) this.startPartial();
       return null;
     }
     const frame = this.take(this.pending);

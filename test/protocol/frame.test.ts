@@ -1,7 +1,7 @@
 /** FrameReader: reassembly at every split point, zero-copy when possible, size checks before allocation. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameReader, FrameTooLarge, frameChunks, peekRequestKey } from '../../protocol/frame.js';
+import { EAGER_FRAME_BYTES, FrameReader, FrameTooLarge, frameChunks, peekRequestKey } from '../../protocol/frame.js';
 import { DecodeError } from '../../protocol/errors.js';
 import { Random } from '../../src/util/random.js';
 
@@ -191,4 +191,23 @@ test('readTarget/wrote: readers of the default size share one scratch buffer, an
   const ta2 = a.readTarget(); fa.copy(ta2, 0, 5); a.wrote(fa.length - 5);
   assert.deepStrictEqual(drain(a), [Buffer.from('from a')]);
   assert.deepStrictEqual(drain(b), [Buffer.from('from b, longer')]);
+});
+
+test('a declared size above EAGER_FRAME_BYTES allocates nothing until its bytes are there (then one copy)', () => {
+  const size = EAGER_FRAME_BYTES + 1;
+  const fr = new FrameReader(EAGER_FRAME_BYTES * 4, 4096);
+  const head = Buffer.alloc(4 + 10, 7);
+  head.writeInt32BE(size, 0);
+  const t = fr.readTarget();
+  head.copy(t);
+  fr.wrote(head.length);
+  assert.equal(fr.next(), null);
+  // no frame buffer of the declared size: the next read still lands in the small scratch buffer
+  assert.equal(fr.readTarget().length, 4096);
+  const rest = Buffer.alloc(size - 10, 9);
+  fr.push(rest);
+  const frame = fr.next() as Buffer;
+  assert.equal(frame.length, size);
+  assert.equal(frame[9], 7);
+  assert.equal(frame[10], 9);
 });
