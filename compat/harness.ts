@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeDataDir, removeDataDir } from '../test/helpers/broker-process.js';
 import { RawClient } from '../test/helpers/raw-client.js';
@@ -55,14 +56,43 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
 }
 
-/** A port that was free a moment ago (for the static --bootstrap list of a multi-broker cluster). */
+/**
+ * A port that was free a moment ago (for the static --bootstrap list of a multi-broker cluster).
+ * Chosen at random below the kernel's ephemeral range (ip_local_port_range): a port the kernel
+ * hands out itself (listen on 0) can be taken again by any outgoing connection on the machine
+ * before the broker binds it (EADDRINUSE), while ports below that range are only ever taken by
+ * an explicit bind.
+ */
 export async function freePort(): Promise<number> {
+  const below = ephemeralStart();
+  for (let attempt = 0; attempt < 50 && below > 11_000; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    if (await canListen(port)) return port;
+  }
   const server = createServer();
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, HOST, resolve); });
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/** The first port of the kernel's ephemeral range (32768 on Linux by default; 0 where unknown). */
+function ephemeralStart(): number {
+  try {
+    const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(first) ? first : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
 }
 
 function envFromConfig(config: Record<string, string | number | boolean>): Record<string, string> {
