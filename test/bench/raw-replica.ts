@@ -144,25 +144,29 @@ function replica(id: number, dir: string, acksAll: boolean, fsync: boolean): voi
     sock.setNoDelay(true);
     let kind = -1;
     let log: GroupLog | null = null;
+    let corked = false;
     frames(sock, (f) => {
       const seq = f.readUInt32BE(4);
       if (kind < 0) {
         kind = seq;
-        if (kind === PRODUCER) { producer = sock; for (const fs of followers) fs.cork(); } else {
+        if (kind === PRODUCER) producer = sock; else {
           log = new GroupLog(join(dir, `follow-${kind - REPLICATION}-${id}`), fsync, () => {}, (s) => { sock.write(u32(s)); });
           followLogs.set(kind - REPLICATION, log);
         }
         return;
       }
       if (kind === PRODUCER) {
+        if (!corked) { corked = true; for (const fs of followers) fs.cork(); }
         for (const fs of followers) fs.write(f);
         own.append(f, seq);
       } else {
         log!.append(f, seq);
       }
     }, () => {
-      // Everything this chunk carried leaves for the followers in one write each.
-      if (kind === PRODUCER) for (const fs of followers) { fs.uncork(); fs.cork(); }
+      // Everything this chunk carried leaves for the followers in one write each. (They must not
+      // stay corked between chunks: a write still under way when uncork runs would leave the rest
+      // buffered until the next uncork.)
+      if (corked) { corked = false; for (const fs of followers) fs.uncork(); }
     });
   });
 

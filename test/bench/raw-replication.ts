@@ -127,7 +127,11 @@ export async function rawReplication(o: RawReplicationOptions): Promise<RawRepli
       let requests = 0;
       let timer: NodeJS.Timeout | null = null;
       let finish!: () => void;
-      const done = new Promise<void>((resolve) => { finish = resolve; });
+      let watchdog: NodeJS.Timeout | undefined;
+      const done = new Promise<void>((resolve, reject) => {
+        finish = resolve;
+        watchdog = setTimeout(() => reject(new Error(`raw replication: ${acked} of ${records} records acknowledged after 120 s`)), 120_000);
+      });
       const start = Date.now();
       const due = (): number => {
         const remaining = records - sent;
@@ -181,7 +185,7 @@ export async function rawReplication(o: RawReplicationOptions): Promise<RawRepli
       const cpu0 = replicas.reduce((n, r) => n + cpuSeconds(r.child.pid!), 0);
       const t0 = performance.now();
       pump();
-      await done;
+      try { await done; } finally { clearTimeout(watchdog); }
       const secs = (performance.now() - t0) / 1000;
       const cpu = replicas.reduce((n, r) => n + cpuSeconds(r.child.pid!), 0) - cpu0;
       if (timer !== null) clearTimeout(timer);
