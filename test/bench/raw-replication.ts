@@ -45,6 +45,8 @@ export interface RawReplicationOptions {
   readonly throughput?: number;
   /** Records produced (unthrottled, same batches) in the same processes before the measured run: their JIT warm-up. */
   readonly warmupRecords?: number;
+  /** A run not acknowledged in full after this long fails (default 60000). */
+  readonly timeoutMs?: number;
   /** Directory for the replicas' files (default: a fresh one under the OS temp dir, removed after). */
   readonly dir?: string;
 }
@@ -80,6 +82,7 @@ export async function rawReplication(o: RawReplicationOptions): Promise<RawRepli
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'raftka-raw-rf3-'));
   const partitions = o.partitionsPerLeader ?? 2;
   let throughput = o.throughput ?? -1;
+  const timeoutMs = o.timeoutMs ?? 60_000;
   const replicas: Replica[] = [];
   const socks: Socket[] = [];
   try {
@@ -130,7 +133,7 @@ export async function rawReplication(o: RawReplicationOptions): Promise<RawRepli
       let watchdog: NodeJS.Timeout | undefined;
       const done = new Promise<void>((resolve, reject) => {
         finish = resolve;
-        watchdog = setTimeout(() => reject(new Error(`raw replication: ${acked} of ${records} records acknowledged after 120 s`)), 120_000);
+        watchdog = setTimeout(() => reject(new Error(`raw replication: ${acked} of ${records} records acknowledged after ${timeoutMs / 1000} s (requests sent and acknowledged per leader: ${senders.map((x) => `${x.seq}/${x.acked + 1}`).join(', ')})`)), timeoutMs);
       });
       const start = Date.now();
       const due = (): number => {
@@ -168,7 +171,10 @@ export async function rawReplication(o: RawReplicationOptions): Promise<RawRepli
             progress = true;
           }
         }
-        if (sent < records && throughput > 0 && timer === null && due() <= 0) {
+        // Throttled: come back when the next record is due. (Not only when due() <= 0 now: the loop
+        // may have stopped on an empty allowance a moment before the next record fell due, and
+        // with nothing in flight no acknowledgement would call pump again.)
+        if (sent < records && throughput > 0 && timer === null) {
           const wait = Math.max(1, Math.ceil(((sent + 1) / throughput) * 1000 - (Date.now() - start)));
           timer = setTimeout(() => { timer = null; pump(); }, wait);
         }
