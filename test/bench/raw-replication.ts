@@ -209,14 +209,22 @@ export async function rawReplication(o: RawReplicationOptions): Promise<RawRepli
     }
     const { secs, lat, requests, cpu } = await produce(o.records);
 
-    // Every replica of every stream holds every byte its leader was sent.
-    const sizes = replicas.map((r) => message<{ lead: number; follow: Record<string, number> }>(r.child, 'sizes'));
-    for (const r of replicas) r.child.send({ sizes: true });
-    const got = await Promise.all(sizes);
-    for (let g = 0; g < 3; g++) {
-      const want = senders[g]!.bytes;
-      const held = [got[g]!.lead, ...got.filter((_, j) => j !== g).map((x) => x.follow[String(g)] ?? 0)];
-      if (held.some((b) => b !== want)) throw new Error(`raw replication: stream ${g} sent ${want} bytes, replicas hold ${held.join(', ')}`);
+    // Every replica of every stream ends up holding every byte its leader was sent (at acks=all
+    // the slower follower may still be receiving when the last acknowledgement arrives: asked
+    // again until it caught up, 10 s at most).
+    for (let attempt = 0; ; attempt++) {
+      const sizes = replicas.map((r) => message<{ lead: number; follow: Record<string, number> }>(r.child, 'sizes'));
+      for (const r of replicas) r.child.send({ sizes: true });
+      const got = await Promise.all(sizes);
+      const short: string[] = [];
+      for (let g = 0; g < 3; g++) {
+        const want = senders[g]!.bytes;
+        const held = [got[g]!.lead, ...got.filter((_, j) => j !== g).map((x) => x.follow[String(g)] ?? 0)];
+        if (held.some((b) => b !== want)) short.push(`stream ${g} sent ${want} bytes, replicas hold ${held.join(', ')}`);
+      }
+      if (short.length === 0) break;
+      if (attempt >= 100) throw new Error(`raw replication: ${short.join('; ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
 
     const mib = (o.records * o.recordSize) / MIB;
