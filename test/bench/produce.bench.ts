@@ -7,9 +7,18 @@
 //  - kcat (librdkafka defaults) producing the same number of 1 KiB lines at acks=all and acks=1,
 //    timed from start to exit (kcat waits for every delivery report before it exits).
 //  - `raftka perf consume` from the start of the log (fetch throughput).
+//  - `raftka perf produce` acks=all on a second topic with flush.messages=1000000 (Kafka's
+//    trade-off: appends count once written to the page cache of a majority, no fsync per append).
 //  - In the same run, the loopback baseline: a raw Node.js socket pair on 127.0.0.1 pushing the
 //    same number of bytes with 1 MiB writes (and with 16 KiB writes, the producer's batch size).
-// Each figure is the median of RAFTKA_BENCH_RUNS runs and a ratio to the 1 MiB loopback median.
+//  - In the same run, the raw RF-3 replication baseline (raw-replication.ts): three Node.js
+//    processes doing the brokers' physical work (forward every frame to two followers, append,
+//    group-commit fdatasync, majority acknowledgement) with the perf tool's batches and window,
+//    at acks=all, acks=1 and without fsync, 16 KiB and 1 MB batches, and throttled to 10 MiB/s.
+// Each figure is the median of RAFTKA_BENCH_RUNS runs, a ratio to the 1 MiB loopback median and
+// (produce rows) a ratio to the raw replication row of the same batch size, window and acks.
+// kcat (not idempotent) may deliver a batch twice after a retry: delivered minus sent is reported
+// as duplicates; only fewer records than sent aborts the run.
 // Env knobs: RAFTKA_BENCH_RUNS (3), RAFTKA_BENCH_PRODUCE_MB (32: MiB per perf produce run),
 //   RAFTKA_BENCH_KCAT_MB (128: MiB per kcat run), RAFTKA_BENCH_FETCH_MB (256: MiB kcat reads from
 //   the start of the log), RAFTKA_BENCH_PERF_FETCH_MB (32: MiB perf consume reads; it is slower),
@@ -25,6 +34,7 @@ import { startCluster, type Cluster } from '../../compat/harness.js';
 import { KafkaClient } from '../../src/cli/client/client.js';
 import { createTopic } from '../../src/cli/client/admin.js';
 import { cpuSeconds, envInt, fmt, machineNote, median, progress, ratio, spreadPct, table } from './lib.js';
+import { rawReplication, rawVariants } from './raw-replication.js';
 
 const RUNS = Math.max(1, envInt('RAFTKA_BENCH_RUNS', 3));
 const PRODUCE_MB = Math.max(1, envInt('RAFTKA_BENCH_PRODUCE_MB', 32));
@@ -38,6 +48,9 @@ const RECORD = 1024;
 const MIB = 1024 * 1024;
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const TOPIC = 'bench-produce';
+/** The same topic with flush.messages set high: no fsync per append (Kafka's default trade-off). */
+const FLUSH_TOPIC = 'bench-produce-flush';
+const FLUSH_MESSAGES = '1000000';
 
 /**
  * MiB/s of a raw loopback socket pair pushing `total` bytes in `chunk`-byte writes (one buffer
@@ -80,7 +93,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
   });
 }
 
-interface ProduceResult { mibs: number; recs: number; p50: number; p99: number; p999: number; cpu: number }
+interface ProduceResult { mibs: number; recs: number; p50: number; p99: number; p999: number; cpu: number; dups?: number }
 
 /** The broker processes (for their CPU time from /proc). */
 let brokerPids: number[] = [];
@@ -88,9 +101,9 @@ const brokerCpu = (): number => brokerPids.reduce((n, pid) => n + cpuSeconds(pid
 /** Broker CPU seconds (user + system, all three brokers) per 100 MiB produced. */
 const cpuPer100MiB = (cpuSecs: number, records: number): number => (cpuSecs * 100) / ((records * RECORD) / MIB);
 
-async function perfProduce(bootstrap: string, records: number, acks: string, throughput = -1, props: string[] = []): Promise<ProduceResult> {
+async function perfProduce(bootstrap: string, records: number, acks: string, throughput = -1, props: string[] = [], topic = TOPIC): Promise<ProduceResult> {
   const cpu0 = brokerCpu();
-  const r = await run(process.execPath, [CLI, 'perf', 'produce', '--bootstrap-server', bootstrap, '--topic', TOPIC,
+  const r = await run(process.execPath, [CLI, 'perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic,
     '--num-records', String(records), '--record-size', String(RECORD), '--throughput', String(throughput), '--acks', acks, '--reporting-interval', '600000',
     ...props.flatMap((p) => ['--producer-props', p])]);
   const m = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th, (\d+) ms 99.9th/.exec(r.stdout);
@@ -103,16 +116,19 @@ async function kcatProduce(bootstrap: string, file: string, records: number, ack
   const cpu0 = brokerCpu();
   const r = await run('kcat', ['-P', '-b', bootstrap, '-t', TOPIC, '-X', `acks=${acks}`, '-l', file]);
   if (r.code !== 0) throw new Error(`kcat failed (exit ${r.code}): ${r.stderr}`);
-  // The check reads high watermarks: with acks=1 they may trail kcat's exit by a moment.
+  // The check reads high watermarks: with acks=1 they may trail kcat's exit by a moment. kcat is
+  // not idempotent: a batch retried after a timeout may be appended twice (counted as duplicates).
   let delivered = 0;
   for (let i = 0; i < 100 && delivered < records; i++) {
     delivered = (await endOffsets(bootstrap, 6)) - before;
     if (delivered < records) await new Promise((res) => setTimeout(res, 100));
   }
-  if (delivered !== records) throw new Error(`kcat delivered ${delivered} of ${records} records: ${r.stderr}`);
+  if (delivered < records) throw new Error(`kcat delivered ${delivered} of ${records} records: ${r.stderr}`);
+  await new Promise((res) => setTimeout(res, 200));
+  delivered = (await endOffsets(bootstrap, 6)) - before;
   const cpu = cpuPer100MiB(brokerCpu() - cpu0, records);
   const secs = r.ms / 1000;
-  return { recs: records / secs, mibs: (records * RECORD) / MIB / secs, p50: NaN, p99: NaN, p999: NaN, cpu };
+  return { recs: records / secs, mibs: (records * RECORD) / MIB / secs, p50: NaN, p99: NaN, p999: NaN, cpu, dups: delivered - records };
 }
 
 async function perfConsume(bootstrap: string, messages: number): Promise<{ mibs: number; recs: number; fetchP99: number }> {
@@ -165,6 +181,8 @@ async function main(): Promise<void> {
       await admin.metadata([]);
       const created = await createTopic(admin, { name: TOPIC, numPartitions: 6, replicationFactor: 3, assignments: null, configs: new Map() }, 60_000);
       if (created.error !== null) throw created.error;
+      const flush = await createTopic(admin, { name: FLUSH_TOPIC, numPartitions: 6, replicationFactor: 3, assignments: null, configs: new Map([['flush.messages', FLUSH_MESSAGES]]) }, 60_000);
+      if (flush.error !== null) throw flush.error;
     } finally {
       admin.close();
     }
@@ -174,17 +192,26 @@ async function main(): Promise<void> {
     for (let left = WARMUP_MB; left > 0; left -= PRODUCE_MB) {
       for (const acks of ['-1', '1']) await perfProduce(bootstrap, Math.round((Math.min(left, PRODUCE_MB) * MIB) / RECORD), acks);
     }
-    progress(`warm-up: ${WARMUP_MB} MiB at acks=all and at acks=1`);
+    await perfProduce(bootstrap, records, '-1', -1, [], FLUSH_TOPIC);
+    progress(`warm-up: ${WARMUP_MB} MiB at acks=all and at acks=1, ${PRODUCE_MB} MiB on ${FLUSH_TOPIC}`);
 
     const series = new Map<string, ProduceResult[]>();
     const loop1m: number[] = [];
     const loop16k: number[] = [];
     const add = (name: string, r: ProduceResult): void => { series.set(name, [...(series.get(name) ?? []), r]); };
+    const raws = new Map<string, ProduceResult[]>();
+    const addRaw = (name: string, r: ProduceResult): void => { raws.set(name, [...(raws.get(name) ?? []), r]); };
     for (let i = 0; i < RUNS; i++) {
       const tag = `run ${i + 1}/${RUNS}`;
       loop1m.push(await loopback(loopBytes, MIB));
       loop16k.push(await loopback(loopBytes, 16 * 1024));
       progress(`${tag}: loopback ${fmt(loop1m.at(-1)!, 0)} MiB/s (1 MiB writes), ${fmt(loop16k.at(-1)!, 0)} MiB/s (16 KiB writes)`);
+      // The raw RF-3 pipeline, while the brokers idle (fresh replica processes per row, warmed up).
+      for (const v of rawVariants(records, RECORD)) {
+        const r = await rawReplication(v.opts);
+        addRaw(v.name, r);
+        progress(`${tag}: ${v.name}: ${fmt(r.mibs, 1)} MiB/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, replica CPU ${fmt(r.cpu, 2)} s / 100 MiB`);
+      }
       for (const acks of ['-1', '1']) {
         const r = await perfProduce(bootstrap, records, acks);
         add(`perf acks=${acks === '-1' ? 'all' : acks}`, r);
@@ -194,24 +221,44 @@ async function main(): Promise<void> {
       const big = await perfProduce(bootstrap, records, '-1', -1, ['batch.size=1000000']);
       add('perf acks=all, batch.size=1000000', big);
       progress(`${tag}: perf produce acks=all batch.size=1000000: ${fmt(big.mibs, 1)} MiB/s, p99 ${big.p99} ms`);
+      const flushed = await perfProduce(bootstrap, records, '-1', -1, [], FLUSH_TOPIC);
+      add(`perf acks=all, flush.messages=${FLUSH_MESSAGES}`, flushed);
+      progress(`${tag}: perf produce acks=all on ${FLUSH_TOPIC} (flush.messages=${FLUSH_MESSAGES}): ${fmt(flushed.mibs, 1)} MiB/s, p99 ${flushed.p99} ms, broker CPU ${fmt(flushed.cpu, 2)} s / 100 MiB`);
       const limited = await perfProduce(bootstrap, Math.min(records, 10 * 1024 * 5), '-1', 10 * 1024);
       add('perf acks=all at 10 MiB/s', limited);
       progress(`${tag}: perf produce acks=all throttled to 10 MiB/s: p50 ${limited.p50} ms, p99 ${limited.p99} ms, p99.9 ${limited.p999} ms`);
       for (const acks of ['all', '1']) {
         const r = await kcatProduce(bootstrap, kcatFile, kcatRecords, acks);
         add(`kcat acks=${acks}`, r);
-        progress(`${tag}: kcat acks=${acks}: ${fmt(r.mibs, 1)} MiB/s`);
+        progress(`${tag}: kcat acks=${acks}: ${fmt(r.mibs, 1)} MiB/s, ${r.dups} duplicates`);
       }
     }
     const base = median(loop1m);
     const rows: string[][] = [
-      ['loopback socket pair, 1 MiB writes (baseline)', fmt(base, 0), '', '1.000', '', '', '', '', `${fmt(spreadPct(loop1m), 0)}%`],
-      ['loopback socket pair, 16 KiB writes', fmt(median(loop16k), 0), '', ratio(median(loop16k), base), '', '', '', '', `${fmt(spreadPct(loop16k), 0)}%`],
+      ['loopback socket pair, 1 MiB writes (baseline)', fmt(base, 0), '', '1.000', '', '', '', '', '', '', `${fmt(spreadPct(loop1m), 0)}%`],
+      ['loopback socket pair, 16 KiB writes', fmt(median(loop16k), 0), '', ratio(median(loop16k), base), '', '', '', '', '', '', `${fmt(spreadPct(loop16k), 0)}%`],
     ];
+    for (const [name, rs] of raws) {
+      const mibs = rs.map((r) => r.mibs);
+      rows.push([name, fmt(median(mibs), 1), fmt(median(rs.map((r) => r.recs)), 0), ratio(median(mibs), base), '',
+        fmt(median(rs.map((r) => r.p50)), 1), fmt(median(rs.map((r) => r.p99)), 1), fmt(median(rs.map((r) => r.p999)), 1), fmt(median(rs.map((r) => r.cpu)), 2), '', `${fmt(spreadPct(mibs), 0)}%`]);
+    }
+    // Each broker row against the raw row of the same batch size, window and acks (kcat: librdkafka's
+    // 1 MB batches; flush.messages: the raw pipeline without fsync; the throttled row has none).
+    const rawOf = new Map<string, string>([
+      ['perf acks=all', 'raw RF-3 acks=all'], ['perf acks=1', 'raw RF-3 acks=1'],
+      ['perf acks=all, batch.size=1000000', 'raw RF-3 acks=all, batch.size=1000000'],
+      [`perf acks=all, flush.messages=${FLUSH_MESSAGES}`, 'raw RF-3 acks=all, no fsync'],
+      ['kcat acks=all', 'raw RF-3 acks=all, batch.size=1000000'], ['kcat acks=1', 'raw RF-3 acks=1, batch.size=1000000'],
+    ]);
     for (const [name, rs] of series) {
       const mibs = rs.map((r) => r.mibs);
-      rows.push([name, fmt(median(mibs), 1), fmt(median(rs.map((r) => r.recs)), 0), ratio(median(mibs), base),
-        fmt(median(rs.map((r) => r.p50)), 0), fmt(median(rs.map((r) => r.p99)), 0), fmt(median(rs.map((r) => r.p999)), 0), fmt(median(rs.map((r) => r.cpu)), 2), `${fmt(spreadPct(mibs), 0)}%`]);
+      const rawName = rawOf.get(name);
+      const rawMibs = rawName === undefined ? NaN : median((raws.get(rawName) ?? []).map((r) => r.mibs));
+      const dups = rs.filter((r) => r.dups !== undefined).map((r) => r.dups!);
+      rows.push([name, fmt(median(mibs), 1), fmt(median(rs.map((r) => r.recs)), 0), ratio(median(mibs), base), rawName === undefined ? '' : ratio(median(mibs), rawMibs),
+        fmt(median(rs.map((r) => r.p50)), 0), fmt(median(rs.map((r) => r.p99)), 0), fmt(median(rs.map((r) => r.p999)), 0), fmt(median(rs.map((r) => r.cpu)), 2),
+        dups.length === 0 ? '' : `${dups.reduce((a, b) => a + b, 0)} (${dups.filter((d) => d > 0).length} of ${dups.length} runs)`, `${fmt(spreadPct(mibs), 0)}%`]);
     }
 
     const available = await endOffsets(bootstrap, 6);
@@ -232,17 +279,19 @@ async function main(): Promise<void> {
     const fetchRow = (name: string, fs: { mibs: number; recs: number; fetchP99: number }[], n: number): string[] => {
       const fm = fs.map((f) => f.mibs);
       const p99 = median(fs.map((f) => f.fetchP99));
-      return [`${name} from the start (${fmt((n * RECORD) / MIB, 0)} MiB)`, fmt(median(fm), 1), fmt(median(fs.map((f) => f.recs)), 0), ratio(median(fm), base),
-        '', Number.isNaN(p99) ? '' : `${fmt(p99, 1)} (Fetch)`, '', '', `${fmt(spreadPct(fm), 0)}%`];
+      return [`${name} from the start (${fmt((n * RECORD) / MIB, 0)} MiB)`, fmt(median(fm), 1), fmt(median(fs.map((f) => f.recs)), 0), ratio(median(fm), base), '',
+        '', Number.isNaN(p99) ? '' : `${fmt(p99, 1)} (Fetch)`, '', '', '', `${fmt(spreadPct(fm), 0)}%`];
     };
     rows.push(fetchRow('perf consume', fetches, perfFetchRecords), fetchRow('kcat -C', kfetches, fetchRecords));
     table(`Produce and fetch, 3 brokers, 6 partitions x RF 3, 1 KiB records (perf ${PRODUCE_MB} MiB, kcat ${KCAT_MB} MiB per run, median of ${RUNS} runs)`,
-      ['client', 'MiB/s', 'records/s', 'ratio to loopback', 'p50 ms', 'p99 ms', 'p99.9 ms', 'broker CPU s / 100 MiB', 'spread (max-min)/median'],
+      ['client', 'MiB/s', 'records/s', 'ratio to loopback', 'ratio to raw replication', 'p50 ms', 'p99 ms', 'p99.9 ms', 'broker CPU s / 100 MiB', 'duplicates', 'spread (max-min)/median'],
       rows, [
         '`perf` is `raftka perf produce --record-size 1024 --throughput -1` (one connection per leader broker, each request carrying one batch of up to batch.size 16384 bytes for every partition that broker leads, 5 requests in flight per connection); its latency is from send to acknowledgement, in whole ms. The 10 MiB/s row uses `--throughput 10240`; the batch.size row `--producer-props batch.size=1000000` (librdkafka\'s default batch size).',
         '`kcat` is `kcat -P -b <bootstrap> -t <topic> -X acks=<acks> -l <file of 1 KiB lines>` with librdkafka defaults, timed from spawn to exit (includes its start-up and final flush); it prints no latencies.',
         'Fetch rows: `raftka perf consume --messages N` from offset 0 of all 6 partitions (1 MiB fetches to the leaders; one fetch loop per leader; its p99 column is the latency of the Fetch requests that returned records), and `kcat -C -o beginning -c N -e` (librdkafka defaults, timed spawn to exit).',
-        'Broker CPU: user + system seconds of the three broker processes (/proc/<pid>/stat) over the run, per 100 MiB produced.',
+        'Broker CPU: user + system seconds of the three broker processes (/proc/<pid>/stat) over the run, per 100 MiB produced (raw rows: the three replica processes).',
+        `Raw RF-3 rows (test/bench/raw-replication.ts): 3 Node.js processes, each leading one stream (one file per replica) and following the other two; the leader forwards each frame to both followers and appends it; every replica group-commits (writev + one fdatasync for what queued meanwhile); acks=all acknowledges after the leader's fsync and one follower's, acks=1 after the leader's write; "no fsync" skips every fdatasync. The producer sends the perf tool's batches (same encoder, same records per batch), one per partition for 2 partitions per leader, 5 requests in flight per leader, the same throttle; latency per request. Fresh processes per row, warmed up with 8 MiB. "ratio to raw replication": the broker row over the raw row of the same batch size, window and acks (kcat over the 1 MB rows; flush.messages=${FLUSH_MESSAGES} over the no-fsync row).`,
+        'Duplicates: records kcat delivered beyond those it was given (ListOffsets before and after), summed over the runs.',
         `Loopback: this process writes, a child Node.js process reads (each with its own event loop), ${LOOPBACK_MB} MiB per run.`,
       ]);
   } finally {
