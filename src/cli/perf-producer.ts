@@ -213,8 +213,9 @@ export async function runProducerPerf(client: KafkaClient, o: ProducerPerfOption
         progress = true;
       }
     }
-    // Throttled: come back when the next record is due.
-    if (sent < o.numRecords && o.throughput > 0 && timer === null && due() <= 0) {
+    // Throttled: come back when the next record is due. Always re-armed: the next record may have
+    // fallen due since the loop above stopped, and with nothing in flight no answer would pump again.
+    if (sent < o.numRecords && o.throughput > 0 && timer === null) {
       const wait = Math.max(1, Math.ceil(((sent + 1) / o.throughput) * 1000 - (Date.now() - start)));
       timer = setTimeout(() => { timer = null; pump(); }, wait);
     }
