@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { makeDataDir, removeDataDir } from '../test/helpers/broker-process.js';
 import { RawClient } from '../test/helpers/raw-client.js';
 import type { MetadataResponse } from '../protocol/generated/metadata.js';
-import { BROKER_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 /** How many broker processes each compat cluster runs (RAFTKA_COMPAT_BROKERS=1 for a single broker). */
 export const CLUSTER_SIZE = Number(process.env.RAFTKA_COMPAT_BROKERS ?? 3);
@@ -127,7 +126,7 @@ class BrokerHandle implements ClusterBroker {
   output(): string { return this.out; }
 
   async start(timeoutMs: number): Promise<void> {
-    const child = spawn(process.execPath, [...BROKER_NODE_FLAGS, CLI, ...this.argsFor(this.port)], {
+    const child = spawn(process.execPath, [CLI, ...this.argsFor(this.port)], {
       env: { ...process.env, RAFTKA_LOG_LEVEL: process.env.RAFTKA_LOG_LEVEL ?? 'warn', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

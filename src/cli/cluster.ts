@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KafkaClient } from './client/client.js';
-import { BROKER_NODE_FLAGS } from './node-flags.js';
 
 export const CLUSTER_USAGE = `Usage: raftka cluster --brokers N [options]
 
@@ -82,7 +81,7 @@ export async function runCluster(argv: string[]): Promise<void> {
   const startMember = (m: Member): void => {
     mkdirSync(m.dataDir, { recursive: true });
     const logFd = openSync(join(m.dataDir, 'broker.log'), 'a');
-    const args = [...BROKER_NODE_FLAGS, CLI, 'broker', '--node-id', String(m.nodeId), '--port', String(m.port), '--data-dir', m.dataDir, '--bootstrap', bootstrap];
+    const args = [CLI, 'broker', '--node-id', String(m.nodeId), '--port', String(m.port), '--data-dir', m.dataDir, '--bootstrap', bootstrap];
     if (values.host !== undefined) args.push('--host', values.host);
     if (values.config !== undefined) args.push('--config', values.config);
     if (m.metricsPort !== null) args.push('--metrics-port', String(m.metricsPort));

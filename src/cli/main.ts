@@ -4,7 +4,6 @@ import { createLogger, LOG_LEVELS } from '../util/log.js';
 import { loadBrokerConfig, parseBootstrap, type BrokerConfig } from '../config.js';
 import { isTool, runTool, TOOLS_USAGE } from './tools.js';
 import { runCluster } from './cluster.js';
-import { missingBrokerNodeFlags } from './node-flags.js';
 
 const USAGE = `Usage: raftka <command> [options]
 
@@ -69,10 +68,6 @@ async function start(argv: string[], command: 'start' | 'broker'): Promise<void>
   };
   const config = loadBrokerConfig({ configFile: values.config, env: process.env, overrides });
   const log = createLogger({ nodeId: config.nodeId }, logLevel);
-  const missing = missingBrokerNodeFlags(process.execArgv, process.env.NODE_OPTIONS);
-  if (missing.length > 0) {
-    log.info({ missing }, `started without the V8 flags brokers run with (longer GC pauses under load): node ${missing.join(' ')} ${process.argv[1] ?? 'main.js'} ...`);
-  }
   // Loaded here, not at the top: the tools share this entry point and should start fast.
   const { Broker } = await import('../broker.js');
   const broker = await Broker.start(config, log, {

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, metadata } from '../../compat/harness.js';
 import type { MetadataResponse } from '../../protocol/generated/metadata.js';
-import { BROKER_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { LinkProxy, type Direction, type LinkMode } from './proxy.js';
 import { inspectStuck, inspectorUrl, type StuckProcessView } from './inspect.js';
 
@@ -57,7 +56,7 @@ export class FaultBroker {
     this.logFile ??= createWriteStream(this.logPath, { flags: 'a' });
     // SIGUSR2 writes a diagnostic report (handled in JavaScript: only while the event loop turns).
     // SIGUSR1 opens the inspector on a free port, even in a process that spins (inspect()).
-    const nodeFlags = [...BROKER_NODE_FLAGS, '--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${this.reportDir}`, '--inspect-port=127.0.0.1:0'];
+    const nodeFlags = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${this.reportDir}`, '--inspect-port=127.0.0.1:0'];
     const child = spawn(process.execPath, [...nodeFlags, CLI, ...this.args], {
       env: { ...process.env, RAFTKA_LOG_LEVEL: process.env.RAFTKA_LOG_LEVEL ?? 'info', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

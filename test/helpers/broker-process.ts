@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BROKER_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -30,11 +29,10 @@ export async function removeDataDir(dir: string): Promise<void> {
 
 /**
  * Starts `raftka start` as a child process on a free port (port 0) and resolves once it printed
- * its ready line, with the V8 flags brokers run with (`nodeFlags`: others). The child is killed
- * by pid when this test process exits, whatever happens.
+ * its ready line. The child is killed by pid when this test process exits, whatever happens.
  */
-export function startBroker(options: { dataDir: string; nodeId?: number; port?: number; env?: Record<string, string>; args?: string[]; nodeFlags?: readonly string[] }): Promise<BrokerProcess> {
-  const args = [...(options.nodeFlags ?? BROKER_NODE_FLAGS), CLI, 'start', '--port', String(options.port ?? 0), '--data-dir', options.dataDir, '--node-id', String(options.nodeId ?? 1), ...(options.args ?? [])];
+export function startBroker(options: { dataDir: string; nodeId?: number; port?: number; env?: Record<string, string>; args?: string[] }): Promise<BrokerProcess> {
+  const args = [CLI, 'start', '--port', String(options.port ?? 0), '--data-dir', options.dataDir, '--node-id', String(options.nodeId ?? 1), ...(options.args ?? [])];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, RAFTKA_LOG_LEVEL: process.env.RAFTKA_LOG_LEVEL ?? 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
