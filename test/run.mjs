@@ -12,7 +12,7 @@ const walk = (dir) => {
   try { entries = readdirSync(dir); } catch { return; }
   for (const name of entries.sort()) {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) { if (name !== 'bench') walk(path); }
+    if (statSync(path).isDirectory()) walk(path);
     else if (name.endsWith('.test.js') && (filters.length === 0 || filters.some((f) => path.includes(f)))) files.push(path);
   }
 };
