@@ -43,12 +43,13 @@ export class KafkaServer {
     // Counted when the TCP connection is accepted, before any TLS handshake (Kafka's Acceptor).
     this.server.on('connection', (accepted: Socket) => {
       let socket = accepted;
-      let direct: { frames: FrameReader; read: (n: number) => void } | undefined;
+      /** The reader the re-wrapped socket reads into; its reads reach `connection` once it exists. */
+      let frames: FrameReader | undefined;
+      let connection: Connection | undefined;
       if (options.tls === undefined) {
-        const frames = new FrameReader(options.socketRequestMaxBytes);
-        const d = { frames, read: (_n: number): void => {} };
-        const wrapped = userBufferSocket(accepted, frames, (n) => d.read(n));
-        if (wrapped !== undefined) { socket = wrapped; direct = d; } else accepted.resume();
+        const reader = new FrameReader(options.socketRequestMaxBytes);
+        const wrapped = userBufferSocket(accepted, reader, (n) => connection?.onRead(n));
+        if (wrapped !== undefined) { socket = wrapped; frames = reader; } else accepted.resume();
       }
       const address = socket.remoteAddress ?? '?';
       const refused = options.quotas?.tryAcquire(address, options.exemptFromMaxConnections === true) ?? null;
@@ -59,10 +60,7 @@ export class KafkaServer {
       }
       this.sockets.add(socket);
       socket.once('close', () => { this.sockets.delete(socket); options.quotas?.release(address); });
-      if (options.tls === undefined) {
-        const connection = this.accept(socket, undefined, direct?.frames);
-        if (direct !== undefined && connection !== undefined) direct.read = (n) => connection.onRead(n);
-      }
+      if (options.tls === undefined) connection = this.accept(socket, undefined, frames);
     });
   }
 
