@@ -21,6 +21,8 @@ export const PARTITIONS = 3;
 export const SCENARIO_2_RECORDS = 10_000;
 /** Records per codec in scenario 3. */
 export const SCENARIO_3_RECORDS = 2_000;
+/** Clients built on librdkafka (which falls back to an uncompressed batch when compression does not shrink it). */
+const LIBRDKAFKA_CLIENTS = new Set(['kcat', 'confluent-kafka']);
 /** Records per phase of scenario 4 (before and after the restart of the group). */
 export const SCENARIO_4_RECORDS = 600;
 /** Records of scenario 6, produced in batches of SCENARIO_6_BATCH; the broker restarts after the first third. */
@@ -137,8 +139,11 @@ export function clientSuite(driver: ClientDriver, options: ClientSuiteOptions = 
         await step(`${label} produce`, cluster, () => driver.produce(bootstrap(), topic, records, { compression: codec }));
         for (let p = 0; p < PARTITIONS; p++) {
           const codecs = await storedCodecs(cluster.brokers[0]!.port, topic, p);
+          // librdkafka sends a batch uncompressed when compressing would make it larger (a batch
+          // of one short record under lz4's frame header, say), so its clients may add codec 0.
+          const expected = [CODEC_ID[codec], ...(LIBRDKAFKA_CLIENTS.has(driver.name) && codecs.has(CODEC_ID.none) ? [CODEC_ID.none] : [])];
           await withLateReadNote(
-            () => assert.deepEqual([...codecs], [CODEC_ID[codec]], `${label}: batches of partition ${p} (read right after the acknowledgements) carry codecs [${[...codecs].join(',')}], expected ${codec} (${CODEC_ID[codec]})`),
+            () => assert.deepEqual([...codecs].sort(), expected.sort(), `${label}: batches of partition ${p} (read right after the acknowledgements) carry codecs [${[...codecs].join(',')}], expected ${codec} (${CODEC_ID[codec]})`),
             async () => `codecs [${[...await storedCodecs(cluster.brokers[0]!.port, topic, p)].join(',')}]`);
         }
         const got = await step(`${label} consume`, cluster, () => reader.consume(bootstrap(), topic, PARTITIONS, records.length));
