@@ -145,8 +145,9 @@ export class Broker {
     const raft = new BrokerRaft(config.nodeId, hardState, systemClock, new Random(seed), log, { tickMs: RAFT_TICK_MS },
       // false (unreachable: reset or refused connection) starts the fast failover of the groups it leads
       (to, envelope) => peers.get(to)?.send(RaftEnvelopeApi, 0, envelope) ?? false);
-    const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters, learners) => {
-      const group = raft.create(groupId, partitionLog, voters, learners);
+    const replicas = new ReplicaManager(config.dataDir, (groupId, partitionLog, voters, learners, topic) => {
+      // Every broker applies the metadata log as it commits; data partitions' followers serve no reads.
+      const group = raft.create(groupId, partitionLog, voters, learners, topic === METADATA_TOPIC ? 'eager' : 'lazy');
       if (metrics !== undefined) countElections(group.group, metrics);
       return group;
     }, log,

@@ -73,11 +73,11 @@ export class BrokerRaft {
    * Starts the group of one partition replica over its log. The preferred replica (first voter)
    * campaigns at once on a new group; learners follow the log without voting.
    */
-  create(groupId: string, log: PartitionLog, voters: readonly NodeId[], learners: readonly NodeId[] = []): PartitionRaft {
+  create(groupId: string, log: PartitionLog, voters: readonly NodeId[], learners: readonly NodeId[] = [], commitNotify: 'eager' | 'lazy' = 'eager'): PartitionRaft {
     const group = this.host.addGroup({
       groupId, voters, log, hardStateStore: this.hardState, random: new Random(this.random.nextU32()),
       clock: this.clock, logger: this.logger.child({ group: groupId }),
-      core: { campaignOnFirstTick: voters[0] === this.nodeId, learners, maxPromotionLag: MAX_PROMOTION_LAG },
+      core: { campaignOnFirstTick: voters[0] === this.nodeId, learners, maxPromotionLag: MAX_PROMOTION_LAG, commitNotify },
     });
     // A group of one has nobody to wait for: it elects itself now rather than after a timeout.
     if (voters.length === 1) group.campaign();

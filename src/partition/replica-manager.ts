@@ -25,7 +25,7 @@ export interface ReplicaSpec {
 const PARTITION_METADATA = 'partition.metadata';
 
 /** Creates the Raft group of one partition replica over its log (the Raft host's job). */
-export type RaftGroupFactory = (groupId: string, log: PartitionLog, replicas: readonly number[], learners: readonly number[]) => PartitionRaft;
+export type RaftGroupFactory = (groupId: string, log: PartitionLog, replicas: readonly number[], learners: readonly number[], topic: string) => PartitionRaft;
 
 /** The partition replicas this broker hosts, each with its log directory `<data-dir>/<topic>-<partition>`. */
 export class ReplicaManager {
@@ -72,7 +72,7 @@ export class ReplicaManager {
         this.opened[log.openInfo.kind]++;
         this.opened.truncatedBytes += log.openInfo.truncatedBytes;
         if (spec.topicId !== undefined) await writePartitionMetadata(join(this.dataDir, key), spec.topicId);
-        const raft = this.raftGroups(key, log, spec.replicas, spec.learners ?? []);
+        const raft = this.raftGroups(key, log, spec.replicas, spec.learners ?? [], spec.topic);
         const p = new Partition(spec.topic, spec.partition, log, raft, spec.partitionConfig, this.logger.child({ partition: key }));
         raft.group.once('error', (err) => this.restartAfterFailure(spec, p, err));
         this.partitions.set(key, p);

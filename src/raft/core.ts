@@ -70,6 +70,14 @@ export interface RaftConfig {
   maxPromotionLag?: bigint;
   /** Campaign on the first tick (the preferred replica of a brand-new group; Redpanda's trick). */
   campaignOnFirstTick?: boolean;
+  /**
+   * How a leader tells its followers that the commit index moved. 'eager' (the default): at once,
+   * in a heartbeat of its own, for groups whose followers act on commits (the metadata log, which
+   * every broker applies). 'lazy': with the next append or the next tick's heartbeat, as a Kafka
+   * follower learns the high watermark from its next fetch; a data partition's followers serve
+   * no reads, and the eager heartbeat (and its answer) doubled the messages of every append.
+   */
+  commitNotify?: 'eager' | 'lazy';
 }
 
 export interface RaftInitialState {
@@ -127,6 +135,7 @@ export class RaftCore {
   private readonly makeLeaderChange: (baseOffset: bigint, epoch: number, leaderId: NodeId, voters: readonly NodeId[]) => { data: Buffer; recordCount: number };
   private readonly makeMembershipEntry: (baseOffset: bigint, epoch: number, membership: Membership) => { data: Buffer; recordCount: number };
   private readonly maxPromotionLag: bigint;
+  private readonly eagerCommitNotify: boolean;
   /** The configurations in the log, ascending: the first is committed (or the initial one); the last is in force. */
   private configs: ConfigEntry[];
   private configsDirty = false;
@@ -196,6 +205,7 @@ export class RaftCore {
     this.makeLeaderChange = config.leaderChangeEntry ?? (() => ({ data: Buffer.alloc(0), recordCount: 1 }));
     this.makeMembershipEntry = config.membershipEntry ?? ((_o, _e, m) => ({ data: Buffer.from(JSON.stringify(m)), recordCount: 1 }));
     this.maxPromotionLag = config.maxPromotionLag ?? 0n;
+    this.eagerCommitNotify = (config.commitNotify ?? 'eager') === 'eager';
     this.termValue = initial.hardState.term;
     this.durableTerm = initial.hardState.term;
     this.votedFor = initial.hardState.votedFor;
@@ -1060,7 +1070,7 @@ export class RaftCore {
     if (m.success) {
       if (m.matchOffset > this.logEnd) throw new Error(`follower ${m.from} acked ${m.matchOffset} beyond log end ${this.logEnd}`);
       pr.needsLogStart = false;
-      if (m.matchOffset > pr.match) { pr.match = m.matchOffset; pr.lastProgressTick = this.leaderTicks; this.commitBroadcastPending = true; }
+      if (m.matchOffset > pr.match) { pr.match = m.matchOffset; pr.lastProgressTick = this.leaderTicks; if (this.eagerCommitNotify) this.commitBroadcastPending = true; }
       if (pr.next < pr.match) pr.next = pr.match;
       pr.inflight = pr.inflight.filter((end) => end > pr.match);
       if (pr.state === 'probe') { pr.state = 'replicate'; pr.probeSent = false; pr.inflight = []; pr.next = pr.match; }
@@ -1165,7 +1175,7 @@ export class RaftCore {
     // the previous-term rule: only past this leader's own first entry
     if (q > this.epochStartOffset && q > this.hw) {
       this.advanceHw(q);
-      this.commitBroadcastPending = true;
+      if (this.eagerCommitNotify) this.commitBroadcastPending = true;
       if (this.progress.size > this.voters.length + this.learners.length - 1) this.pruneProgress();
     }
   }

@@ -372,3 +372,39 @@ test('a vote is not sent before it is durable, and a crash before that loses it 
   c.stabilize();
   assert.deepEqual(c.leaderIds(), [1]);
 });
+
+test('commitNotify: an eager leader sends a heartbeat with each new commit, a lazy one tells followers with its next append or tick', () => {
+  const heartbeatsSent = (c: SimCluster, from: number): number => c.inflight.filter((f) => f.msg.type === 'heartbeat' && f.msg.from === from).length;
+  for (const mode of ['eager', 'lazy'] as const) {
+    const c = new SimCluster({ size: 3, seed: 21, syncDisk: true, config: { commitNotify: mode } });
+    elect(c, 1);
+    assert.ok(c.propose(1, 1));
+    // the appends and their answers only: the leader commits on the first answer
+    deliverWhere(c, (m) => m.type === 'append');
+    deliverWhere(c, (m) => m.type === 'appendResponse');
+    assert.equal(c.core(1).highWatermark, c.core(1).logEndOffset, `${mode}: committed on the leader`);
+    const end = c.core(1).logEndOffset;
+    if (mode === 'eager') {
+      assert.equal(heartbeatsSent(c, 1), 2, 'eager: one heartbeat per follower carries the commit');
+      c.stabilize();
+      for (const id of [2, 3]) assert.equal(c.core(id).highWatermark, end, `eager: node ${id} learns the commit without a tick`);
+      continue;
+    }
+    assert.equal(heartbeatsSent(c, 1), 0, 'lazy: no message of its own for a commit');
+    c.stabilize();
+    for (const id of [2, 3]) assert.ok(c.core(id).highWatermark < end, `lazy: node ${id} has not heard of the commit yet`);
+    // the next append carries it
+    assert.ok(c.propose(1, 1));
+    deliverWhere(c, (m) => m.type === 'append');
+    for (const id of [2, 3]) assert.equal(c.core(id).highWatermark, end, `lazy: node ${id} learns the commit with the next append`);
+    c.stabilize();
+    const end2 = c.core(1).logEndOffset;
+    assert.equal(c.core(1).highWatermark, end2);
+    assert.ok(!c.core(1).quiescable, 'lazy: a leader whose followers have not heard of its last commit does not quiesce');
+    // and the tick's heartbeat carries the last one
+    c.tick(1);
+    c.stabilize();
+    for (const id of [2, 3]) assert.equal(c.core(id).highWatermark, end2, `lazy: node ${id} learns the last commit at the leader's tick`);
+    assert.ok(c.core(1).quiescable);
+  }
+});

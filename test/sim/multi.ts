@@ -69,6 +69,8 @@ class MultiSim {
         seed: seed * 1009 + g,
         config: {
           electionTimeoutTicks: 10,
+          // the data partitions' way (lazy) beside the metadata log's (eager), as on a broker
+          commitNotify: g === 0 ? 'eager' : 'lazy',
           maxInflight: rng.int(1, 8),
           maxAppendBytes: rng.pick([8, 64, 1 << 20]),
           leaderChangeEntry: (_b, epoch, leader) => ({ data: Buffer.from(`g${g}lc${epoch}:${leader}`), recordCount: 1 }),
