@@ -34,6 +34,8 @@ export interface ProducerPerfResult {
 /** Record batches are rebuilt (new timestamps) at most this often and otherwise reused as they are. */
 const RESTAMP_MS = 100;
 const MAX_RETRIES = 10;
+/** How often a run checks that it is still progressing (see the watchdog in runProducerPerf). */
+const STALL_CHECK_MS = 10_000;
 
 interface Part { readonly partition: number; readonly count: number }
 interface BrokerSender { readonly leader: number; readonly conn: KafkaConnection; readonly version: number; readonly partitions: number[]; inFlight: number; rotation: number }
@@ -221,9 +223,26 @@ export async function runProducerPerf(client: KafkaClient, o: ProducerPerfOption
     }
   };
 
-  await group();
-  if (senders.length === 0) regroup(); else pump();
-  await done;
+  // A run that stops making progress with nothing left that could make it (no request in flight,
+  // no retry, no regroup, no timer) fails with its state instead of waiting forever.
+  let lastSettled = -1;
+  const watchdog = setInterval(() => {
+    const settled = acked + failed;
+    const inFlight = senders.reduce((n, s) => n + s.inFlight, 0);
+    if (settled === lastSettled && inFlight === 0 && retrying === 0 && regrouping === null && timer === null) {
+      abort(new Error(`perf produce stalled: ${sent} records sent, ${acked} acknowledged, ${failed} failed, ${requests} requests; ` +
+        `senders ${senders.map((s) => `${s.leader}:[${s.partitions.join(',')}]`).join(' ') || 'none'}`));
+    }
+    lastSettled = settled;
+  }, STALL_CHECK_MS);
+  watchdog.unref();
+  try {
+    await group();
+    if (senders.length === 0) regroup(); else pump();
+    await done;
+  } finally {
+    clearInterval(watchdog);
+  }
   while (retrying > 0) await sleep(10);
   return { acked, failed, requests };
 }
