@@ -38,7 +38,7 @@ const MAX_RETRIES = 10;
 const STALL_CHECK_MS = 10_000;
 
 interface Part { readonly partition: number; readonly count: number }
-interface BrokerSender { readonly leader: number; readonly conn: KafkaConnection; readonly version: number; readonly partitions: number[]; inFlight: number; rotation: number }
+interface BrokerSender { readonly leader: number; readonly conn: KafkaConnection; readonly version: number; partitions: number[]; inFlight: number; rotation: number }
 
 /**
  * Prebuilt record batches of `count` copies of one payload, shared by every request until they
@@ -83,6 +83,8 @@ export async function runProducerPerf(client: KafkaClient, o: ProducerPerfOption
   let acked = 0;
   let failed = 0;
   let requests = 0;
+  /** Batched requests sent and not settled yet (the senders' inFlight counts, summed). */
+  let outstanding = 0;
   let retrying = 0;
   let regrouping: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -102,8 +104,11 @@ export async function runProducerPerf(client: KafkaClient, o: ProducerPerfOption
     const next: BrokerSender[] = [];
     for (const [leader, partitions] of byLeader) {
       const conn = await client.broker(leader);
+      // The same sender object, not a copy: requests in flight settle (inFlight--) on the object
+      // that sent them, so a copy would keep their count forever and never send again.
       const old = senders.find((s) => s.leader === leader && s.conn === conn);
-      next.push({ leader, conn, version: conn.version(ProduceApi, 9, 3), partitions, inFlight: old?.inFlight ?? 0, rotation: old?.rotation ?? 0 });
+      if (old !== undefined) { old.partitions = partitions; next.push(old); continue; }
+      next.push({ leader, conn, version: conn.version(ProduceApi, 9, 3), partitions, inFlight: 0, rotation: 0 });
     }
     senders = next;
   };
@@ -161,13 +166,14 @@ export async function runProducerPerf(client: KafkaClient, o: ProducerPerfOption
 
   const sendRequest = (s: BrokerSender, parts: Part[]): void => {
     s.inFlight++;
+    outstanding++;
     requests++;
     const sentAt = performance.now();
     const body = {
       transactionalId: null, acks: o.acks, timeoutMs,
       topicData: [{ name: o.topic, partitionData: parts.map((p) => ({ index: p.partition, records: templates.get(p.count) })) }],
     };
-    const settle = (): void => { s.inFlight--; pump(); };
+    const settle = (): void => { s.inFlight--; outstanding--; pump(); };
     if (o.acks === 0) {
       s.conn.send(ProduceApi, s.version, body, timeoutMs, false).then(() => {
         for (const p of parts) ack(p.count, sentAt);
@@ -228,10 +234,9 @@ export async function runProducerPerf(client: KafkaClient, o: ProducerPerfOption
   let lastSettled = -1;
   const watchdog = setInterval(() => {
     const settled = acked + failed;
-    const inFlight = senders.reduce((n, s) => n + s.inFlight, 0);
-    if (settled === lastSettled && inFlight === 0 && retrying === 0 && regrouping === null && timer === null) {
+    if (settled === lastSettled && outstanding === 0 && retrying === 0 && regrouping === null && timer === null) {
       abort(new Error(`perf produce stalled: ${sent} records sent, ${acked} acknowledged, ${failed} failed, ${requests} requests; ` +
-        `senders ${senders.map((s) => `${s.leader}:[${s.partitions.join(',')}]`).join(' ') || 'none'}`));
+        `senders ${senders.map((s) => `${s.leader}:[${s.partitions.join(',')}] ${s.inFlight} in flight`).join(', ') || 'none'}`));
     }
     lastSettled = settled;
   }, STALL_CHECK_MS);

@@ -7,6 +7,8 @@ import { LatencyHistogram } from '../../src/cli/histogram.js';
 import { BatchTemplates, runProducerPerf } from '../../src/cli/perf-producer.js';
 import { KafkaClient } from '../../src/cli/client/client.js';
 import { createTopic } from '../../src/cli/client/admin.js';
+import type { KafkaConnection } from '../../src/cli/client/connection.js';
+import { ErrorCode } from '../../src/kafka/errors.js';
 import { makeDataDir, removeDataDir, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { raftka } from './run-cli.js';
 
@@ -60,6 +62,43 @@ describe('perf tool building blocks', () => {
     assert.equal(bulk.count, 20);
     assert.equal(bulk.mean, single.mean);
     for (const p of [50, 80, 81, 99, 99.9]) assert.equal(bulk.percentile(p), single.percentile(p), `p${p}`);
+  });
+});
+
+describe('perf produce against a scripted broker', () => {
+  it('keeps max.in.flight requests going after leader errors make it re-read the metadata while requests are in flight', async () => {
+    // One leader for 2 partitions; the first 3 answers say NOT_LEADER_OR_FOLLOWER (the perf tool
+    // re-reads the metadata while the other requests are still in flight), every later one succeeds.
+    const retriable = 3;
+    let answered = 0;
+    let outstanding = 0;
+    let peakAfterErrors = 0;
+    const conn = {
+      version: () => 9,
+      send: (_api: unknown, _version: number, body: { topicData: { partitionData: { index: number }[] }[] }) => {
+        outstanding++;
+        return new Promise((resolve) => setImmediate(() => {
+          outstanding--;
+          const errorCode = ++answered <= retriable ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.NONE;
+          resolve({ responses: [{ name: 'scripted', partitionResponses: body.topicData[0]!.partitionData.map((p) => ({ index: p.index, errorCode })) }] });
+        }));
+      },
+    } as unknown as KafkaConnection;
+    const client = {
+      requestTimeoutMs: 1000,
+      metadata: async () => ({ topics: [{ name: 'scripted', errorCode: ErrorCode.NONE, partitions: [{ partition: 0, leader: 1 }, { partition: 1, leader: 1 }] }] }),
+      broker: async () => conn,
+      leaderOf: async (_t: string, partition: number) => ({ partition, leader: 1 }),
+      produce: async () => ({ errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: 0n }),
+    } as unknown as KafkaClient;
+    const sampler = setInterval(() => { if (answered > retriable) peakAfterErrors = Math.max(peakAfterErrors, outstanding); }, 0).unref();
+    try {
+      const r = await runProducerPerf(client, { topic: 'scripted', numRecords: 2000, throughput: -1, acks: -1, batchSize: 100, maxInFlight: 5, payload: Buffer.alloc(10) });
+      assert.deepEqual({ acked: r.acked, failed: r.failed }, { acked: 2000, failed: 0 });
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.equal(peakAfterErrors, 5, 'the window is whole again after the re-reads');
   });
 });
 
