@@ -23,7 +23,7 @@
 //   RAFTKA_BENCH_KCAT_MB (128: MiB per kcat run), RAFTKA_BENCH_FETCH_MB (256: MiB kcat reads from
 //   the start of the log), RAFTKA_BENCH_PERF_FETCH_MB (32: MiB perf consume reads; it is slower),
 //   RAFTKA_BENCH_WARMUP_MB (64: MiB produced at acks=all and again at acks=1 before measuring).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { once } from 'node:events';
@@ -101,7 +101,19 @@ const brokerCpu = (): number => brokerPids.reduce((n, pid) => n + cpuSeconds(pid
 /** Broker CPU seconds (user + system, all three brokers) per 100 MiB produced. */
 const cpuPer100MiB = (cpuSecs: number, records: number): number => (cpuSecs * 100) / ((records * RECORD) / MIB);
 
+/**
+ * Rows without fsync (the raw no-fsync rows, flush.messages) and the kcat input file leave their
+ * bytes dirty in the page cache; the kernel writes them back about 30 s later
+ * (vm.dirty_expire_centisecs), in the middle of whichever row runs then, and that row's fsyncs
+ * queue behind the writeback (a throttled acks=all run had p99 53 ms instead of 8-12 with 100 MB
+ * being written back). So every produce row starts with sync(1): no row pays for another's writes.
+ */
+function settleDisk(): void {
+  spawnSync('sync');
+}
+
 async function perfProduce(bootstrap: string, records: number, acks: string, throughput = -1, props: string[] = [], topic = TOPIC): Promise<ProduceResult> {
+  settleDisk();
   const cpu0 = brokerCpu();
   const r = await run(process.execPath, [CLI, 'perf', 'produce', '--bootstrap-server', bootstrap, '--topic', topic,
     '--num-records', String(records), '--record-size', String(RECORD), '--throughput', String(throughput), '--acks', acks, '--reporting-interval', '600000',
@@ -113,6 +125,7 @@ async function perfProduce(bootstrap: string, records: number, acks: string, thr
 
 async function kcatProduce(bootstrap: string, file: string, records: number, acks: string): Promise<ProduceResult> {
   const before = await endOffsets(bootstrap, 6);
+  settleDisk();
   const cpu0 = brokerCpu();
   const r = await run('kcat', ['-P', '-b', bootstrap, '-t', TOPIC, '-X', `acks=${acks}`, '-l', file]);
   if (r.code !== 0) throw new Error(`kcat failed (exit ${r.code}): ${r.stderr}`);
@@ -208,6 +221,7 @@ async function main(): Promise<void> {
       progress(`${tag}: loopback ${fmt(loop1m.at(-1)!, 0)} MiB/s (1 MiB writes), ${fmt(loop16k.at(-1)!, 0)} MiB/s (16 KiB writes)`);
       // The raw RF-3 pipeline, while the brokers idle (fresh replica processes per row, warmed up).
       for (const v of rawVariants(records, RECORD)) {
+        settleDisk();
         const r = await rawReplication(v.opts);
         addRaw(v.name, r);
         progress(`${tag}: ${v.name}: ${fmt(r.mibs, 1)} MiB/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, replica CPU ${fmt(r.cpu, 2)} s / 100 MiB`);
