@@ -22,6 +22,8 @@ export interface ProducerPerfOptions {
   readonly onAck?: (records: number, latencyUs: number) => void;
   /** Called when a batch fails for good. */
   readonly onError?: (partition: number, message: string) => void;
+  /** Called before a batch is sent again after a retriable error (its error code, attempts left). */
+  readonly onRetry?: (partition: number, code: number, attemptsLeft: number) => void;
 }
 
 export interface ProducerPerfResult {
@@ -139,6 +141,7 @@ export async function runProducerPerf(client: KafkaClient, o: ProducerPerfOption
     try {
       for (let attempt = 1; ; attempt++) {
         if (!retriable(code) || attempt > MAX_RETRIES) { fail(part.partition, part.count, errorName(code)); return; }
+        o.onRetry?.(part.partition, code, MAX_RETRIES - attempt + 1);
         await client.leaderOf(o.topic, part.partition, true).catch(() => undefined);
         const sentAt = performance.now();
         requests++;

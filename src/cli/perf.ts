@@ -1,5 +1,5 @@
 import { intFlag, keyValues, parseFlags, required, UsageError } from './args.js';
-import { KafkaClient } from './client/client.js';
+import { errorName, KafkaClient } from './client/client.js';
 import { runProducerPerf } from './perf-producer.js';
 import { LatencyHistogram } from './histogram.js';
 import { println } from './output.js';
@@ -84,6 +84,8 @@ async function producePerf(argv: string[]): Promise<void> {
       topic, numRecords, throughput, acks, batchSize, maxInFlight, payload,
       onAck: (records, latencyUs) => { total.record(latencyUs, records); window.record(latencyUs, records); windowCount += records; },
       onError: (p, message) => process.stderr.write(`Error producing to ${topic}-${p}: ${message}\n`),
+      // as Kafka's producer logs a retry (a WARN of its Sender)
+      onRetry: (p, code, left) => process.stderr.write(`Got error produce response on topic-partition ${topic}-${p}, retrying (${left} attempts left). Error: ${errorName(code)}\n`),
     }).finally(() => clearInterval(timer));
     const acked = result.acked;
     const errors = result.failed;

@@ -93,8 +93,14 @@ describe('perf produce against a scripted broker', () => {
     } as unknown as KafkaClient;
     const sampler = setInterval(() => { if (answered > retriable) peakAfterErrors = Math.max(peakAfterErrors, outstanding); }, 0).unref();
     try {
-      const r = await runProducerPerf(client, { topic: 'scripted', numRecords: 2000, throughput: -1, acks: -1, batchSize: 100, maxInFlight: 5, payload: Buffer.alloc(10) });
+      const retried: number[] = [];
+      const r = await runProducerPerf(client, {
+        topic: 'scripted', numRecords: 2000, throughput: -1, acks: -1, batchSize: 100, maxInFlight: 5, payload: Buffer.alloc(10),
+        onRetry: (_p, code) => retried.push(code),
+      });
       assert.deepEqual({ acked: r.acked, failed: r.failed }, { acked: 2000, failed: 0 });
+      // each of the 3 refused requests carried a batch for both partitions: 6 batches sent again, once each
+      assert.deepEqual(retried, Array(6).fill(ErrorCode.NOT_LEADER_OR_FOLLOWER));
     } finally {
       clearInterval(sampler);
     }
