@@ -71,8 +71,7 @@ export class FrameReader {
     if (this.partial !== null) {
       const n = Math.min(chunk.length, this.partial.length - this.filled);
       chunk.copy(this.partial, this.filled, 0, n);
-      this.filled += n;
-      if (this.filled === this.partial.length) this.completePartial();
+      this.partialFilled(n);
       if (n === chunk.length) return;
       chunk = chunk.subarray(n);
     }
@@ -99,8 +98,7 @@ export class FrameReader {
   wrote(n: number): void {
     if (n <= 0 || this.failed) return;
     if (this.targetIsPartial && this.partial !== null) {
-      this.filled += n;
-      if (this.filled === this.partial.length) this.completePartial();
+      this.partialFilled(n);
       return;
     }
     // The scratch buffer is reused: what it holds is copied out (frames may be kept).
@@ -109,8 +107,10 @@ export class FrameReader {
     this.push(chunk);
   }
 
-  /** The frame filled in place is complete: it becomes the only chunk, returned without a copy. */
-  private completePartial(): void {
+  /** `n` more bytes of the frame being filled in place are there; a complete one becomes the only chunk, returned without a copy. */
+  private partialFilled(n: number): void {
+    this.filled += n;
+    if (this.filled < this.partial!.length) return;
     const frame = this.partial!;
     this.partial = null;
     this.filled = 0;
