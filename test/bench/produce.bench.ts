@@ -211,9 +211,10 @@ async function main(): Promise<void> {
     const series = new Map<string, ProduceResult[]>();
     const loop1m: number[] = [];
     const loop16k: number[] = [];
-    const add = (name: string, r: ProduceResult): void => { series.set(name, [...(series.get(name) ?? []), r]); };
     const raws = new Map<string, ProduceResult[]>();
-    const addRaw = (name: string, r: ProduceResult): void => { raws.set(name, [...(raws.get(name) ?? []), r]); };
+    /** Appends a run's result to its row in `rows` (the broker rows or the raw rows). */
+    const record = (rows: Map<string, ProduceResult[]>, name: string, r: ProduceResult): void => { rows.set(name, [...(rows.get(name) ?? []), r]); };
+    const add = (name: string, r: ProduceResult): void => record(series, name, r);
     for (let i = 0; i < RUNS; i++) {
       const tag = `run ${i + 1}/${RUNS}`;
       loop1m.push(await loopback(loopBytes, MIB));
@@ -223,7 +224,7 @@ async function main(): Promise<void> {
       for (const v of rawVariants(records, RECORD)) {
         settleDisk();
         const r = await rawReplication(v.opts);
-        addRaw(v.name, r);
+        record(raws, v.name, r);
         progress(`${tag}: ${v.name}: ${fmt(r.mibs, 1)} MiB/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, replica CPU ${fmt(r.cpu, 2)} s / 100 MiB`);
       }
       for (const acks of ['-1', '1']) {
