@@ -10,9 +10,7 @@ import { FlushScheduler } from './storage/flush-scheduler.js';
 import { ReplicaManager } from './partition/replica-manager.js';
 import { BrokerRaft } from './partition/raft-groups.js';
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdManager } from './partition/producer-ids.js';
-import { Controller, leadersInPlace } from './cluster/controller.js';
-import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions.js';
-import type { AlterPartitionReassignmentsRequest } from '../protocol/generated/alter-partition-reassignments.js';
+import { Controller } from './cluster/controller.js';
 import { CONTROLLER_RPC_ATTEMPT_MS, ControllerClient } from './cluster/controller-client.js';
 import { MetadataLog, METADATA_TOPIC } from './cluster/metadata-log.js';
 import { MetadataPublisher } from './cluster/publisher.js';
@@ -21,8 +19,8 @@ import { localAdminDeps, localReassignmentDeps } from './cluster/admin-local.js'
 import { createHandlers } from './kafka/handlers/index.js';
 import { createInternalHandlers } from './kafka/handlers/internal.js';
 import { envelopeHandler, forwardInEnvelope, forwardedToController, type Forwarder } from './kafka/handlers/forward.js';
+import { relayedChangeVisible } from './kafka/handlers/relay-visibility.js';
 import { createAuthHelper } from './security/authorizer.js';
-import { aclChangeVisible } from './security/acl-admin.js';
 import { heldUntil } from './kafka/handlers/startup-gate.js';
 import { ApiKey, apiByKey } from '../protocol/generated/index.js';
 import { ListenerSet } from './server/listener-set.js';
@@ -255,26 +253,8 @@ export class Broker {
         return forwardInEnvelope(peer, api, apiVersion, request, ctx);
       },
       beforeRelay: async (apiKey, request, response) => {
-        const aclsVisible = aclChangeVisible(apiKey, request, response);
-        if (aclsVisible !== undefined) {
-          await metadata.waitForImage((image) => aclsVisible(image.acls), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
-          return;
-        }
-        if (apiKey === ApiKey.AlterPartitionReassignments) {
-          // this broker's Metadata then shows the reassignment (replicas = the union) or its cancellation
-          const wanted = (request as AlterPartitionReassignmentsRequest).topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
-          await metadata.waitForImage((image) => wanted.every((w) => {
-            const p = image.partition(w.topic, w.partitionIndex);
-            return p === undefined || (w.replicas === null ? (p.addingReplicas ?? []).length === 0 : w.replicas.every((r) => p.replicas.includes(r)));
-          }), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
-          return;
-        }
-        if (apiKey !== ApiKey.CreatePartitions) return;
-        const wanted = (request as CreatePartitionsRequest).topics;
-        await metadata.waitForImage((image) => wanted.every((t) => {
-          const topic = image.topics.get(t.name);
-          return topic === undefined || (topic.partitions.length >= t.count && leadersInPlace(image, t.name));
-        }), now() + RELAY_CATCH_UP_MS).catch(() => undefined);
+        const visible = relayedChangeVisible(apiKey, request, response);
+        if (visible !== undefined) await metadata.waitForImage(visible, now() + RELAY_CATCH_UP_MS).catch(() => undefined);
       },
     };
     const forwarded = new Set<number>([ApiKey.DeleteTopics, ApiKey.CreatePartitions, ApiKey.AlterConfigs, ApiKey.IncrementalAlterConfigs, ApiKey.ElectLeaders, ApiKey.CreateAcls, ApiKey.DeleteAcls,

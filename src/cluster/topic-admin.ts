@@ -200,6 +200,12 @@ export function planConfigChange(image: MetadataImage, c: ConfigResourceChange):
   }
 }
 
+/** A config change the image already shows: planning it again is valid and writes nothing. */
+export function configChangeVisible(image: MetadataImage, c: ConfigResourceChange): boolean {
+  const plan = planConfigChange(image, c);
+  return plan.result.errorCode === ErrorCode.NONE && plan.records.length === 0;
+}
+
 /**
  * The configs after a change's ops (AlterConfigs: its set replaces every dynamic config; else
  * IncrementalAlterConfigs' SET, DELETE, and APPEND/SUBTRACT through `rules.listOp`, given the
