@@ -45,6 +45,8 @@ import { brokerMetricsSource, countElections } from './metrics/broker-source.js'
 const RAFT_TICK_MS = 100;
 /** How often partition leaders check whether their leadership or ISR needs recording. */
 const LEADER_CHECK_MS = 500;
+/** At most this long, a starting broker waits for the metadata to record the leaderships it holds. */
+const STARTUP_LEADERS_MS = 5000;
 /** How often the active controller looks for brokers to fence. */
 const FENCE_CHECK_MS = 1000;
 /** How often a broker in controlled shutdown asks again for its remaining leaderships to move. */
@@ -331,6 +333,9 @@ export class Broker {
     await metadata.waitForImage((image) => image.brokers.get(config.nodeId)?.fenced === false, Number.POSITIVE_INFINITY);
     await scramBootstrapper.maybeApply();
     await publisher.started();
+    // A restart's registration cleared this broker's old leaderships: serve once the ones it
+    // leads now are recorded, so that the first Metadata answers name it.
+    await metadata.waitForImage((image) => publisher.leadershipsRecorded(image), now() + STARTUP_LEADERS_MS).catch(() => undefined);
     ops.state.ready = true;
     const opened = replicas.opened;
     log.info({ ...opened }, `start-up: ${startupSummary(opened)}`);

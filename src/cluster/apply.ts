@@ -10,7 +10,7 @@ export function applyMetadataRecord(image: MetadataImage, record: MetadataRecord
       return image.withBroker({
         nodeId: d.brokerId, host: endpoint?.host ?? '', port: endpoint?.port ?? 0,
         endpoints: d.endPoints.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: e.securityProtocol })),
-        rack: d.rack, fenced: d.fenced, inControlledShutdown: d.inControlledShutdown, epoch: d.brokerEpoch,
+        rack: d.rack, fenced: d.fenced, inControlledShutdown: d.inControlledShutdown, epoch: d.brokerEpoch, incarnationId: d.incarnationId,
       }, offset);
     }
     case 'Topic':

@@ -156,7 +156,8 @@ export class Controller {
   }
 
   /**
-   * Commits the broker's registration (unfenced) if it is new or its endpoints changed.
+   * Commits the broker's registration (unfenced) if it is new, a new process of the broker
+   * (another incarnation id), or its endpoints changed.
    * `endpoints`: every listener (default: one PLAINTEXT listener at host:port).
    */
   registerBroker(nodeId: number, host: string, port: number, rack: string | null, incarnationId: string,
@@ -166,9 +167,17 @@ export class Controller {
       const existing = this.metadata.image().brokers.get(nodeId);
       const sameEndpoints = existing !== undefined && existing.endpoints.length === endpoints.length
         && existing.endpoints.every((e, i) => e.name === endpoints[i]!.name && e.host === endpoints[i]!.host && e.port === endpoints[i]!.port && e.securityProtocol === endpoints[i]!.securityProtocol);
-      if (existing !== undefined && sameEndpoints && existing.host === host && existing.port === port && !existing.fenced && !existing.inControlledShutdown && existing.rack === rack) return;
-      const epoch = this.metadata.image().offset + 1n;
-      await this.metadata.append([{
+      const restarted = existing !== undefined && existing.incarnationId !== incarnationId;
+      if (existing !== undefined && !restarted && sameEndpoints && existing.host === host && existing.port === port && !existing.fenced && !existing.inControlledShutdown && existing.rack === rack) return;
+      // A new process of a registered broker (as Kafka's controller handles an unclean shutdown,
+      // KIP-966): the leaderships the metadata still gives it are stale, since a restarted replica
+      // starts as a follower, and the clients would be sent to a broker that refuses. Fencing the
+      // old registration first clears them (leader -1) and its ISR places until the partitions'
+      // Raft leaders report.
+      const fence: MetadataRecord[] = restarted && !existing.fenced ? [{ type: 'FenceBroker', data: { id: nodeId, epoch: existing.epoch } }] : [];
+      if (fence.length > 0) this.log.info({ broker: nodeId }, 'broker restarted: fencing its previous registration');
+      const epoch = this.metadata.image().offset + 1n + BigInt(fence.length);
+      await this.metadata.append([...fence, {
         type: 'RegisterBroker',
         data: {
           brokerId: nodeId, isMigratingZkBroker: false, incarnationId, brokerEpoch: epoch,

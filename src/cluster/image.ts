@@ -25,6 +25,8 @@ export interface BrokerRegistration {
   /** Handing its leaderships away before it stops: no leadership is moved to it. */
   readonly inControlledShutdown: boolean;
   readonly epoch: bigint;
+  /** The broker process that registered (a new one at every start). */
+  readonly incarnationId: string;
 }
 
 export interface PartitionState {

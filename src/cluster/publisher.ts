@@ -292,6 +292,16 @@ export class MetadataPublisher {
     while (this.opening.size > 0) await Promise.allSettled([...this.opening]);
   }
 
+  /** Every partition this broker leads is recorded with it as leader in `image` (at its Raft epoch). */
+  leadershipsRecorded(image: MetadataImage): boolean {
+    for (const p of this.watched) {
+      if (!p.isLeader) continue;
+      const state = image.partition(p.topic, p.index);
+      if (state !== undefined && (state.leader !== this.nodeId || state.leaderEpoch !== p.leaderEpoch)) return false;
+    }
+    return true;
+  }
+
   /**
    * Periodic: leaders report ISR changes (followers falling behind or catching up). Only the
    * replicas this broker leads: for the others reconcile does nothing a metadata image or a

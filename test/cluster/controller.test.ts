@@ -104,6 +104,33 @@ describe('controller: broker lifecycle', () => {
     assert.equal(after.partition('t', 0)!.leader, -1);
     assert.ok(!after.partition('t', 0)!.isr.includes(p.replicas[0]!));
   });
+
+  it('a new process of a broker (new incarnation id) loses the leaderships and ISR places the metadata still gives it; the same process again writes nothing', async () => {
+    const { controller, metadata } = await controllerWithBrokers([1, 2, 3], false);
+    await controller.createTopics([topic('t', 2, 3)], 0, false);
+    const led = metadata.image().partition('t', 0)!.replicas[0]!;
+    const other = metadata.image().partition('t', 1)!.replicas.find((r) => r !== led)!;
+    await controller.recordLeader('t', 0, led, 1, [1, 2, 3]);
+    await controller.recordLeader('t', 1, other, 1, [1, 2, 3]);
+    const before = metadata.image().brokers.get(led)!;
+    const records = metadata.records.length;
+    // the same process registering again (a retried RPC): nothing changes
+    await controller.registerBroker(led, '127.0.0.1', 9000 + led, null, before.incarnationId);
+    assert.equal(metadata.records.length, records);
+    // a restart: same endpoints, new incarnation
+    await controller.registerBroker(led, '127.0.0.1', 9000 + led, null, '00000000-0000-4000-8000-0000000000ff');
+    const after = metadata.image();
+    const b = after.brokers.get(led)!;
+    assert.deepEqual({ fenced: b.fenced, incarnationId: b.incarnationId }, { fenced: false, incarnationId: '00000000-0000-4000-8000-0000000000ff' });
+    assert.ok(b.epoch > before.epoch);
+    assert.equal(after.partition('t', 0)!.leader, -1, 'its stale leadership is cleared');
+    assert.deepEqual(after.partition('t', 0)!.isr, [1, 2, 3].filter((r) => r !== led));
+    assert.equal(after.partition('t', 1)!.leader, other, 'another broker\'s leadership stays');
+    assert.deepEqual(after.partition('t', 1)!.isr, [1, 2, 3].filter((r) => r !== led));
+    // the partition's Raft leader reports, at a new epoch or at the same one
+    await controller.recordLeader('t', 0, led, 1, [1, 2, 3]);
+    assert.deepEqual([metadata.image().partition('t', 0)!.leader, metadata.image().partition('t', 0)!.isr], [led, [1, 2, 3]]);
+  });
 });
 
 const pick = (b: { fenced: boolean; inControlledShutdown: boolean }) => ({ fenced: b.fenced, inControlledShutdown: b.inControlledShutdown });

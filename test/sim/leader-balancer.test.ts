@@ -9,7 +9,7 @@ import { DEFAULT_BROKER_CONFIG, loadBrokerConfig } from '../../src/config.js';
 // leader.imbalance.per.broker.percentage, and only to a live, in-sync preferred replica.
 
 function broker(nodeId: number, extra: Partial<BrokerRegistration> = {}): BrokerRegistration {
-  return { nodeId, host: '127.0.0.1', port: 9000 + nodeId, endpoints: [], rack: null, fenced: false, inControlledShutdown: false, epoch: 1n, ...extra };
+  return { nodeId, host: '127.0.0.1', port: 9000 + nodeId, endpoints: [], rack: null, fenced: false, inControlledShutdown: false, epoch: 1n, incarnationId: `incarnation-${nodeId}`, ...extra };
 }
 
 /** Topic t with `n` partitions: partition i has replicas [pref(i), ...] and leader lead(i). */
