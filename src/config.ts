@@ -71,6 +71,7 @@ export interface BrokerConfig {
   readonly leaderImbalancePerBrokerPercentage: number;  // leader.imbalance.per.broker.percentage
   readonly leaderRebalanceImmediateEnable: boolean;     // leader.rebalance.immediate.enable (raftka: also hand back at once)
   readonly logFlushRounds: boolean;                     // raftka.log.flush.rounds: partitions' fsyncs in broker-wide sync rounds (src/storage/flush-scheduler.ts)
+  readonly heapGrowingPercent: number;                  // raftka.heap.growing.percent: V8's old-generation growing factor, 1 + percent/100; 0 = V8's heuristic (src/util/gc-tuning.ts)
 }
 
 export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
@@ -131,6 +132,7 @@ export const DEFAULT_BROKER_CONFIG: BrokerConfig = {
   leaderRebalanceImmediateEnable: true,
   // Off: measured no better than each partition's own fdatasync (README, "Durability").
   logFlushRounds: false,
+  heapGrowingPercent: 300,
 };
 
 /** Kafka property names (and RAFTKA_ environment names derived from them) for each setting. */
@@ -182,6 +184,7 @@ const PROPERTY_NAMES: Record<string, keyof BrokerConfig> = {
   'leader.imbalance.per.broker.percentage': 'leaderImbalancePerBrokerPercentage',
   'leader.rebalance.immediate.enable': 'leaderRebalanceImmediateEnable',
   'raftka.log.flush.rounds': 'logFlushRounds',
+  'raftka.heap.growing.percent': 'heapGrowingPercent',
 };
 
 /** String settings whose value is kept whole (commas included). */

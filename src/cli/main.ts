@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger, LOG_LEVELS } from '../util/log.js';
 import { loadBrokerConfig, parseBootstrap, type BrokerConfig } from '../config.js';
+import { applyHeapGrowingPercent } from '../util/gc-tuning.js';
 import { isTool, runTool, TOOLS_USAGE } from './tools.js';
 import { runCluster } from './cluster.js';
 
@@ -68,6 +69,7 @@ async function start(argv: string[], command: 'start' | 'broker'): Promise<void>
   };
   const config = loadBrokerConfig({ configFile: values.config, env: process.env, overrides });
   const log = createLogger({ nodeId: config.nodeId }, logLevel);
+  applyHeapGrowingPercent(config.heapGrowingPercent);
   // Loaded here, not at the top: the tools share this entry point and should start fast.
   const { Broker } = await import('../broker.js');
   const broker = await Broker.start(config, log, {
