@@ -2,7 +2,7 @@ import type { Logger } from '../util/log.js';
 import type { Partition } from '../partition/partition.js';
 import type { ReplicaManager } from '../partition/replica-manager.js';
 import { TOPIC_CONFIG_DEFAULTS } from './topic-config.js';
-import type { MetadataImage, TopicState } from './image.js';
+import type { MetadataImage, PartitionState, TopicState } from './image.js';
 import type { LogConfig } from '../storage/log.js';
 import type { FlushPolicy } from '../raft/group.js';
 import { isReassigning, nextMembershipStep, originalReplicas, targetReplicas } from './reassignment.js';
@@ -249,7 +249,7 @@ export class MetadataPublisher {
     const voters = partition.membership.voters;
     const isr = partition.inSyncReplicas(this.isrLagTicks).filter((r) => this.image?.brokers.get(r)?.fenced === false && voters.includes(r));
     const isrChanged = isr.length !== state.isr.length || isr.some((r) => !state.isr.includes(r));
-    if (state.leader !== this.nodeId || state.leaderEpoch !== partition.leaderEpoch || isrChanged) {
+    if (!this.recordedAsLeader(state, partition) || isrChanged) {
       this.pending.set(`${partition.topic}-${partition.index}`, {
         topic: partition.topic, partition: partition.index, leader: this.nodeId, leaderEpoch: partition.leaderEpoch, isr,
       });
@@ -297,9 +297,14 @@ export class MetadataPublisher {
     for (const p of this.watched) {
       if (!p.isLeader) continue;
       const state = image.partition(p.topic, p.index);
-      if (state !== undefined && (state.leader !== this.nodeId || state.leaderEpoch !== p.leaderEpoch)) return false;
+      if (state !== undefined && !this.recordedAsLeader(state, p)) return false;
     }
     return true;
+  }
+
+  /** The metadata names this broker leader of `partition` at its current Raft epoch. */
+  private recordedAsLeader(state: PartitionState, partition: Partition): boolean {
+    return state.leader === this.nodeId && state.leaderEpoch === partition.leaderEpoch;
   }
 
   /**
